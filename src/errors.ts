@@ -1,0 +1,85 @@
+/**
+ * The one error type llmlb throws. Every failure that reaches a caller — programmatic or HTTP —
+ * is an {@link LlmlbError} with a literal {@link ErrorCode}; the HTTP status comes from a single
+ * table ({@link HTTP_STATUS_BY_CODE}).
+ */
+
+/** Every public error code, with the HTTP status it maps to. */
+export const HTTP_STATUS_BY_CODE = {
+  invalid_request: 400,
+  validation_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  model_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal_error: 500,
+  upstream_error: 502,
+  endpoint_offline: 503,
+  no_available_endpoint: 503,
+  upstream_timeout: 504,
+} as const;
+
+/** A public error code. */
+export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
+
+/** One problem found while validating input: where (`path`) and what (`message`). */
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `"name"` or `"models.0.id"`; `""` for the root. */
+  path: string;
+  message: string;
+}
+
+/** Options accepted by the {@link LlmlbError} constructor. */
+export interface LlmlbErrorOptions {
+  /** Field-level problems, for `validation_error`. */
+  details?: ValidationIssue[];
+  /** The underlying error, kept for logs; never sent to HTTP clients. */
+  cause?: unknown;
+}
+
+/**
+ * An error with a stable, documented `code`.
+ *
+ * @example
+ * try { await router.endpoints.get(id) }
+ * catch (err) { if (err instanceof LlmlbError && err.code === 'not_found') … }
+ */
+export class LlmlbError extends Error {
+  override readonly name = 'LlmlbError';
+  readonly code: ErrorCode;
+  readonly details: ValidationIssue[] | undefined;
+
+  constructor(code: ErrorCode, message: string, options: LlmlbErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+
+  /** The HTTP status for this error's code. */
+  get status(): number {
+    return HTTP_STATUS_BY_CODE[this.code];
+  }
+}
+
+/** True when `value` is an {@link LlmlbError}, optionally with the given code. */
+export function isLlmlbError(value: unknown, code?: ErrorCode): value is LlmlbError {
+  return value instanceof LlmlbError && (code === undefined || value.code === code);
+}
+
+/**
+ * Normalises anything thrown into an {@link LlmlbError}: llmlb errors pass through, anything else
+ * becomes `internal_error` with a generic message (the original is kept as `cause` for logs).
+ */
+export function toLlmlbError(value: unknown): LlmlbError {
+  if (value instanceof LlmlbError) return value;
+  return new LlmlbError('internal_error', 'internal error', { cause: value });
+}
+
+/** `not_found` for an endpoint id. */
+export function endpointNotFound(id: string): LlmlbError {
+  return new LlmlbError('not_found', `endpoint ${JSON.stringify(id)} not found`);
+}

@@ -1,0 +1,221 @@
+/**
+ * The domain model (SPEC §2): zod schemas for everything that crosses a boundary, and the
+ * TypeScript types inferred from them.
+ */
+import { z } from 'zod';
+import { LlmlbError, type ValidationIssue } from './errors.js';
+
+/** Lifecycle of an endpoint: `pending` until its first check, then `online`/`offline`/`error`. */
+export const endpointStatusSchema = z.enum(['pending', 'online', 'offline', 'error']);
+/** Status of an endpoint. */
+export type EndpointStatus = z.infer<typeof endpointStatusSchema>;
+/** Every endpoint status, in lifecycle order. */
+export const ENDPOINT_STATUSES: readonly EndpointStatus[] = endpointStatusSchema.options;
+
+// C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Endpoint name: trimmed, 1–100 characters, no control characters. */
+export const endpointNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty or whitespace only')
+  .max(100, 'must be at most 100 characters')
+  .refine((name) => !CONTROL_CHARS.test(name), 'must not contain control characters');
+
+/**
+ * Normalises an upstream base URL: http(s) only, no credentials, query or fragment, no trailing
+ * slash, and a trailing `/v1` segment dropped (llmlb appends `/v1/...` itself). Returns the
+ * normalised URL or a message saying what is wrong.
+ */
+export function normalizeBaseUrl(input: string): { ok: true; url: string } | { ok: false; message: string } {
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    return { ok: false, message: 'must be a valid absolute URL' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { ok: false, message: 'must use http or https' };
+  }
+  if (url.hostname === '') return { ok: false, message: 'must have a host' };
+  if (url.username !== '' || url.password !== '') {
+    return { ok: false, message: 'must not contain credentials; use api_key instead' };
+  }
+  if (url.search !== '' || input.includes('?')) return { ok: false, message: 'must not contain a query string' };
+  if (url.hash !== '' || input.includes('#')) return { ok: false, message: 'must not contain a fragment' };
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
+  return { ok: true, url: `${url.protocol}//${url.host}${path}` };
+}
+
+/** Upstream base URL, validated and normalised by {@link normalizeBaseUrl}. */
+export const baseUrlSchema = z
+  .string()
+  .max(2048, 'must be at most 2048 characters')
+  .transform((value, ctx) => {
+    const result = normalizeBaseUrl(value);
+    if (result.ok) return result.url;
+    ctx.addIssue({ code: 'custom', message: result.message });
+    return z.NEVER;
+  });
+
+/** Upstream credential: 1–4096 visible ASCII characters (it travels in an HTTP header). */
+export const apiKeySchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(4096, 'must be at most 4096 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must contain only visible ASCII characters (no spaces or control characters)');
+
+/** Seconds between scheduled health checks: 10–300. */
+export const healthCheckIntervalSchema = z.number().int('must be an integer').min(10).max(300);
+/** Seconds an inference request may wait for the upstream's first byte: 10–600. */
+export const inferenceTimeoutSchema = z.number().int('must be an integer').min(10).max(600);
+/** Free-text notes, at most 2000 characters. */
+export const notesSchema = z.string().max(2000, 'must be at most 2000 characters');
+
+/** Default `health_check_interval_secs`. */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_SECS = 30;
+/** Default `inference_timeout_secs`. */
+export const DEFAULT_INFERENCE_TIMEOUT_SECS = 120;
+
+/** Body of "register an endpoint". Unknown fields are rejected. */
+export const createEndpointInputSchema = z.strictObject({
+  name: endpointNameSchema,
+  base_url: baseUrlSchema,
+  api_key: apiKeySchema.optional(),
+  health_check_interval_secs: healthCheckIntervalSchema.default(DEFAULT_HEALTH_CHECK_INTERVAL_SECS),
+  inference_timeout_secs: inferenceTimeoutSchema.default(DEFAULT_INFERENCE_TIMEOUT_SECS),
+  notes: notesSchema.optional(),
+});
+/** Input of `router.endpoints.create` (before defaults are applied). */
+export type CreateEndpointInput = z.input<typeof createEndpointInputSchema>;
+/** Validated create input, defaults applied. */
+export type CreateEndpointData = z.output<typeof createEndpointInputSchema>;
+
+/**
+ * Body of "update an endpoint". Every field is optional; `api_key: null` removes the credential,
+ * `notes: null` clears the notes. `base_url` can never change.
+ */
+export const updateEndpointInputSchema = z.strictObject({
+  name: endpointNameSchema.optional(),
+  base_url: z
+    .never({ error: 'cannot be changed; delete the endpoint and register it again' })
+    .optional(),
+  api_key: apiKeySchema.nullable().optional(),
+  health_check_interval_secs: healthCheckIntervalSchema.optional(),
+  inference_timeout_secs: inferenceTimeoutSchema.optional(),
+  notes: notesSchema.nullable().optional(),
+});
+/** Input of `router.endpoints.update`. */
+export type UpdateEndpointInput = Omit<z.input<typeof updateEndpointInputSchema>, 'base_url'>;
+
+/** Filter of "list endpoints". */
+export const listEndpointsFilterSchema = z.strictObject({
+  status: endpointStatusSchema.optional(),
+});
+/** Filter of `router.endpoints.list`. */
+export type ListEndpointsFilter = z.input<typeof listEndpointsFilterSchema>;
+
+/** Endpoint ids are UUIDs (any version, as generated by `crypto.randomUUID`). */
+export const endpointIdSchema = z.string().regex(
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  'must be a UUID',
+);
+
+/**
+ * An endpoint as stored: the public fields plus the encrypted credential. Never returned by the
+ * API as is; see {@link toPublicEndpoint}.
+ */
+export interface EndpointRecord {
+  id: string;
+  name: string;
+  base_url: string;
+  /** `v1:…` sealed form of the upstream api key, or null. */
+  api_key_encrypted: string | null;
+  status: EndpointStatus;
+  health_check_interval_secs: number;
+  inference_timeout_secs: number;
+  latency_ms: number | null;
+  last_seen: string | null;
+  last_error: string | null;
+  error_count: number;
+  registered_at: string;
+  updated_at: string;
+  notes: string | null;
+}
+
+/** An endpoint as the API returns it: no credential, only whether one is set. */
+export type Endpoint = Omit<EndpointRecord, 'api_key_encrypted'> & {
+  /** True when an upstream api key is stored for this endpoint. */
+  has_api_key: boolean;
+};
+
+/** Fields of an {@link EndpointRecord} that may change after creation. */
+export type EndpointPatch = Partial<Omit<EndpointRecord, 'id' | 'base_url' | 'registered_at'>>;
+
+/** Strips the credential from a stored endpoint. */
+export function toPublicEndpoint(record: EndpointRecord): Endpoint {
+  const { api_key_encrypted, ...rest } = record;
+  return { ...rest, has_api_key: api_key_encrypted !== null };
+}
+
+/** A capability a model offers; `chat` and `embeddings` are the built-in ones. */
+export type Capability = 'chat' | 'embeddings' | (string & {});
+
+/** A model served by an endpoint (primary key: endpoint_id + model_id). */
+export interface EndpointModel {
+  endpoint_id: string;
+  model_id: string;
+  capabilities: Capability[];
+  last_checked: string;
+}
+
+/** A model reported by an upstream, before it is stored. */
+export interface DiscoveredModel {
+  model_id: string;
+  capabilities: Capability[];
+}
+
+/** Outcome of replacing an endpoint's model set: model ids per kind of change. */
+export interface ModelSetDiff {
+  added: string[];
+  removed: string[];
+  updated: string[];
+}
+
+/** One health-check history row. */
+export interface EndpointHealthCheck {
+  id: string;
+  endpoint_id: string;
+  checked_at: string;
+  success: boolean;
+  /** Set on success only. */
+  latency_ms: number | null;
+  /** Set on failure only. */
+  error_message: string | null;
+  status_before: EndpointStatus;
+  status_after: EndpointStatus;
+}
+
+/** Converts zod issues into llmlb's {@link ValidationIssue}s. */
+export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return { path, message: `unknown field(s): ${issue.keys.join(', ')}` };
+    }
+    return { path, message: issue.message };
+  });
+}
+
+/**
+ * Parses `input` with `schema`, throwing `validation_error` (with field paths) on failure.
+ * `what` names the input in the error message, e.g. `"endpoint"`.
+ */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const details = toValidationIssues(result.error);
+  const summary = details.map((d) => (d.path === '' ? d.message : `${d.path}: ${d.message}`)).join('; ');
+  throw new LlmlbError('validation_error', `invalid ${what}: ${summary}`, { details });
+}
