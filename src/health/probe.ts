@@ -1,0 +1,145 @@
+/**
+ * One probe of an upstream: `GET {base_url}/v1/models` with its credential, bounded by a timeout
+ * and a body size limit, classified into success (with the model ids) or a {@link FailureKind}
+ * with a human-readable reason. Health checks, connection tests and model sync all use it.
+ */
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { ModelListError, parseModelListText } from '../models/parse.js';
+import { type FailureKind, failureKindForHttpStatus } from './transition.js';
+
+/** A WHATWG `fetch`-compatible function (global `fetch`, undici's `fetch`, msw-patched, …). */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** What a probe learned. */
+export type ProbeResult =
+  | { ok: true; latencyMs: number; modelIds: string[]; server: string | null }
+  | { ok: false; kind: FailureKind; message: string; latencyMs: number };
+
+/** How to probe. */
+export interface ProbeOptions {
+  fetch: FetchLike;
+  clock: Clock;
+  timeoutMs: number;
+  /** Largest accepted body in bytes. */
+  maxBodyBytes: number;
+  /** Aborts the probe (router stopping). */
+  signal?: AbortSignal;
+}
+
+/** Largest model-list body accepted by default (8 MiB). */
+export const DEFAULT_MAX_MODEL_LIST_BYTES = 8 * 1024 * 1024;
+
+/** Request headers for an upstream, with its credential when it has one. */
+export function upstreamHeaders(apiKey: string | null): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (apiKey !== null) headers.authorization = `Bearer ${apiKey}`;
+  return headers;
+}
+
+/**
+ * Probes `{baseUrl}/v1/models`. Never throws: every failure is a result.
+ *
+ * @example
+ * const result = await probeModels('http://127.0.0.1:11434', null, { fetch, clock: systemClock, timeoutMs: 5000, maxBodyBytes: 1 << 20 });
+ * if (result.ok) console.log(result.modelIds);
+ */
+export async function probeModels(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<ProbeResult> {
+  const started = options.clock.monotonic();
+  const elapsed = () => Math.max(0, Math.round(options.clock.monotonic() - started));
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  try {
+    const response = await options.fetch(`${baseUrl}/v1/models`, { headers: upstreamHeaders(apiKey), signal });
+    if (!response.ok) {
+      void response.body?.cancel().catch(() => undefined);
+      const kind = failureKindForHttpStatus(response.status);
+      const message =
+        kind === 'unauthorized'
+          ? `HTTP ${response.status}: the endpoint rejected the credential`
+          : `HTTP ${response.status} from GET /v1/models`;
+      return { ok: false, kind, message, latencyMs: elapsed() };
+    }
+    const text = await readLimited(response, options.maxBodyBytes);
+    const modelIds = parseModelListText(text);
+    return { ok: true, latencyMs: elapsed(), modelIds, server: response.headers.get('server') };
+  } catch (err) {
+    const { kind, message } = classifyFailure(err, options.timeoutMs);
+    return { ok: false, kind, message, latencyMs: elapsed() };
+  }
+}
+
+class BodyTooLargeError extends Error {}
+
+/** Reads a response body as text, refusing more than `limit` bytes. */
+async function readLimited(response: Response, limit: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    void response.body?.cancel().catch(() => undefined);
+    throw new BodyTooLargeError(`body over ${limit} bytes`);
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) throw new BodyTooLargeError(`body over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const CONNECTION_REFUSED = new Set(['ECONNREFUSED']);
+const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** Turns whatever a probe threw into a failure kind and a message free of secrets. */
+function classifyFailure(err: unknown, timeoutMs: number): { kind: FailureKind; message: string } {
+  if (err instanceof ModelListError) return { kind: 'not_a_model_list', message: err.message };
+  if (err instanceof BodyTooLargeError) return { kind: 'not_a_model_list', message: `model list too large: ${err.message}` };
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'TimeoutError') return { kind: 'timeout', message: `no answer within ${timeoutMs} ms` };
+  if (name === 'AbortError') return { kind: 'network', message: 'check aborted' };
+  const code = errorCode(err);
+  if (code !== undefined) {
+    if (CONNECTION_REFUSED.has(code)) return { kind: 'connection_refused', message: 'connection refused' };
+    if (DNS.has(code)) return { kind: 'dns', message: `host name does not resolve (${code})` };
+    if (TIMEOUTS.has(code)) return { kind: 'timeout', message: `no answer within ${timeoutMs} ms (${code})` };
+    return { kind: 'network', message: `network error (${code})` };
+  }
+  return { kind: 'network', message: 'network error' };
+}
+
+/** The first `code` found on an error or its chain of causes. */
+function errorCode(err: unknown): string | undefined {
+  for (let current = err, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+const ollamaVersionSchema = z.object({ version: z.string().min(1).max(100) });
+
+/**
+ * Asks an upstream for its version: Ollama's `GET /api/version` when it answers, else `null`.
+ * Never throws.
+ *
+ * @example
+ * await probeVersion('http://127.0.0.1:11434', null, options); // '0.5.7'
+ */
+export async function probeVersion(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<string | null> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  try {
+    const response = await options.fetch(`${baseUrl}/api/version`, { headers: upstreamHeaders(apiKey), signal });
+    if (!response.ok) {
+      void response.body?.cancel().catch(() => undefined);
+      return null;
+    }
+    const parsed = ollamaVersionSchema.safeParse(JSON.parse(await readLimited(response, 64 * 1024)));
+    return parsed.success ? parsed.data.version : null;
+  } catch {
+    return null;
+  }
+}

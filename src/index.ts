@@ -1,0 +1,60 @@
+/** llmlb — public exports only. */
+export { createRouter } from './router.js';
+export type { Router, RouterOptions, RouterState } from './router.js';
+export { HealthChecker } from './health/checker.js';
+export type {
+  CheckEvent,
+  CheckReport,
+  CheckerErrorEvent,
+  ConnectionTestResult,
+  HealthCheckerEvents,
+  HealthCheckerOptions,
+  StatusChangeEvent,
+  SyncedEvent,
+} from './health/checker.js';
+export { FAILURE_KINDS, OFFLINE_AFTER_FAILURES, nextStatus } from './health/transition.js';
+export type { CheckOutcome, FailureKind } from './health/transition.js';
+export type { FetchLike } from './health/probe.js';
+export * from './models/index.js';
+export type {
+  EndpointDetail,
+  EndpointList,
+  EndpointModelInfo,
+  EndpointService,
+  EndpointSummary,
+  SyncResult,
+} from './endpoints.js';
+export { LlmlbError, isLlmlbError, HTTP_STATUS_BY_CODE } from './errors.js';
+export type { ErrorCode, ValidationIssue, LlmlbErrorOptions } from './errors.js';
+export {
+  ENDPOINT_STATUSES,
+  createEndpointInputSchema,
+  updateEndpointInputSchema,
+  listEndpointsFilterSchema,
+  normalizeBaseUrl,
+  toPublicEndpoint,
+} from './schema.js';
+export type {
+  Capability,
+  CreateEndpointInput,
+  DiscoveredModel,
+  Endpoint,
+  EndpointHealthCheck,
+  EndpointModel,
+  EndpointPatch,
+  EndpointRecord,
+  EndpointStatus,
+  ListEndpointsFilter,
+  ModelSetDiff,
+  UpdateEndpointInput,
+} from './schema.js';
+export { memoryStorage } from './storage/memory/index.js';
+export { sqliteStorage } from './storage/sqlite/index.js';
+export type { SqliteStorageConfig } from './storage/sqlite/index.js';
+export type { EndpointFilter, StorageAdapter } from './storage/types.js';
+export { createSecretBox } from './crypto.js';
+export type { SecretBox } from './crypto.js';
+export { silentLogger } from './logger.js';
+export type { Logger, LogFn } from './logger.js';
+export { systemClock } from './clock.js';
+export type { Clock, TimerHandle } from './clock.js';

@@ -1,0 +1,151 @@
+/**
+ * The in-memory view of every endpoint and its models, loaded from storage at start and kept in
+ * step by every write. It answers "which online endpoints serve model M" from an index, so
+ * routing never touches storage (SPEC §7).
+ */
+import type { EndpointModel, EndpointRecord, EndpointStatus } from './schema.js';
+
+const EMPTY: readonly EndpointRecord[] = Object.freeze([]);
+
+/**
+ * Endpoints by id, models by endpoint, and endpoints by model. Candidate lists are computed once
+ * per model and cached until a status or model change touches that model.
+ *
+ * @example
+ * const registry = new Registry();
+ * registry.load(await storage.listEndpoints(), await storage.listAllModels());
+ * registry.onlineEndpointsFor('llama3.1:8b'); // online endpoints serving the model
+ */
+export class Registry {
+  #endpoints = new Map<string, EndpointRecord>();
+  #modelsByEndpoint = new Map<string, Map<string, EndpointModel>>();
+  #endpointsByModel = new Map<string, Set<string>>();
+  #onlineCache = new Map<string, readonly EndpointRecord[]>();
+
+  /** Replaces the whole view (used at start). */
+  load(endpoints: readonly EndpointRecord[], models: readonly EndpointModel[]): void {
+    this.#endpoints.clear();
+    this.#modelsByEndpoint.clear();
+    this.#endpointsByModel.clear();
+    this.#onlineCache.clear();
+    for (const endpoint of endpoints) this.upsertEndpoint(endpoint);
+    const grouped = new Map<string, EndpointModel[]>();
+    for (const model of models) {
+      const list = grouped.get(model.endpoint_id) ?? [];
+      list.push(model);
+      grouped.set(model.endpoint_id, list);
+    }
+    for (const [endpointId, list] of grouped) this.setModels(endpointId, list);
+  }
+
+  /** Adds an endpoint or replaces it with a newer version of its record. */
+  upsertEndpoint(record: EndpointRecord): void {
+    const previous = this.#endpoints.get(record.id);
+    this.#endpoints.set(record.id, record);
+    if (!this.#modelsByEndpoint.has(record.id)) this.#modelsByEndpoint.set(record.id, new Map());
+    // Any change can alter candidate order (status, latency): drop the endpoint's cached lists.
+    if (previous !== record) this.#invalidateModelsOf(record.id);
+  }
+
+  /** Forgets an endpoint and its models. */
+  removeEndpoint(id: string): void {
+    this.setModels(id, []);
+    this.#modelsByEndpoint.delete(id);
+    this.#endpoints.delete(id);
+  }
+
+  /** Replaces the model set of an endpoint (ignored if the endpoint is unknown). */
+  setModels(endpointId: string, models: readonly EndpointModel[]): void {
+    const current = this.#modelsByEndpoint.get(endpointId);
+    if (!current) return;
+    for (const modelId of current.keys()) {
+      this.#onlineCache.delete(modelId);
+      const holders = this.#endpointsByModel.get(modelId);
+      holders?.delete(endpointId);
+      if (holders?.size === 0) this.#endpointsByModel.delete(modelId);
+    }
+    current.clear();
+    for (const model of models) {
+      current.set(model.model_id, model);
+      this.#onlineCache.delete(model.model_id);
+      let holders = this.#endpointsByModel.get(model.model_id);
+      if (!holders) this.#endpointsByModel.set(model.model_id, (holders = new Set()));
+      holders.add(endpointId);
+    }
+  }
+
+  /** One endpoint, or `undefined`. */
+  getEndpoint(id: string): EndpointRecord | undefined {
+    return this.#endpoints.get(id);
+  }
+
+  /** Every endpoint (optionally only those with `status`), in registration order. */
+  listEndpoints(status?: EndpointStatus): EndpointRecord[] {
+    const all = [...this.#endpoints.values()];
+    return status === undefined ? all : all.filter((e) => e.status === status);
+  }
+
+  /** Number of known endpoints. */
+  get size(): number {
+    return this.#endpoints.size;
+  }
+
+  /** The models of one endpoint, ordered by model id. */
+  modelsOf(endpointId: string): EndpointModel[] {
+    const models = this.#modelsByEndpoint.get(endpointId);
+    if (!models) return [];
+    return [...models.values()].sort((a, b) => (a.model_id < b.model_id ? -1 : a.model_id > b.model_id ? 1 : 0));
+  }
+
+  /** How many models an endpoint serves. */
+  modelCount(endpointId: string): number {
+    return this.#modelsByEndpoint.get(endpointId)?.size ?? 0;
+  }
+
+  /** One endpoint's entry for a model, or `undefined`. */
+  modelOf(endpointId: string, modelId: string): EndpointModel | undefined {
+    return this.#modelsByEndpoint.get(endpointId)?.get(modelId);
+  }
+
+  /** True when at least one endpoint (in any status) serves the model. */
+  hasModel(modelId: string): boolean {
+    return this.#endpointsByModel.has(modelId);
+  }
+
+  /** Every model id known to the router, sorted. */
+  modelIds(): string[] {
+    return [...this.#endpointsByModel.keys()].sort();
+  }
+
+  /** Every endpoint (any status) serving the model. */
+  endpointsFor(modelId: string): EndpointRecord[] {
+    const ids = this.#endpointsByModel.get(modelId);
+    if (!ids) return [];
+    const result: EndpointRecord[] = [];
+    for (const id of ids) {
+      const endpoint = this.#endpoints.get(id);
+      if (endpoint) result.push(endpoint);
+    }
+    return result;
+  }
+
+  /**
+   * The online endpoints serving the model. The returned array is shared and frozen: it stays
+   * valid until the next change and costs nothing to fetch again.
+   */
+  onlineEndpointsFor(modelId: string): readonly EndpointRecord[] {
+    const cached = this.#onlineCache.get(modelId);
+    if (cached) return cached;
+    const ids = this.#endpointsByModel.get(modelId);
+    if (!ids) return EMPTY;
+    const online = Object.freeze(this.endpointsFor(modelId).filter((e) => e.status === 'online'));
+    this.#onlineCache.set(modelId, online);
+    return online;
+  }
+
+  #invalidateModelsOf(endpointId: string): void {
+    const models = this.#modelsByEndpoint.get(endpointId);
+    if (!models) return;
+    for (const modelId of models.keys()) this.#onlineCache.delete(modelId);
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * `createRouter`: validates options, wires storage, registry, secret box and endpoint API, and
+ * owns the lifecycle (`start` / `stop`).
+ */
+import { z } from 'zod';
+import { type Clock, systemClock } from './clock.js';
+import { MIN_SECRET_LENGTH, type SecretBox, createSecretBox } from './crypto.js';
+import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
+import { EndpointService } from './endpoints.js';
+import { HealthChecker, type HealthCheckerOptions } from './health/checker.js';
+import type { FetchLike } from './health/probe.js';
+import { type CapabilityDetector, type CapabilityRule, toCapabilityDetector } from './models/capabilities.js';
+import { LlmlbError } from './errors.js';
+import { type Logger, silentLogger } from './logger.js';
+import { Registry } from './registry.js';
+import { parseOrThrow } from './schema.js';
+import { memoryStorage } from './storage/memory/index.js';
+import type { StorageAdapter } from './storage/types.js';
+
+const hasMethods = (value: unknown, names: readonly string[]): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
+
+const STORAGE_METHODS = ['init', 'close', 'insertEndpoint', 'updateEndpoint', 'deleteEndpoint', 'listEndpoints'] as const;
+
+const routerOptionsSchema = z.strictObject({
+  storage: z
+    .custom<StorageAdapter>((v) => hasMethods(v, STORAGE_METHODS), 'must be a StorageAdapter (e.g. sqliteStorage())')
+    .optional(),
+  secret: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
+  logger: z
+    .custom<Logger>((v) => hasMethods(v, ['debug', 'info', 'warn', 'error']), 'must have debug/info/warn/error methods')
+    .optional(),
+  clock: z
+    .custom<Clock>((v) => hasMethods(v, ['now', 'monotonic', 'setTimeout', 'clearTimeout']), 'must implement Clock')
+    .optional(),
+  checker: z
+    .union([
+      z.literal(false),
+      z.instanceof(HealthChecker),
+      z.custom<HealthCheckerOptions>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object'),
+    ])
+    .optional(),
+  fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a fetch function').optional(),
+  dispatcher: z.custom<Dispatcher>((v) => hasMethods(v, ['dispatch', 'close']), 'must be an undici Dispatcher').optional(),
+  capabilities: z
+    .union([
+      z.custom<CapabilityDetector>((v) => typeof v === 'function'),
+      z.array(z.custom<CapabilityRule>((v) => typeof v === 'object' && v !== null && (v as CapabilityRule).test instanceof RegExp)),
+    ], { error: 'must be a list of capability rules or a function (modelId) => capabilities' })
+    .optional(),
+});
+
+/** Options of {@link createRouter}. */
+export interface RouterOptions {
+  /** Where endpoints, models and history live. Default: {@link memoryStorage} (nothing persists). */
+  storage?: StorageAdapter;
+  /**
+   * Secret (≥ 16 characters) from which the key that encrypts upstream api keys at rest is
+   * derived. Required to store any api_key; must stay the same across restarts.
+   */
+  secret?: string;
+  /** pino-compatible logger. Default: silent. */
+  logger?: Logger;
+  /** Time source and timers. Default: the system clock. */
+  clock?: Clock;
+  /**
+   * Health checker options, or a {@link HealthChecker} instance, or `false` to turn scheduled
+   * checks off (connection tests and sync still work). Default: `{}`.
+   */
+  checker?: HealthCheckerOptions | HealthChecker | false;
+  /**
+   * `fetch` used for health checks, connection tests and model sync. Default: undici's `fetch`
+   * on the router's keep-alive dispatcher.
+   */
+  fetch?: FetchLike;
+  /** undici Dispatcher for upstream traffic. Default: an `Agent` with keep-alive, closed on `stop()`. */
+  dispatcher?: Dispatcher;
+  /** Capability rules (first match wins) or a detector function. Default: `DEFAULT_CAPABILITY_RULES`. */
+  capabilities?: readonly CapabilityRule[] | CapabilityDetector;
+}
+
+/** Lifecycle state of a router. */
+export type RouterState = 'created' | 'starting' | 'started' | 'stopped';
+
+/**
+ * An llmlb router. Create it with {@link createRouter}, `start()` it, use `endpoints`, and
+ * `stop()` it when done.
+ */
+export interface Router {
+  /** The programmatic endpoint API. */
+  readonly endpoints: EndpointService;
+  /** The health checker: subscribe to its events, or check an endpoint now. */
+  readonly checker: HealthChecker;
+  /** Current lifecycle state. */
+  readonly state: RouterState;
+  /**
+   * Prepares storage, loads the registry and launches the start-up round of health checks (all
+   * endpoints at once; `checker.idle()` tells when it is done). Call once before anything else.
+   */
+  start(): Promise<void>;
+  /** Stops timers and closes storage. Idempotent; a stopped router cannot be started again. */
+  stop(): Promise<void>;
+}
+
+class LlmlbRouter implements Router {
+  readonly endpoints: EndpointService;
+  readonly checker: HealthChecker;
+  readonly #storage: StorageAdapter;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #registry = new Registry();
+  readonly #secretBox: SecretBox | null;
+  readonly #logger: Logger;
+  #state: RouterState = 'created';
+  #starting: Promise<void> | undefined;
+
+  constructor(options: z.output<typeof routerOptionsSchema>) {
+    this.#storage = options.storage ?? memoryStorage();
+    this.#secretBox = options.secret === undefined ? null : createSecretBox(options.secret);
+    this.#logger = options.logger ?? silentLogger;
+    const clock = options.clock ?? systemClock;
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 0 });
+    const dispatcher = this.#dispatcher;
+    const fetch: FetchLike =
+      options.fetch ?? ((input, init) => undiciFetch(input, { ...init, dispatcher } as never) as unknown as Promise<Response>);
+    this.checker = toChecker(options.checker);
+    this.checker.attach({
+      storage: this.#storage,
+      registry: this.#registry,
+      secretBox: this.#secretBox,
+      clock,
+      logger: this.#logger,
+      fetch,
+      detectCapabilities: toCapabilityDetector(options.capabilities),
+    });
+    this.endpoints = new EndpointService({
+      storage: this.#storage,
+      registry: this.#registry,
+      secretBox: this.#secretBox,
+      clock,
+      checker: this.checker,
+      assertStarted: () => this.#assertStarted(),
+    });
+  }
+
+  get state(): RouterState {
+    return this.#state;
+  }
+
+  start(): Promise<void> {
+    if (this.#state === 'stopped') {
+      return Promise.reject(new LlmlbError('invalid_request', 'a stopped router cannot be started again'));
+    }
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#state = 'starting';
+    try {
+      await this.#storage.init();
+      const [endpoints, models] = await Promise.all([this.#storage.listEndpoints(), this.#storage.listAllModels()]);
+      this.#verifySecret(endpoints);
+      this.#registry.load(endpoints, models);
+      this.#state = 'started';
+      this.checker.start();
+      this.#logger.info({ storage: this.#storage.kind, endpoints: endpoints.length, models: models.length }, 'llmlb started');
+    } catch (err) {
+      this.#state = 'created';
+      this.#starting = undefined;
+      throw err;
+    }
+  }
+
+  /** Fails start early, with a clear message, when stored api keys cannot be decrypted. */
+  #verifySecret(endpoints: readonly { id: string; api_key_encrypted: string | null }[]): void {
+    const sealed = endpoints.find((e) => e.api_key_encrypted !== null);
+    if (!sealed || sealed.api_key_encrypted === null) return;
+    if (!this.#secretBox) {
+      throw new LlmlbError('invalid_request', 'storage holds encrypted api keys but no `secret` is configured');
+    }
+    this.#secretBox.open(sealed.api_key_encrypted, sealed.id);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    if (this.#starting) await this.#starting.catch(() => undefined);
+    this.#state = 'stopped';
+    await this.checker.stop();
+    await this.#storage.close();
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    this.#logger.info('llmlb stopped');
+  }
+
+  #assertStarted(): void {
+    if (this.#state === 'started') return;
+    const hint = this.#state === 'stopped' ? 'the router is stopped' : 'call `await router.start()` first';
+    throw new LlmlbError('invalid_request', `router is not started: ${hint}`);
+  }
+}
+
+function toChecker(option: RouterOptions['checker']): HealthChecker {
+  if (option instanceof HealthChecker) return option;
+  if (option === false) return new HealthChecker({ schedule: false });
+  return new HealthChecker(option);
+}
+
+/**
+ * Creates a router. Options are validated; a bad option throws `invalid_request`.
+ *
+ * @example
+ * const router = createRouter({ storage: sqliteStorage({ filename: './llmlb.db' }), secret: process.env.LLMLB_SECRET });
+ * await router.start();
+ * await router.endpoints.create({ name: 'gpu-1', base_url: 'http://127.0.0.1:11434' });
+ * await router.stop();
+ */
+export function createRouter(options: RouterOptions = {}): Router {
+  const parsed = safeParseOptions(options);
+  return new LlmlbRouter(parsed);
+}
+
+function safeParseOptions(options: RouterOptions): z.output<typeof routerOptionsSchema> {
+  try {
+    return parseOrThrow(routerOptionsSchema, options, 'router options');
+  } catch (err) {
+    if (err instanceof LlmlbError) throw new LlmlbError('invalid_request', err.message, { details: err.details });
+    throw err;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * A real OpenAI/Ollama-like HTTP server on 127.0.0.1 (ephemeral port) for integration tests.
+ * Its behaviour is mutable between requests: models, response shape, delays, forced status
+ * codes, required api key; it counts requests and the concurrency it observed, and can be
+ * stopped and restarted on the same port to simulate outages.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request the fake upstream received. */
+export interface SeenRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+/** Custom handler for a path; return true when it handled the request. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
+
+export interface FakeUpstreamOptions {
+  /** `openai` → `{"object":"list","data":[{"id"}]}`; `ollama` → `{"models":[{"name","model"}]}`. */
+  flavor?: 'openai' | 'ollama';
+  models?: string[];
+  /** Required `Authorization: Bearer …` value, if any. */
+  apiKey?: string;
+  /** Delay before answering `/v1/models`, in ms. */
+  modelsDelayMs?: number;
+  /** Ollama version served at `/api/version` (ollama flavor only). */
+  version?: string;
+}
+
+export class FakeUpstream {
+  flavor: 'openai' | 'ollama';
+  models: string[];
+  apiKey: string | undefined;
+  modelsDelayMs: number;
+  version: string;
+  /** When set, `/v1/models` answers with this status and a small JSON error. */
+  forceStatus: number | undefined;
+  /** When set, `/v1/models` answers 200 with this raw body. */
+  rawModelsBody: string | undefined;
+  /** Extra routes by `METHOD path` (path without any base prefix). */
+  readonly routes = new Map<string, RouteHandler>();
+  readonly requests: SeenRequest[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  #server: Server | undefined;
+  #port = 0;
+
+  constructor(options: FakeUpstreamOptions = {}) {
+    this.flavor = options.flavor ?? 'openai';
+    this.models = options.models ?? ['llama3.1:8b'];
+    this.apiKey = options.apiKey;
+    this.modelsDelayMs = options.modelsDelayMs ?? 0;
+    this.version = options.version ?? '0.5.7';
+  }
+
+  /** Listens (on the previous port when restarting). */
+  async start(): Promise<this> {
+    const server = createServer((req, res) => void this.#handle(req, res));
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, '127.0.0.1', () => resolve());
+    });
+    this.#port = (server.address() as AddressInfo).port;
+    this.#server = server;
+    return this;
+  }
+
+  /** Closes the server and every open connection (an outage). */
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Base URL, optionally with a path prefix (one server can pose as many endpoints). */
+  url(prefix = ''): string {
+    return `http://127.0.0.1:${this.#port}${prefix}`;
+  }
+
+  /** Requests to a path (prefix stripped), e.g. `/v1/models`. */
+  requestsTo(path: string): SeenRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => this.inFlight--);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.replace(/^.*?(?=\/v1\/|\/api\/)/, '');
+    this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+
+    if (this.apiKey !== undefined && req.headers.authorization !== `Bearer ${this.apiKey}`) {
+      return json(res, 401, { error: { message: 'invalid api key', type: 'invalid_request_error' } });
+    }
+    const custom = this.routes.get(`${req.method} ${path}`);
+    if (custom) return void (await custom(req, res, body));
+    if (req.method === 'GET' && path === '/v1/models') return this.#models(res);
+    if (req.method === 'GET' && path === '/api/version' && this.flavor === 'ollama') {
+      return json(res, 200, { version: this.version });
+    }
+    json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
+  }
+
+  async #models(res: ServerResponse): Promise<void> {
+    if (this.modelsDelayMs > 0) await new Promise((r) => setTimeout(r, this.modelsDelayMs));
+    if (this.forceStatus !== undefined) return json(res, this.forceStatus, { error: { message: 'forced' } });
+    if (this.rawModelsBody !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(this.rawModelsBody);
+    }
+    if (this.flavor === 'ollama') {
+      return json(res, 200, { models: this.models.map((name) => ({ name, model: name, size: 1 })) });
+    }
+    json(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', owned_by: 'fake' })) });
+  }
+}
+
+/** Writes a JSON response. */
+export function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Starts a fake upstream. */
+export function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  return new FakeUpstream(options).start();
+}

@@ -1,0 +1,64 @@
+/**
+ * Packs the package as npm would publish it, unpacks the tarball into a scratch project and
+ * imports it from there: ESM and CommonJS, with types present. Proves the published `dist/`
+ * works, not just the sources.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+let project: string;
+
+beforeAll(() => {
+  mkdirSync(join(root, '.tmp'), { recursive: true });
+  // Inside the repository so the unpacked package resolves its dependencies from our node_modules.
+  project = mkdtempSync(join(root, '.tmp', 'pack-'));
+  const packed = execFileSync('npm', ['pack', '--pack-destination', project, '--silent'], {
+    cwd: root,
+    encoding: 'utf8',
+  }).trim().split('\n').pop()!;
+  const target = join(project, 'node_modules', 'llmlb');
+  mkdirSync(target, { recursive: true });
+  execFileSync('tar', ['-xzf', join(project, packed), '-C', target, '--strip-components=1']);
+}, 120_000);
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+function run(file: string, source: string): string {
+  writeFileSync(join(project, file), source);
+  return execFileSync(process.execPath, [join(project, file)], { cwd: project, encoding: 'utf8' }).trim();
+}
+
+describe('packed package', () => {
+  it('ships dist with types and no sources or tests', () => {
+    const files = readdirSync(join(project, 'node_modules', 'llmlb'));
+    expect(files).toEqual(expect.arrayContaining(['dist', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']));
+    expect(files).not.toContain('src');
+    expect(files).not.toContain('tests');
+    expect(existsSync(join(project, 'node_modules', 'llmlb', 'dist', 'index.d.ts'))).toBe(true);
+  });
+
+  it('imports as ESM and works end to end', () => {
+    const out = run(
+      'esm.mjs',
+      `import { createRouter, memoryStorage, LlmlbError } from 'llmlb';
+       const router = createRouter({ storage: memoryStorage() });
+       await router.start();
+       const e = await router.endpoints.create({ name: 'a', base_url: 'http://127.0.0.1:1' });
+       let code = '';
+       try { await router.endpoints.get('nope'); } catch (err) { code = err instanceof LlmlbError ? err.code : 'other'; }
+       await router.stop();
+       console.log(e.status, code);`,
+    );
+    expect(out).toBe('pending not_found');
+  });
+
+  it('requires as CommonJS', () => {
+    const out = run('cjs.cjs', `const { createRouter } = require('llmlb'); console.log(typeof createRouter);`);
+    expect(out).toBe('function');
+  });
+});

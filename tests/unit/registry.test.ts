@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { Registry } from '../../src/registry.js';
+import type { EndpointModel, EndpointRecord, EndpointStatus } from '../../src/schema.js';
+
+let seq = 0;
+function endpoint(status: EndpointStatus, overrides: Partial<EndpointRecord> = {}): EndpointRecord {
+  seq += 1;
+  return {
+    id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    name: `e${seq}`,
+    base_url: `http://127.0.0.1:${1000 + seq}`,
+    api_key_encrypted: null,
+    status,
+    health_check_interval_secs: 30,
+    inference_timeout_secs: 120,
+    latency_ms: null,
+    last_seen: null,
+    last_error: null,
+    error_count: 0,
+    registered_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.000Z',
+    notes: null,
+    ...overrides,
+  };
+}
+const model = (endpointId: string, modelId: string): EndpointModel => ({
+  endpoint_id: endpointId,
+  model_id: modelId,
+  capabilities: ['chat'],
+  last_checked: '2026-01-01T00:00:00.000Z',
+});
+
+describe('Registry', () => {
+  it('indexes models to endpoints and lists only online candidates', () => {
+    const a = endpoint('online');
+    const b = endpoint('offline');
+    const registry = new Registry();
+    registry.load([a, b], [model(a.id, 'llama'), model(b.id, 'llama'), model(b.id, 'qwen')]);
+    expect(registry.endpointsFor('llama').map((e) => e.id).sort()).toEqual([a.id, b.id].sort());
+    expect(registry.onlineEndpointsFor('llama').map((e) => e.id)).toEqual([a.id]);
+    expect(registry.onlineEndpointsFor('qwen')).toEqual([]);
+    expect(registry.hasModel('qwen')).toBe(true);
+    expect(registry.hasModel('mistral')).toBe(false);
+    expect(registry.modelIds()).toEqual(['llama', 'qwen']);
+    expect(registry.modelCount(b.id)).toBe(2);
+  });
+
+  it('reflects status changes in cached candidate lists', () => {
+    const a = endpoint('online');
+    const registry = new Registry();
+    registry.load([a], [model(a.id, 'llama')]);
+    const first = registry.onlineEndpointsFor('llama');
+    expect(registry.onlineEndpointsFor('llama')).toBe(first);
+    registry.upsertEndpoint({ ...a, status: 'offline' });
+    expect(registry.onlineEndpointsFor('llama')).toEqual([]);
+    registry.upsertEndpoint({ ...a, status: 'online', latency_ms: 5 });
+    expect(registry.onlineEndpointsFor('llama')[0]?.latency_ms).toBe(5);
+  });
+
+  it('reflects model set changes and removal', () => {
+    const a = endpoint('online');
+    const registry = new Registry();
+    registry.load([a], [model(a.id, 'llama')]);
+    expect(registry.onlineEndpointsFor('llama')).toHaveLength(1);
+    registry.setModels(a.id, [model(a.id, 'qwen')]);
+    expect(registry.hasModel('llama')).toBe(false);
+    expect(registry.onlineEndpointsFor('llama')).toEqual([]);
+    expect(registry.onlineEndpointsFor('qwen')).toHaveLength(1);
+    registry.removeEndpoint(a.id);
+    expect(registry.hasModel('qwen')).toBe(false);
+    expect(registry.getEndpoint(a.id)).toBeUndefined();
+    expect(registry.size).toBe(0);
+  });
+
+  it('ignores models of unknown endpoints and filters by status', () => {
+    const a = endpoint('pending');
+    const registry = new Registry();
+    registry.load([a], [model('ffffffff-0000-4000-8000-000000000000', 'ghost')]);
+    expect(registry.hasModel('ghost')).toBe(false);
+    expect(registry.listEndpoints('pending')).toHaveLength(1);
+    expect(registry.listEndpoints('online')).toHaveLength(0);
+  });
+
+  it('keeps the index consistent at scale', () => {
+    const registry = new Registry();
+    const endpoints = Array.from({ length: 1000 }, (_, i) => endpoint(i % 2 === 0 ? 'online' : 'offline'));
+    const models = endpoints.flatMap((e, i) => Array.from({ length: 10 }, (_, j) => model(e.id, `m${(i * 10 + j) % 500}`)));
+    registry.load(endpoints, models);
+    expect(registry.modelIds()).toHaveLength(500);
+    for (const id of ['m0', 'm123', 'm499']) {
+      const holders = registry.endpointsFor(id);
+      expect(holders.length).toBe(20);
+      expect(registry.onlineEndpointsFor(id).every((e) => e.status === 'online')).toBe(true);
+    }
+  });
+});
