@@ -11,6 +11,7 @@ import { HealthChecker, type HealthCheckerOptions } from './health/checker.js';
 import type { FetchLike } from './health/probe.js';
 import { type CapabilityDetector, type CapabilityRule, toCapabilityDetector } from './models/capabilities.js';
 import { LlmlbError } from './errors.js';
+import { type AuthOption, type Authenticator, authOptionSchema, createAuthenticator } from './http/auth.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Registry } from './registry.js';
 import { parseOrThrow } from './schema.js';
@@ -42,6 +43,7 @@ const routerOptionsSchema = z.strictObject({
       z.custom<HealthCheckerOptions>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object'),
     ])
     .optional(),
+  auth: authOptionSchema.optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a fetch function').optional(),
   dispatcher: z.custom<Dispatcher>((v) => hasMethods(v, ['dispatch', 'close']), 'must be an undici Dispatcher').optional(),
   capabilities: z
@@ -71,6 +73,12 @@ export interface RouterOptions {
    */
   checker?: HealthCheckerOptions | HealthChecker | false;
   /**
+   * Who may call the HTTP API: `{ keys: [{ key, role }] }` (roles `admin`, `viewer`, `client`;
+   * `{ sha256, role }` to keep plaintext keys out of configs), a function `(req) => principal |
+   * null`, or `false` to serve HTTP without auth. Required before mounting an HTTP adapter.
+   */
+  auth?: AuthOption;
+  /**
    * `fetch` used for health checks, connection tests and model sync. Default: undici's `fetch`
    * on the router's keep-alive dispatcher.
    */
@@ -95,6 +103,10 @@ export interface Router {
   readonly checker: HealthChecker;
   /** Current lifecycle state. */
   readonly state: RouterState;
+  /** Resolves HTTP callers to principals; undefined when no `auth` option was given. */
+  readonly authenticator: Authenticator | undefined;
+  /** The router's logger. */
+  readonly logger: Logger;
   /**
    * Prepares storage, loads the registry and launches the start-up round of health checks (all
    * endpoints at once; `checker.idle()` tells when it is done). Call once before anything else.
@@ -112,14 +124,16 @@ class LlmlbRouter implements Router {
   readonly #ownsDispatcher: boolean;
   readonly #registry = new Registry();
   readonly #secretBox: SecretBox | null;
-  readonly #logger: Logger;
+  readonly logger: Logger;
+  readonly authenticator: Authenticator | undefined;
   #state: RouterState = 'created';
   #starting: Promise<void> | undefined;
 
   constructor(options: z.output<typeof routerOptionsSchema>) {
     this.#storage = options.storage ?? memoryStorage();
     this.#secretBox = options.secret === undefined ? null : createSecretBox(options.secret);
-    this.#logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? silentLogger;
+    this.authenticator = options.auth === undefined ? undefined : createAuthenticator(options.auth);
     const clock = options.clock ?? systemClock;
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 0 });
@@ -132,7 +146,7 @@ class LlmlbRouter implements Router {
       registry: this.#registry,
       secretBox: this.#secretBox,
       clock,
-      logger: this.#logger,
+      logger: this.logger,
       fetch,
       detectCapabilities: toCapabilityDetector(options.capabilities),
     });
@@ -167,7 +181,7 @@ class LlmlbRouter implements Router {
       this.#registry.load(endpoints, models);
       this.#state = 'started';
       this.checker.start();
-      this.#logger.info({ storage: this.#storage.kind, endpoints: endpoints.length, models: models.length }, 'llmlb started');
+      this.logger.info({ storage: this.#storage.kind, endpoints: endpoints.length, models: models.length }, 'llmlb started');
     } catch (err) {
       this.#state = 'created';
       this.#starting = undefined;
@@ -192,7 +206,7 @@ class LlmlbRouter implements Router {
     await this.checker.stop();
     await this.#storage.close();
     if (this.#ownsDispatcher) await this.#dispatcher.close();
-    this.#logger.info('llmlb stopped');
+    this.logger.info('llmlb stopped');
   }
 
   #assertStarted(): void {

@@ -1,0 +1,105 @@
+/**
+ * HTTP authentication: `Authorization: Bearer <key>` matched against configured keys, each with a
+ * role, or a host-supplied function. Keys are compared by their SHA-256 digests, so neither the
+ * timing of the lookup nor the configuration reveals a key.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { LlmlbError } from '../errors.js';
+
+/** `admin`: everything; `viewer`: GET on `/v0` only; `client`: `/v1` inference only. */
+export const ROLES = ['admin', 'viewer', 'client'] as const;
+/** A caller's role. */
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling, as established by authentication. */
+export interface Principal {
+  role: Role;
+  /** Optional label for logs (never the key). */
+  name?: string;
+}
+
+/** A configured key: the plaintext `key`, or its `sha256` hex digest so configs need not hold it. */
+export type AuthKey = ({ key: string; sha256?: never } | { sha256: string; key?: never }) & Principal;
+
+/** Host-supplied authentication: return the caller's principal, or null to answer 401. */
+export type AuthFunction = (req: IncomingMessage) => Principal | null | Promise<Principal | null>;
+
+/**
+ * The `auth` option of `createRouter`: a key list, a function, or `false` to turn HTTP auth off
+ * explicitly (every caller is admin — only behind your own auth layer).
+ */
+export type AuthOption = { keys: readonly AuthKey[] } | AuthFunction | false;
+
+const principalFields = {
+  role: z.enum(ROLES),
+  name: z.string().min(1).max(100).optional(),
+};
+const authKeySchema = z.union([
+  z.strictObject({ key: z.string().min(16, 'keys must be at least 16 characters').max(4096), ...principalFields }),
+  z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be a SHA-256 hex digest'), ...principalFields }),
+]);
+/** Validates the `auth` option. */
+export const authOptionSchema = z.union([
+  z.literal(false),
+  z.custom<AuthFunction>((v) => typeof v === 'function'),
+  z.strictObject({ keys: z.array(authKeySchema) }),
+]);
+
+/** SHA-256 hex digest of a key, as accepted in `{ sha256 }` entries. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Resolves the caller of a request; `null` means unauthenticated. */
+export type Authenticator = (req: IncomingMessage) => Principal | null | Promise<Principal | null>;
+
+const EVERYONE_ADMIN: Principal = Object.freeze({ role: 'admin', name: 'auth disabled' });
+
+/**
+ * Builds the authenticator for an `auth` option.
+ *
+ * @example
+ * const authenticate = createAuthenticator({ keys: [{ key: process.env.ADMIN_KEY!, role: 'admin' }] });
+ */
+export function createAuthenticator(option: AuthOption): Authenticator {
+  if (option === false) return () => EVERYONE_ADMIN;
+  if (typeof option === 'function') return option;
+  const byDigest = new Map<string, Principal>();
+  for (const entry of option.keys) {
+    const digest = entry.sha256 !== undefined ? entry.sha256.toLowerCase() : hashKey(entry.key);
+    if (byDigest.has(digest)) throw new LlmlbError('invalid_request', 'the same key is configured twice');
+    byDigest.set(digest, Object.freeze(entry.name === undefined ? { role: entry.role } : { role: entry.role, name: entry.name }));
+  }
+  return (req) => {
+    const token = bearerToken(req.headers.authorization);
+    return token === null ? null : (byDigest.get(hashKey(token)) ?? null);
+  };
+}
+
+/** The token of an `Authorization: Bearer …` header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined || header.length < 8 || header.length > 8192) return null;
+  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return null;
+  const token = header.slice(7).trim();
+  return token === '' ? null : token;
+}
+
+/** What a request needs: the admin API (`/v0`) or inference (`/v1`). */
+export type Area = 'admin' | 'inference';
+
+/**
+ * Whether `principal` may make a request: admin may do everything; viewer only GETs on the
+ * admin API; client only inference.
+ */
+export function isAllowed(principal: Principal, area: Area, method: string): boolean {
+  switch (principal.role) {
+    case 'admin':
+      return true;
+    case 'viewer':
+      return area === 'admin' && (method === 'GET' || method === 'HEAD');
+    case 'client':
+      return area === 'inference';
+  }
+}

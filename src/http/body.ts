@@ -1,0 +1,79 @@
+/**
+ * Request bodies: read with a size limit (413), JSON only (415), parsed (400 `invalid_request`).
+ * Host frameworks that already parsed the body hand it over instead.
+ */
+import type { IncomingMessage } from 'node:http';
+import { LlmlbError } from '../errors.js';
+
+/** Reads the raw body, rejecting with `payload_too_large` past `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(tooLarge(limit));
+  }
+  // Already consumed (by a host framework): nothing left to read.
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume(); // drain the rest so the socket can deliver our answer
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new LlmlbError('invalid_request', 'the request body could not be read', { cause: err }));
+    };
+    const onAborted = () => onError(new Error('client aborted'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
+
+function tooLarge(limit: number): LlmlbError {
+  return new LlmlbError('payload_too_large', `request body is larger than ${limit} bytes`);
+}
+
+/** True when the request declares a JSON content type (`application/json`, `…+json`). */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const type = header.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/**
+ * Reads and parses a JSON body. `preParsed` is a body a host framework already parsed (Express
+ * with `express.json()`); it is used as is.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number, preParsed?: unknown): Promise<unknown> {
+  if (preParsed !== undefined) return preParsed;
+  if (!isJsonContentType(req.headers['content-type'])) {
+    req.resume();
+    throw new LlmlbError('unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)');
+  }
+  const raw = await readBody(req, limit);
+  if (raw.length === 0) throw new LlmlbError('invalid_request', 'the request body is empty; a JSON object is required');
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new LlmlbError('invalid_request', 'the request body is not valid JSON');
+  }
+}

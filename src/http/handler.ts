@@ -1,0 +1,142 @@
+/**
+ * The framework-agnostic request handler on Node's `IncomingMessage`/`ServerResponse`: strips the
+ * mount prefix, authenticates, matches the route table, and turns every failure into the
+ * documented error shape. Paths outside `/v0` and `/v1` are not ours: they go to `next` (the
+ * host app) or get a 404.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { LlmlbError, toLlmlbError } from '../errors.js';
+import type { Router } from '../router.js';
+import { type RouteContext, type RouteHandler, type RouteTable, adminRoutes } from './admin-routes.js';
+import { type Area, isAllowed } from './auth.js';
+import { type ErrorStyle, INTERNAL_ERROR, sendError } from './respond.js';
+
+/** Options of the HTTP handler (and of every adapter). */
+export interface HandlerOptions {
+  /** Path prefix the handler is mounted under, e.g. `/llm` (default: none). */
+  prefix?: string;
+  /** Largest admin-API request body in bytes (default 64 KiB). */
+  adminBodyLimit?: number;
+}
+
+/** Validates {@link HandlerOptions}. */
+export const handlerOptionsSchema = z.strictObject({
+  prefix: z
+    .string()
+    .regex(/^(\/[^/?#]+)*\/?$/, 'must be a path such as "/llm"')
+    .optional(),
+  adminBodyLimit: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+});
+
+/**
+ * A request handler. `next` is called for requests outside llmlb's paths; without it they get a
+ * 404. `preParsedBody` is a body a host framework already parsed.
+ */
+export type LlmlbHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void, preParsedBody?: unknown) => void;
+
+const DEFAULT_ADMIN_BODY_LIMIT = 64 * 1024;
+
+interface Match {
+  handlers: Readonly<Record<string, RouteHandler>> | undefined;
+  params: Record<string, string>;
+}
+
+/** Finds the route for path segments; `handlers` is undefined when no pattern matches. */
+function match(table: RouteTable, segments: readonly string[]): Match {
+  outer: for (const route of table) {
+    if (route.pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    for (let i = 0; i < segments.length; i++) {
+      const expected = route.pattern[i]!;
+      const actual = segments[i]!;
+      if (expected.startsWith(':')) params[expected.slice(1)] = actual;
+      else if (expected !== actual) continue outer;
+    }
+    return { handlers: route.methods, params };
+  }
+  return { handlers: undefined, params: {} };
+}
+
+/** Splits a path into decoded segments; null when it is not decodable. */
+function segmentsOf(path: string): string[] | null {
+  try {
+    return path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Creates the handler for a router. Requires the router's `auth` option to be set (keys, a
+ * function, or `false`), so an HTTP API is never exposed without a decision about auth.
+ *
+ * @example
+ * http.createServer(createHandler(router)).listen(8080);
+ */
+export function createHandler(router: Router, options: HandlerOptions = {}): LlmlbHandler {
+  const parsed = handlerOptionsSchema.safeParse(options);
+  if (!parsed.success) throw new LlmlbError('invalid_request', `invalid handler options: ${z.prettifyError(parsed.error)}`);
+  const authenticate = router.authenticator;
+  if (!authenticate) {
+    throw new LlmlbError(
+      'invalid_request',
+      'the router has no `auth` option: pass { keys: [...] }, a function, or false to serve HTTP without auth',
+    );
+  }
+  const prefix = (parsed.data.prefix ?? '').replace(/\/$/, '');
+  const adminBodyLimit = parsed.data.adminBodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT;
+  const logger = router.logger;
+
+  const fail = (res: ServerResponse, err: unknown, style: ErrorStyle, allow?: readonly string[]) => {
+    const error = toLlmlbError(err);
+    if (error.code === 'internal_error') {
+      logger.error({ err: error.cause ?? error }, 'request failed');
+      sendError(res, err instanceof LlmlbError ? error : INTERNAL_ERROR, style);
+      return;
+    }
+    sendError(res, error, style, allow);
+  };
+
+  return (req, res, next, preParsedBody) => {
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const fullPath = queryAt === -1 ? url : url.slice(0, queryAt);
+    const inMount = prefix === '' || fullPath === prefix || fullPath.startsWith(`${prefix}/`);
+    const path = inMount ? fullPath.slice(prefix.length) : '';
+    const area: Area | null =
+      path === '/v0' || path.startsWith('/v0/') ? 'admin' : path === '/v1' || path.startsWith('/v1/') ? 'inference' : null;
+    if (area === null) {
+      if (next) return next();
+      return fail(res, new LlmlbError('not_found', `no route for ${req.method} ${fullPath}`), 'admin');
+    }
+    const style: ErrorStyle = area === 'admin' ? 'admin' : 'openai';
+    const method = req.method ?? 'GET';
+
+    void (async () => {
+      const principal = await authenticate(req);
+      if (!principal) throw new LlmlbError('unauthorized', 'missing or unknown API key (Authorization: Bearer <key>)');
+      if (!isAllowed(principal, area, method)) {
+        throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
+      }
+      const segments = segmentsOf(path);
+      const found = segments ? match(adminRoutes, segments) : { handlers: undefined, params: {} };
+      if (!found.handlers) throw new LlmlbError('not_found', `no route for ${method} ${path}`);
+      const handler = found.handlers[method];
+      if (!handler) {
+        const allow = Object.keys(found.handlers);
+        return fail(res, new LlmlbError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow.join(', ')}`), style, allow);
+      }
+      const ctx: RouteContext = {
+        router,
+        req,
+        res,
+        params: found.params,
+        query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)),
+        bodyLimit: adminBodyLimit,
+        preParsedBody,
+      };
+      await handler(ctx);
+    })().catch((err: unknown) => fail(res, err, style));
+  };
+}
