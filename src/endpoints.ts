@@ -59,6 +59,8 @@ export interface EndpointServiceDeps {
   secretBox: SecretBox | null;
   clock: Clock;
   checker: HealthChecker;
+  /** Called after an endpoint was deleted. */
+  onDelete: (id: string) => void;
   /** Throws unless the router is started. */
   assertStarted: () => void;
 }
@@ -162,6 +164,7 @@ export class EndpointService {
     this.#deps.registry.removeEndpoint(record.id);
     if (!existed) throw endpointNotFound(id);
     this.#deps.checker.untrack(record.id);
+    this.#deps.onDelete(record.id);
   }
 
   /**

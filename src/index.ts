@@ -1,6 +1,11 @@
 /** llmlb — public exports only. */
 export { createRouter } from './router.js';
-export type { Router, RouterOptions, RouterState } from './router.js';
+export type { Router, RouterEvents, RouterOptions, RouterState } from './router.js';
+export { latencySelector, roundRobinSelector, leastBusySelector } from './select/index.js';
+export type { EndpointStatsView, SelectionCandidate, SelectionContext, Selector } from './select/index.js';
+export type { InferenceRoute, ProxyOptions, RequestEvent } from './proxy/proxy.js';
+export { hashKey } from './http/auth.js';
+export type { AuthFunction, AuthKey, AuthOption, Principal, Role } from './http/auth.js';
 export { HealthChecker } from './health/checker.js';
 export type {
   CheckEvent,

@@ -20,7 +20,15 @@ export class Registry {
   #endpoints = new Map<string, EndpointRecord>();
   #modelsByEndpoint = new Map<string, Map<string, EndpointModel>>();
   #endpointsByModel = new Map<string, Set<string>>();
-  #onlineCache = new Map<string, readonly EndpointRecord[]>();
+  /** model → capability (or `*` for any) → online endpoints. */
+  #onlineCache = new Map<string, Map<string, readonly EndpointRecord[]>>();
+
+  #version = 0;
+
+  /** Increases on every change; lets callers cache what they derive from the registry. */
+  get version(): number {
+    return this.#version;
+  }
 
   /** Replaces the whole view (used at start). */
   load(endpoints: readonly EndpointRecord[], models: readonly EndpointModel[]): void {
@@ -41,6 +49,7 @@ export class Registry {
   /** Adds an endpoint or replaces it with a newer version of its record. */
   upsertEndpoint(record: EndpointRecord): void {
     const previous = this.#endpoints.get(record.id);
+    this.#version++;
     this.#endpoints.set(record.id, record);
     if (!this.#modelsByEndpoint.has(record.id)) this.#modelsByEndpoint.set(record.id, new Map());
     // Any change can alter candidate order (status, latency): drop the endpoint's cached lists.
@@ -52,12 +61,14 @@ export class Registry {
     this.setModels(id, []);
     this.#modelsByEndpoint.delete(id);
     this.#endpoints.delete(id);
+    this.#version++;
   }
 
   /** Replaces the model set of an endpoint (ignored if the endpoint is unknown). */
   setModels(endpointId: string, models: readonly EndpointModel[]): void {
     const current = this.#modelsByEndpoint.get(endpointId);
     if (!current) return;
+    this.#version++;
     for (const modelId of current.keys()) {
       this.#onlineCache.delete(modelId);
       const holders = this.#endpointsByModel.get(modelId);
@@ -130,17 +141,28 @@ export class Registry {
   }
 
   /**
-   * The online endpoints serving the model. The returned array is shared and frozen: it stays
-   * valid until the next change and costs nothing to fetch again.
+   * The online endpoints serving the model (with `capability`, when given). The returned array is
+   * shared and frozen: it stays valid until the next change and costs nothing to fetch again.
    */
-  onlineEndpointsFor(modelId: string): readonly EndpointRecord[] {
-    const cached = this.#onlineCache.get(modelId);
+  onlineEndpointsFor(modelId: string, capability?: string): readonly EndpointRecord[] {
+    const key = capability ?? '*';
+    let byCapability = this.#onlineCache.get(modelId);
+    const cached = byCapability?.get(key);
     if (cached) return cached;
-    const ids = this.#endpointsByModel.get(modelId);
-    if (!ids) return EMPTY;
-    const online = Object.freeze(this.endpointsFor(modelId).filter((e) => e.status === 'online'));
-    this.#onlineCache.set(modelId, online);
+    if (!this.#endpointsByModel.has(modelId)) return EMPTY;
+    const online = Object.freeze(
+      this.endpointsFor(modelId).filter(
+        (e) => e.status === 'online' && (capability === undefined || this.hasCapability(e.id, modelId, capability)),
+      ),
+    );
+    if (!byCapability) this.#onlineCache.set(modelId, (byCapability = new Map()));
+    byCapability.set(key, online);
     return online;
+  }
+
+  /** True when the endpoint serves the model with the capability. */
+  hasCapability(endpointId: string, modelId: string, capability: string): boolean {
+    return this.modelOf(endpointId, modelId)?.capabilities.includes(capability) ?? false;
   }
 
   #invalidateModelsOf(endpointId: string): void {

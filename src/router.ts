@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { type Clock, systemClock } from './clock.js';
 import { MIN_SECRET_LENGTH, type SecretBox, createSecretBox } from './crypto.js';
+import { EventEmitter } from 'eventemitter3';
 import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
 import { EndpointService } from './endpoints.js';
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.js';
@@ -13,8 +14,12 @@ import { type CapabilityDetector, type CapabilityRule, toCapabilityDetector } fr
 import { LlmlbError } from './errors.js';
 import { type AuthOption, type Authenticator, authOptionSchema, createAuthenticator } from './http/auth.js';
 import { type Logger, silentLogger } from './logger.js';
+import { InferenceProxy, type ProxyOptions, type RequestEvent, proxyOptionsSchema } from './proxy/proxy.js';
+import { EndpointStats } from './proxy/stats.js';
 import { Registry } from './registry.js';
-import { parseOrThrow } from './schema.js';
+import { latencySelector } from './select/latency.js';
+import type { Selector } from './select/types.js';
+import { type Endpoint, parseOrThrow, toPublicEndpoint } from './schema.js';
 import { memoryStorage } from './storage/memory/index.js';
 import type { StorageAdapter } from './storage/types.js';
 
@@ -44,6 +49,9 @@ const routerOptionsSchema = z.strictObject({
     ])
     .optional(),
   auth: authOptionSchema.optional(),
+  selector: z.custom<Selector>((v) => typeof v === 'function', 'must be a selector function').optional(),
+  proxy: proxyOptionsSchema.optional(),
+  connections: z.number().int().min(1).max(100_000).optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a fetch function').optional(),
   dispatcher: z.custom<Dispatcher>((v) => hasMethods(v, ['dispatch', 'close']), 'must be an undici Dispatcher').optional(),
   capabilities: z
@@ -83,8 +91,17 @@ export interface RouterOptions {
    * on the router's keep-alive dispatcher.
    */
   fetch?: FetchLike;
-  /** undici Dispatcher for upstream traffic. Default: an `Agent` with keep-alive, closed on `stop()`. */
+  /**
+   * undici Dispatcher for upstream traffic (proxy and checks). Default: an `Agent` with
+   * keep-alive connection pools per endpoint origin and no pipelining, closed on `stop()`.
+   */
   dispatcher?: Dispatcher;
+  /** Most connections per endpoint origin of the default dispatcher. Default: unlimited. */
+  connections?: number;
+  /** Chooses the endpoint for each request among the online candidates. Default: {@link latencySelector}. */
+  selector?: Selector;
+  /** Proxy behaviour: body limit, failover retries, suspension after a failure. */
+  proxy?: ProxyOptions;
   /** Capability rules (first match wins) or a detector function. Default: `DEFAULT_CAPABILITY_RULES`. */
   capabilities?: readonly CapabilityRule[] | CapabilityDetector;
 }
@@ -96,7 +113,13 @@ export type RouterState = 'created' | 'starting' | 'started' | 'stopped';
  * An llmlb router. Create it with {@link createRouter}, `start()` it, use `endpoints`, and
  * `stop()` it when done.
  */
-export interface Router {
+/** Typed events of a {@link Router}. */
+export interface RouterEvents {
+  /** A proxied request finished (successfully or not). */
+  request: (event: RequestEvent) => void;
+}
+
+export interface Router extends EventEmitter<RouterEvents> {
   /** The programmatic endpoint API. */
   readonly endpoints: EndpointService;
   /** The health checker: subscribe to its events, or check an endpoint now. */
@@ -107,6 +130,16 @@ export interface Router {
   readonly authenticator: Authenticator | undefined;
   /** The router's logger. */
   readonly logger: Logger;
+  /** The in-memory view of endpoints and models (read it; change it only through `endpoints`). */
+  readonly registry: Registry;
+  /** The inference proxy behind `/v1`. */
+  readonly proxy: InferenceProxy;
+  /**
+   * The endpoint the selector would pick for `model` right now (programmatic routing).
+   * Throws `model_not_found`, `no_available_endpoint`, or `invalid_request` for a capability
+   * the model lacks.
+   */
+  select(model: string, capability?: 'chat' | 'embeddings'): Endpoint;
   /**
    * Prepares storage, loads the registry and launches the start-up round of health checks (all
    * endpoints at once; `checker.idle()` tells when it is done). Call once before anything else.
@@ -116,13 +149,14 @@ export interface Router {
   stop(): Promise<void>;
 }
 
-class LlmlbRouter implements Router {
+class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly endpoints: EndpointService;
   readonly checker: HealthChecker;
+  readonly registry = new Registry();
+  readonly proxy: InferenceProxy;
   readonly #storage: StorageAdapter;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
-  readonly #registry = new Registry();
   readonly #secretBox: SecretBox | null;
   readonly logger: Logger;
   readonly authenticator: Authenticator | undefined;
@@ -130,38 +164,62 @@ class LlmlbRouter implements Router {
   #starting: Promise<void> | undefined;
 
   constructor(options: z.output<typeof routerOptionsSchema>) {
+    super();
     this.#storage = options.storage ?? memoryStorage();
     this.#secretBox = options.secret === undefined ? null : createSecretBox(options.secret);
     this.logger = options.logger ?? silentLogger;
     this.authenticator = options.auth === undefined ? undefined : createAuthenticator(options.auth);
     const clock = options.clock ?? systemClock;
     this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 0 });
+    this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 1, connections: options.connections ?? null });
     const dispatcher = this.#dispatcher;
     const fetch: FetchLike =
       options.fetch ?? ((input, init) => undiciFetch(input, { ...init, dispatcher } as never) as unknown as Promise<Response>);
     this.checker = toChecker(options.checker);
     this.checker.attach({
       storage: this.#storage,
-      registry: this.#registry,
+      registry: this.registry,
       secretBox: this.#secretBox,
       clock,
       logger: this.logger,
       fetch,
       detectCapabilities: toCapabilityDetector(options.capabilities),
     });
+    const stats = new EndpointStats();
+    this.checker.on('check', ({ endpoint, report }) => {
+      if (report.success) stats.recovered(endpoint.id);
+    });
+    this.proxy = new InferenceProxy({
+      registry: this.registry,
+      stats,
+      selector: options.selector ?? latencySelector(),
+      dispatcher,
+      secretBox: this.#secretBox,
+      clock,
+      logger: this.logger,
+      strike: (id) => void this.checker.check(id).catch(() => undefined),
+      emit: (event) => this.emit('request', event),
+      hasListeners: () => this.listenerCount('request') > 0,
+      options: { bodyLimit: 16 * 1024 * 1024, retries: 2, suspendMs: 10_000, ...options.proxy },
+    });
     this.endpoints = new EndpointService({
       storage: this.#storage,
-      registry: this.#registry,
+      registry: this.registry,
       secretBox: this.#secretBox,
       clock,
       checker: this.checker,
+      onDelete: (id) => stats.forget(id),
       assertStarted: () => this.#assertStarted(),
     });
   }
 
   get state(): RouterState {
     return this.#state;
+  }
+
+  select(model: string, capability: 'chat' | 'embeddings' = 'chat'): Endpoint {
+    this.#assertStarted();
+    return toPublicEndpoint(this.proxy.select(model, capability));
   }
 
   start(): Promise<void> {
@@ -178,7 +236,7 @@ class LlmlbRouter implements Router {
       await this.#storage.init();
       const [endpoints, models] = await Promise.all([this.#storage.listEndpoints(), this.#storage.listAllModels()]);
       this.#verifySecret(endpoints);
-      this.#registry.load(endpoints, models);
+      this.registry.load(endpoints, models);
       this.#state = 'started';
       this.checker.start();
       this.logger.info({ storage: this.#storage.kind, endpoints: endpoints.length, models: models.length }, 'llmlb started');

@@ -10,6 +10,7 @@ import { LlmlbError, toLlmlbError } from '../errors.js';
 import type { Router } from '../router.js';
 import { type RouteContext, type RouteHandler, type RouteTable, adminRoutes } from './admin-routes.js';
 import { type Area, isAllowed } from './auth.js';
+import { proxyRoutes } from './proxy-routes.js';
 import { type ErrorStyle, INTERNAL_ERROR, sendError } from './respond.js';
 
 /** Options of the HTTP handler (and of every adapter). */
@@ -45,10 +46,15 @@ interface Match {
 /** Finds the route for path segments; `handlers` is undefined when no pattern matches. */
 function match(table: RouteTable, segments: readonly string[]): Match {
   outer: for (const route of table) {
-    if (route.pattern.length !== segments.length) continue;
+    const wildcard = route.pattern[route.pattern.length - 1]?.startsWith('*') === true;
+    if (wildcard ? segments.length < route.pattern.length : route.pattern.length !== segments.length) continue;
     const params: Record<string, string> = {};
-    for (let i = 0; i < segments.length; i++) {
+    for (let i = 0; i < route.pattern.length; i++) {
       const expected = route.pattern[i]!;
+      if (expected.startsWith('*')) {
+        params[expected.slice(1)] = segments.slice(i).join('/');
+        return { handlers: route.methods, params };
+      }
       const actual = segments[i]!;
       if (expected.startsWith(':')) params[expected.slice(1)] = actual;
       else if (expected !== actual) continue outer;
@@ -120,7 +126,8 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
         throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
       }
       const segments = segmentsOf(path);
-      const found = segments ? match(adminRoutes, segments) : { handlers: undefined, params: {} };
+      const table = area === 'admin' ? adminRoutes : proxyRoutes;
+      const found = segments ? match(table, segments) : { handlers: undefined, params: {} };
       if (!found.handlers) throw new LlmlbError('not_found', `no route for ${method} ${path}`);
       const handler = found.handlers[method];
       if (!handler) {

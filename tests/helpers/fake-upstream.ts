@@ -28,6 +28,8 @@ export interface FakeUpstreamOptions {
   modelsDelayMs?: number;
   /** Ollama version served at `/api/version` (ollama flavor only). */
   version?: string;
+  /** Name used in completions. */
+  name?: string;
 }
 
 export class FakeUpstream {
@@ -40,6 +42,19 @@ export class FakeUpstream {
   forceStatus: number | undefined;
   /** When set, `/v1/models` answers 200 with this raw body. */
   rawModelsBody: string | undefined;
+  /** Name used in completions, to tell upstreams apart. */
+  name: string;
+  /** Delay before answering an inference request (headers included), in ms. */
+  inferenceDelayMs = 0;
+  /** When set, inference routes answer with this status and an OpenAI-style error. */
+  inferenceStatus: number | undefined;
+  /** SSE: number of content events before `[DONE]`, and the gap between them. */
+  streamEvents = 5;
+  streamGapMs = 0;
+  /** SSE: destroy the connection after this many events (simulates a crash mid-stream). */
+  dieAfterEvents: number | undefined;
+  /** Inference requests whose client went away before they finished. */
+  abortedInference = 0;
   /** Extra routes by `METHOD path` (path without any base prefix). */
   readonly routes = new Map<string, RouteHandler>();
   readonly requests: SeenRequest[] = [];
@@ -54,6 +69,7 @@ export class FakeUpstream {
     this.apiKey = options.apiKey;
     this.modelsDelayMs = options.modelsDelayMs ?? 0;
     this.version = options.version ?? '0.5.7';
+    this.name = options.name ?? 'upstream';
   }
 
   /** Listens (on the previous port when restarting). */
@@ -109,10 +125,72 @@ export class FakeUpstream {
     const custom = this.routes.get(`${req.method} ${path}`);
     if (custom) return void (await custom(req, res, body));
     if (req.method === 'GET' && path === '/v1/models') return this.#models(res);
+    if (req.method === 'POST' && INFERENCE_PATHS.has(path)) return this.#inference(req, res, path, body);
     if (req.method === 'GET' && path === '/api/version' && this.flavor === 'ollama') {
       return json(res, 200, { version: this.version });
     }
     json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
+  }
+
+  async #inference(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<void> {
+    let finished = false;
+    res.on('close', () => {
+      if (!finished) this.abortedInference++;
+    });
+    if (this.inferenceDelayMs > 0) await new Promise((r) => setTimeout(r, this.inferenceDelayMs));
+    if (res.destroyed) return;
+    if (this.inferenceStatus !== undefined) {
+      finished = true;
+      return json(res, this.inferenceStatus, { error: { message: `forced ${this.inferenceStatus}`, type: 'server_error' } });
+    }
+    const request = JSON.parse(body.toString('utf8')) as { model?: string; stream?: boolean; input?: unknown };
+    const model = request.model ?? 'unknown';
+    if (path === '/v1/embeddings') {
+      finished = true;
+      const inputs = Array.isArray(request.input) ? request.input : [request.input];
+      return json(res, 200, {
+        object: 'list',
+        model,
+        data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3] })),
+        usage: { prompt_tokens: 1, total_tokens: 1 },
+      });
+    }
+    const content = `hello from ${this.name}`;
+    if (!request.stream) {
+      finished = true;
+      return json(res, 200, {
+        id: 'chatcmpl-1',
+        object: path === '/v1/completions' ? 'text_completion' : 'chat.completion',
+        created: 1,
+        model,
+        choices: [
+          path === '/v1/completions'
+            ? { index: 0, text: content, finish_reason: 'stop' }
+            : { index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' },
+        ],
+        usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 },
+      });
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (let i = 0; i < this.streamEvents; i++) {
+      if (this.dieAfterEvents !== undefined && i >= this.dieAfterEvents) {
+        res.socket?.destroy();
+        return;
+      }
+      const chunk = {
+        id: 'chatcmpl-1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model,
+        choices: [{ index: 0, delta: { content: `${i} ` }, finish_reason: null }],
+      };
+      // Wait until the event is handed to the socket, so a crash after it still delivers it.
+      await new Promise<void>((resolve) => res.write(`data: ${JSON.stringify(chunk)}\n\n`, () => resolve()));
+      if (this.streamGapMs > 0) await new Promise((r) => setTimeout(r, this.streamGapMs));
+      if (res.destroyed) return;
+    }
+    finished = true;
+    res.end('data: [DONE]\n\n');
   }
 
   async #models(res: ServerResponse): Promise<void> {
@@ -128,6 +206,8 @@ export class FakeUpstream {
     json(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', owned_by: 'fake' })) });
   }
 }
+
+const INFERENCE_PATHS = new Set(['/v1/chat/completions', '/v1/completions', '/v1/embeddings']);
 
 /** Writes a JSON response. */
 export function json(res: ServerResponse, status: number, body: unknown): void {

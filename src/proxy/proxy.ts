@@ -1,0 +1,345 @@
+/**
+ * The inference proxy (SPEC §5): choose an online endpoint for the requested model with the
+ * selector, forward the original request bytes with undici, stream the answer back as it
+ * arrives, fail over before the first byte, and report every request as an event.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto.js';
+import { type ErrorCode, LlmlbError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Registry } from '../registry.js';
+import type { Capability, EndpointRecord } from '../schema.js';
+import type { SelectionCandidate, SelectionContext, Selector } from '../select/types.js';
+import { sendError } from '../http/respond.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import type { EndpointStats } from './stats.js';
+
+/** The inference routes llmlb forwards. */
+export type InferenceRoute = 'chat' | 'completions' | 'embeddings';
+
+const ROUTES: Readonly<Record<InferenceRoute, { path: string; capability: Capability }>> = {
+  chat: { path: '/v1/chat/completions', capability: 'chat' },
+  completions: { path: '/v1/completions', capability: 'chat' },
+  embeddings: { path: '/v1/embeddings', capability: 'embeddings' },
+};
+
+/** Options of the proxy (the `proxy` option of `createRouter`). */
+export interface ProxyOptions {
+  /** Largest accepted request body in bytes. Default 16 MiB. */
+  bodyLimit?: number;
+  /** Extra attempts on other endpoints when one fails before answering. Default 2. */
+  retries?: number;
+  /** How long an endpoint that just failed is avoided (unless nothing else is left), in ms. Default 10 000. */
+  suspendMs?: number;
+}
+
+/** Validates {@link ProxyOptions}. */
+export const proxyOptionsSchema = z.strictObject({
+  bodyLimit: z.number().int().min(1024).max(1024 * 1024 * 1024).optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+  suspendMs: z.number().int().min(0).max(3_600_000).optional(),
+});
+
+/** Payload of the router's `request` event: one proxied request, finished. */
+export interface RequestEvent {
+  route: InferenceRoute;
+  model: string | null;
+  /** The endpoint that answered (or the last one tried), null if none was chosen. */
+  endpoint_id: string | null;
+  endpoint_name: string | null;
+  /** HTTP status sent to the client (0 when the client went away first). */
+  status: number;
+  /** Endpoints tried. */
+  attempts: number;
+  /** Time to the upstream's response headers, in ms (null if none arrived). */
+  ttfb_ms: number | null;
+  /** Time until the response ended, in ms. */
+  duration_ms: number;
+  /** True when the answer was an event stream. */
+  streamed: boolean;
+  /** llmlb error code when llmlb answered with an error, or when the stream broke. */
+  error: ErrorCode | null;
+}
+
+/** Where and how to reach an endpoint, derived once per endpoint record. */
+interface UpstreamTarget {
+  origin: string;
+  pathPrefix: string;
+  authorization: string | null;
+}
+
+/** What the proxy works with. */
+export interface ProxyDeps {
+  registry: Registry;
+  stats: EndpointStats;
+  selector: Selector;
+  dispatcher: Dispatcher;
+  secretBox: SecretBox | null;
+  clock: Clock;
+  logger: Logger;
+  /** Passive strike: check an endpoint now. */
+  strike: (endpointId: string) => void;
+  /** Emits a request event (only called when someone listens). */
+  emit: (event: RequestEvent) => void;
+  hasListeners: () => boolean;
+  options: Required<ProxyOptions>;
+}
+
+/** Failures of one attempt that allow trying another endpoint. */
+class AttemptFailure extends Error {
+  constructor(
+    readonly code: 'upstream_error' | 'upstream_timeout',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const RETRYABLE_STATUS = new Set([502, 503]);
+const SSE_ERROR = (message: string) =>
+  `data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: 'upstream_error' } })}\n\n`;
+
+/** The selector-facing error when no candidate is acceptable. */
+const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(model)} right now`);
+
+/**
+ * Forwards inference requests. One instance per router.
+ *
+ * @example
+ * await proxy.forward(req, res, 'chat', body, 'llama3.1:8b');
+ */
+export class InferenceProxy {
+  readonly #deps: ProxyDeps;
+  readonly #targets = new WeakMap<EndpointRecord, UpstreamTarget>();
+
+  constructor(deps: ProxyDeps) {
+    this.#deps = deps;
+  }
+
+  /** The largest accepted request body. */
+  get bodyLimit(): number {
+    return this.#deps.options.bodyLimit;
+  }
+
+  /**
+   * Picks an endpoint for `model` (without forwarding anything). Throws `model_not_found`,
+   * `no_available_endpoint` or `invalid_request` (model lacks the capability).
+   */
+  select(model: string, capability: Capability, exclude?: ReadonlySet<string>): EndpointRecord {
+    const { registry, stats, selector, clock } = this.#deps;
+    if (!registry.hasModel(model)) {
+      throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} is not served by any endpoint`);
+    }
+    let candidates = registry.onlineEndpointsFor(model, capability);
+    if (candidates.length === 0) {
+      const anyWithCapability = registry.endpointsFor(model).some((e) => registry.hasCapability(e.id, model, capability));
+      if (!anyWithCapability) {
+        throw new LlmlbError('invalid_request', `model ${JSON.stringify(model)} does not support ${capability}`);
+      }
+      throw noEndpoint(model);
+    }
+    if (exclude && exclude.size > 0) candidates = candidates.filter((c) => !exclude.has(c.id));
+    // Prefer endpoints not suspended after a recent failure; fall back to all if none is left.
+    const now = clock.monotonic();
+    if (candidates.some((c) => stats.isSuspended(c.id, now))) {
+      const healthy = candidates.filter((c) => !stats.isSuspended(c.id, now));
+      if (healthy.length > 0) candidates = healthy;
+    }
+    if (candidates.length === 0) throw noEndpoint(model);
+    const context: SelectionContext = { model, capability, stats };
+    const chosen: SelectionCandidate | undefined = selector(candidates, context);
+    const record = chosen && registry.getEndpoint(chosen.id);
+    if (!record || record.status !== 'online') throw noEndpoint(model);
+    return record;
+  }
+
+  /**
+   * Forwards one request whose body (`body`, the original bytes) names `model`. Always answers
+   * the client: the upstream's response, or an OpenAI-shaped error. Never throws.
+   */
+  async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string): Promise<void> {
+    const { clock, options } = this.#deps;
+    const started = clock.monotonic();
+    const { path, capability } = ROUTES[route];
+    const abort = new AbortController();
+    let clientGone = false;
+    const onClose = () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        abort.abort();
+      }
+    };
+    res.once('close', onClose);
+
+    let tried: Set<string> | undefined;
+    let last: EndpointRecord | undefined;
+    let lastFailure: AttemptFailure | undefined;
+    let attempts = 0;
+    const report = (status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null) => {
+      if (!this.#deps.hasListeners()) return;
+      this.#deps.emit({
+        route,
+        model,
+        endpoint_id: last?.id ?? null,
+        endpoint_name: last?.name ?? null,
+        status,
+        attempts,
+        ttfb_ms: ttfb,
+        duration_ms: clock.monotonic() - started,
+        streamed,
+        error,
+      });
+    };
+
+    for (;;) {
+      let endpoint: EndpointRecord;
+      try {
+        endpoint = this.select(model, capability, tried);
+      } catch (err) {
+        const error =
+          lastFailure && err instanceof LlmlbError && err.code === 'no_available_endpoint'
+            ? new LlmlbError(lastFailure.code, `${lastFailure.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`)
+            : (err as LlmlbError);
+        this.#fail(res, error);
+        report(error.status, null, false, error.code);
+        return;
+      }
+      last = endpoint;
+      attempts++;
+      const mayRetry = attempts <= options.retries;
+      try {
+        const outcome = await this.#attempt(req, res, endpoint, path, body, abort.signal, mayRetry, () => clientGone);
+        report(clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error);
+        return;
+      } catch (err) {
+        if (clientGone) {
+          report(0, null, false, null);
+          return;
+        }
+        lastFailure = err instanceof AttemptFailure ? err : new AttemptFailure('upstream_error', 'upstream request failed');
+        this.#strike(endpoint);
+        this.#deps.logger.warn({ endpoint_id: endpoint.id, model, reason: lastFailure.message }, 'upstream attempt failed');
+        if (!mayRetry) {
+          const error = new LlmlbError(lastFailure.code, `${lastFailure.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+          this.#fail(res, error);
+          report(error.status, null, false, error.code);
+          return;
+        }
+        (tried ??= new Set()).add(endpoint.id);
+      }
+    }
+  }
+
+  /**
+   * One attempt on one endpoint. Resolves once the response is fully relayed; rejects with an
+   * {@link AttemptFailure} when the endpoint failed before any byte reached the client.
+   */
+  async #attempt(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: EndpointRecord,
+    path: string,
+    body: Buffer,
+    signal: AbortSignal,
+    mayRetry: boolean,
+    clientGone: () => boolean,
+  ): Promise<{ status: number; ttfb: number; streamed: boolean; error: ErrorCode | null }> {
+    const { dispatcher, stats, clock } = this.#deps;
+    const target = this.#target(endpoint);
+    const timeoutMs = endpoint.inference_timeout_secs * 1000;
+    const started = clock.monotonic();
+    stats.started(endpoint.id);
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await dispatcher.request({
+        origin: target.origin,
+        path: target.pathPrefix + path + querySuffix(req.url),
+        method: 'POST',
+        headers: upstreamRequestHeaders(req.headers, target.authorization, body.length),
+        body,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (err) {
+      stats.finished(endpoint.id);
+      throw toAttemptFailure(err, timeoutMs);
+    }
+    const ttfb = clock.monotonic() - started;
+    if (mayRetry && RETRYABLE_STATUS.has(upstream.statusCode)) {
+      stats.finished(endpoint.id);
+      upstream.body.dump().catch(() => undefined);
+      throw new AttemptFailure('upstream_error', `endpoint ${endpoint.name} answered HTTP ${upstream.statusCode}`);
+    }
+    stats.succeeded(endpoint.id, ttfb);
+
+    const contentType = upstream.headers['content-type'];
+    const streamed = typeof contentType === 'string' && contentType.startsWith('text/event-stream');
+    res.writeHead(upstream.statusCode, clientResponseHeaders(upstream.headers, endpoint.id));
+    if (streamed) res.flushHeaders();
+
+    return new Promise((resolve) => {
+      const source = upstream.body;
+      const done = (error: ErrorCode | null) => {
+        stats.finished(endpoint.id);
+        resolve({ status: upstream.statusCode, ttfb, streamed, error });
+      };
+      source.pipe(res);
+      source.once('end', () => done(null));
+      source.once('error', () => {
+        source.unpipe(res);
+        if (clientGone()) return done(null);
+        this.#deps.logger.warn({ endpoint_id: endpoint.id }, 'upstream failed mid-response');
+        if (streamed) res.end(SSE_ERROR(`endpoint ${endpoint.name} failed mid-stream`));
+        else res.destroy();
+        this.#strike(endpoint);
+        done('upstream_error');
+      });
+    });
+  }
+
+  /** Marks an endpoint as failing: avoid it for a while and check it now. */
+  #strike(endpoint: EndpointRecord): void {
+    const { stats, clock, options, strike } = this.#deps;
+    stats.failed(endpoint.id, clock.monotonic() + options.suspendMs);
+    strike(endpoint.id);
+  }
+
+  #fail(res: ServerResponse, error: LlmlbError): void {
+    if (res.destroyed) return;
+    sendError(res, error, 'openai');
+  }
+
+  #target(endpoint: EndpointRecord): UpstreamTarget {
+    let target = this.#targets.get(endpoint);
+    if (!target) {
+      const url = new URL(endpoint.base_url);
+      let authorization: string | null = null;
+      if (endpoint.api_key_encrypted !== null) {
+        if (!this.#deps.secretBox) throw new LlmlbError('internal_error', 'an api_key is stored but no secret is configured');
+        authorization = `Bearer ${this.#deps.secretBox.open(endpoint.api_key_encrypted, endpoint.id)}`;
+      }
+      target = { origin: url.origin, pathPrefix: url.pathname === '/' ? '' : url.pathname, authorization };
+      this.#targets.set(endpoint, target);
+    }
+    return target;
+  }
+}
+
+function querySuffix(url: string | undefined): string {
+  const at = url?.indexOf('?') ?? -1;
+  return at === -1 || url === undefined ? '' : url.slice(at);
+}
+
+function toAttemptFailure(err: unknown, timeoutMs: number): AttemptFailure {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
+    return new AttemptFailure('upstream_timeout', `no response from the endpoint within ${timeoutMs} ms`);
+  }
+  if (typeof code === 'string') return new AttemptFailure('upstream_error', `cannot reach the endpoint (${code})`);
+  return new AttemptFailure('upstream_error', 'cannot reach the endpoint');
+}

@@ -1,0 +1,5 @@
+/** Selectors: how the proxy chooses among the online endpoints serving a model. */
+export { latencySelector } from './latency.js';
+export { roundRobinSelector } from './round-robin.js';
+export { leastBusySelector } from './least-busy.js';
+export type { EndpointStatsView, SelectionCandidate, SelectionContext, Selector } from './types.js';

@@ -1,0 +1,42 @@
+/** The selector contract: how the proxy asks "which of these endpoints should serve this request?". */
+import type { Capability, EndpointStatus } from '../schema.js';
+
+/** What a selector sees of a candidate endpoint. Every candidate is online and serves the model. */
+export interface SelectionCandidate {
+  readonly id: string;
+  readonly name: string;
+  readonly base_url: string;
+  readonly status: EndpointStatus;
+  /** Latency of the last successful health check, in ms (null: never measured). */
+  readonly latency_ms: number | null;
+}
+
+/** Live, in-memory statistics of an endpoint's real traffic. */
+export interface EndpointStatsView {
+  /** Requests being forwarded to the endpoint right now. */
+  inFlight(endpointId: string): number;
+  /** Exponentially weighted mean time to response headers of recent requests, in ms (null: none yet). */
+  latencyMs(endpointId: string): number | null;
+  /** Failures (connection errors, timeouts, 502/503) of recent requests, decaying to 0 after successes. */
+  recentFailures(endpointId: string): number;
+}
+
+/** What the selector knows about the request. */
+export interface SelectionContext {
+  /** The requested model id. */
+  readonly model: string;
+  /** The capability the route needs (`chat` or `embeddings`). */
+  readonly capability: Capability;
+  readonly stats: EndpointStatsView;
+}
+
+/**
+ * Picks the endpoint for a request: a synchronous function of the candidates (never empty) and
+ * the context, returning one of the candidates (or undefined to refuse them all). It must not
+ * do I/O: it runs on every request.
+ *
+ * @example
+ * const firstByName: Selector = (candidates) =>
+ *   [...candidates].sort((a, b) => a.name.localeCompare(b.name))[0];
+ */
+export type Selector = (candidates: readonly SelectionCandidate[], context: SelectionContext) => SelectionCandidate | undefined;

@@ -1,0 +1,383 @@
+/**
+ * The /v1 proxy against real fake upstreams on 127.0.0.1: routing, failover, error mapping,
+ * capabilities, streaming, aborts and events.
+ */
+import { request as httpRequest } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RequestEvent } from '../../src/proxy/proxy.js';
+import type { RouterOptions } from '../../src/router.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { CLIENT_KEY, type LlmlbServer, VIEWER_KEY, startLlmlb, until } from '../helpers/llmlb-server.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function upstream(options: Parameters<typeof startFakeUpstream>[0] = {}): Promise<FakeUpstream> {
+  const u = await startFakeUpstream(options);
+  cleanups.push(() => u.stop());
+  return u;
+}
+
+async function llmlb(options: RouterOptions = {}): Promise<LlmlbServer> {
+  const s = await startLlmlb({ checker: { timeoutMs: 2000 }, ...options });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** Registers an upstream and waits until its first check finished. */
+async function register(s: LlmlbServer, u: FakeUpstream, extra: Record<string, unknown> = {}): Promise<string> {
+  const { status, body } = await s.admin('POST', '/v0/endpoints', { name: u.name, base_url: u.url(), ...extra });
+  expect(status).toBe(201);
+  await s.router.checker.idle();
+  return body.id as string;
+}
+
+const chat = (model: string, stream = false) => ({ model, stream, messages: [{ role: 'user', content: 'hi' }] });
+
+describe('routing', () => {
+  it('sends requests to the endpoint with the lowest latency', async () => {
+    const slow = await upstream({ name: 'slow', modelsDelayMs: 150 });
+    const fast = await upstream({ name: 'fast' });
+    const s = await llmlb();
+    await register(s, slow);
+    const fastId = await register(s, fast);
+    for (let i = 0; i < 5; i++) {
+      const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-llmlb-endpoint')).toBe(fastId);
+      expect((await res.json()).choices[0].message.content).toBe('hello from fast');
+    }
+    expect(slow.requestsTo('/v1/chat/completions')).toHaveLength(0);
+  });
+
+  it('breaks latency ties round-robin', async () => {
+    // A clock whose monotonic time stands still makes every measured latency 0: a perfect tie.
+    const clock = new FakeClock();
+    clock.monotonic = () => 0;
+    const a = await upstream({ name: 'a' });
+    const b = await upstream({ name: 'b' });
+    const s = await llmlb({ clock });
+    await register(s, a);
+    await register(s, b);
+    const served: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+      served.push((await res.json()).choices[0].message.content);
+    }
+    expect(served.filter((x) => x === 'hello from a')).toHaveLength(3);
+    expect(served.filter((x) => x === 'hello from b')).toHaveLength(3);
+    expect(served[0]).not.toBe(served[1]);
+  });
+
+  it('forwards the original bytes with the endpoint key, never the client key or hop-by-hop headers', async () => {
+    const u = await upstream({ apiKey: 'sk-upstream-secret' });
+    const s = await llmlb();
+    await register(s, u, { api_key: 'sk-upstream-secret' });
+    const raw = '{"model":"llama3.1:8b",  "messages":[{"role":"user","content":"h\\u00e9"}],"extra":{"keep":[1,2]}}';
+    // node:http, because fetch refuses to send hop-by-hop headers at all.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${s.url}/v1/chat/completions?api-version=1`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${CLIENT_KEY}`,
+          'content-type': 'application/json',
+          'x-custom': 'yes',
+          cookie: 'session=1',
+          'keep-alive': 'timeout=5',
+          connection: 'keep-alive, x-hop',
+          'x-hop': 'drop me',
+          'x-api-key': 'client-secret',
+        },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(raw);
+    });
+    expect(status).toBe(200);
+    const seen = u.requestsTo('/v1/chat/completions')[0]!;
+    expect(seen.body.toString('utf8')).toBe(raw);
+    expect(seen.headers.authorization).toBe('Bearer sk-upstream-secret');
+    expect(JSON.stringify(seen.headers)).not.toContain(CLIENT_KEY);
+    expect(seen.headers['x-custom']).toBe('yes');
+    expect(seen.headers.cookie).toBeUndefined();
+    expect(seen.headers['x-api-key']).toBeUndefined();
+    expect(seen.headers['keep-alive']).toBeUndefined();
+    expect(seen.headers['x-hop']).toBeUndefined();
+  });
+
+  it('routes embeddings by capability and refuses a capability mismatch', async () => {
+    const chatUp = await upstream({ name: 'chat', models: ['llama3.1:8b'] });
+    const embedUp = await upstream({ name: 'embed', models: ['nomic-embed-text'] });
+    const s = await llmlb();
+    await register(s, chatUp);
+    const embedId = await register(s, embedUp);
+    const ok = await s.infer('/v1/embeddings', { model: 'nomic-embed-text', input: 'hi' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-llmlb-endpoint')).toBe(embedId);
+    const wrong = await s.infer('/v1/embeddings', { model: 'llama3.1:8b', input: 'hi' });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toEqual({
+      error: { message: 'model "llama3.1:8b" does not support embeddings', type: 'invalid_request_error', code: 'invalid_request' },
+    });
+    expect((await s.infer('/v1/chat/completions', chat('nomic-embed-text'))).status).toBe(400);
+  });
+
+  it('serves completions too', async () => {
+    const u = await upstream();
+    const s = await llmlb();
+    await register(s, u);
+    const res = await s.infer('/v1/completions', { model: 'llama3.1:8b', prompt: 'hi' });
+    expect(res.status).toBe(200);
+    expect((await res.json()).choices[0].text).toBe('hello from upstream');
+  });
+});
+
+describe('errors', () => {
+  it('answers 404 model_not_found for an unknown model, and after its only endpoint is deleted', async () => {
+    const u = await upstream();
+    const s = await llmlb();
+    const id = await register(s, u);
+    const unknown = await s.infer('/v1/chat/completions', chat('gpt-99'));
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error).toMatchObject({ code: 'model_not_found', type: 'not_found_error' });
+    expect((await s.infer('/v1/chat/completions', chat('llama3.1:8b'))).status).toBe(200);
+    expect((await s.admin('DELETE', `/v0/endpoints/${id}`)).status).toBe(204);
+    expect((await s.infer('/v1/chat/completions', chat('llama3.1:8b'))).status).toBe(404);
+  });
+
+  it('answers 503 when the model is known but no endpoint serving it is online', async () => {
+    const u = await upstream();
+    const clock = new FakeClock();
+    const s = await llmlb({ clock });
+    await register(s, u);
+    await u.stop();
+    for (let i = 0; i < 2; i++) {
+      await clock.advance(30_000);
+      await s.router.checker.idle();
+    }
+    expect(s.router.registry.listEndpoints('offline')).toHaveLength(1);
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.code).toBe('no_available_endpoint');
+  });
+
+  it('answers 502 when every endpoint fails before answering', async () => {
+    const a = await upstream({ name: 'a' });
+    const b = await upstream({ name: 'b' });
+    const s = await llmlb();
+    await register(s, a);
+    await register(s, b);
+    a.inferenceStatus = 503;
+    b.inferenceStatus = 502;
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    expect(res.status).toBe(502);
+    expect((await res.json()).error).toMatchObject({ code: 'upstream_error', type: 'upstream_error' });
+    expect(a.requestsTo('/v1/chat/completions')).toHaveLength(1);
+    expect(b.requestsTo('/v1/chat/completions')).toHaveLength(1);
+  });
+
+  it('passes other upstream errors through unchanged', async () => {
+    const u = await upstream();
+    const s = await llmlb();
+    await register(s, u);
+    u.inferenceStatus = 400;
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { message: 'forced 400', type: 'server_error' } });
+  });
+
+  it('answers 504 when the endpoint does not answer within its inference timeout', async () => {
+    const u = await upstream();
+    const s = await llmlb();
+    await register(s, u, { inference_timeout_secs: 10 });
+    u.inferenceDelayMs = 15_000;
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    expect(res.status).toBe(504);
+    expect((await res.json()).error.code).toBe('upstream_timeout');
+  }, 20_000);
+
+  it('rejects bad requests with OpenAI-shaped 4xx', async () => {
+    const u = await upstream();
+    const s = await llmlb();
+    await register(s, u);
+    const cases: Array<[unknown, number]> = [
+      ['not json', 400],
+      ['[]', 400],
+      [{ messages: [] }, 400],
+      [{ model: '' }, 400],
+      [{ model: 42 }, 400],
+    ];
+    for (const [body, status] of cases) {
+      const res = await s.infer('/v1/chat/completions', body);
+      expect(res.status).toBe(status);
+      const json = await res.json();
+      expect(json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request' });
+      expect(typeof json.error.message).toBe('string');
+    }
+    const text = await s.infer('/v1/chat/completions', '{}', { headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    const noAuth = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: '{}' });
+    expect(noAuth.status).toBe(401);
+    expect((await noAuth.json()).error.type).toBe('authentication_error');
+    const viewer = await s.infer('/v1/chat/completions', chat('llama3.1:8b'), { headers: { authorization: `Bearer ${VIEWER_KEY}` } });
+    expect(viewer.status).toBe(403);
+    expect(u.requestsTo('/v1/chat/completions')).toHaveLength(0);
+  });
+});
+
+describe('failover', () => {
+  it('fails over from a dead endpoint with no client-visible error, and stops sending it traffic', async () => {
+    const a = await upstream({ name: 'a' });
+    const b = await upstream({ name: 'b' });
+    const s = await llmlb({ clock: Object.assign(new FakeClock(), { monotonic: () => performance.now() }) });
+    const aId = await register(s, a);
+    await register(s, b);
+    // Make `a` the preferred endpoint, then kill it.
+    s.router.registry.upsertEndpoint({ ...s.router.registry.getEndpoint(aId)!, latency_ms: 0 });
+    await a.stop();
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+      statuses.push(res.status);
+      expect((await res.json()).choices[0].message.content).toBe('hello from b');
+    }
+    expect(statuses.every((x) => x === 200)).toBe(true);
+    // The first request struck `a`: every later one went straight to `b`.
+    expect(b.requestsTo('/v1/chat/completions')).toHaveLength(10);
+    const events: RequestEvent[] = [];
+    s.router.on('request', (e) => events.push(e));
+    await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    expect(events[0]).toMatchObject({ attempts: 1, status: 200, endpoint_name: 'b' });
+  });
+
+  it('fails over on 503 from an endpoint and reports the attempts', async () => {
+    const a = await upstream({ name: 'a' });
+    const b = await upstream({ name: 'b' });
+    const s = await llmlb();
+    const aId = await register(s, a);
+    await register(s, b);
+    s.router.registry.upsertEndpoint({ ...s.router.registry.getEndpoint(aId)!, latency_ms: 0 });
+    a.inferenceStatus = 503;
+    const events: RequestEvent[] = [];
+    s.router.on('request', (e) => events.push(e));
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    expect(res.status).toBe(200);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ route: 'chat', model: 'llama3.1:8b', endpoint_name: 'b', attempts: 2, status: 200, error: null });
+    expect(events[0]!.ttfb_ms).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('streaming', () => {
+  async function readFirstChunk(res: Response): Promise<{ text: string; reader: ReadableStreamDefaultReader<Uint8Array> }> {
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    return { text: new TextDecoder().decode(value), reader };
+  }
+
+  it('relays SSE events as they arrive, not at the end', async () => {
+    const u = await upstream();
+    u.streamEvents = 5;
+    u.streamGapMs = 100;
+    const s = await llmlb();
+    await register(s, u);
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b', true));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const { text, reader } = await readFirstChunk(res);
+    expect(text).toContain('"content":"0 "');
+    // The upstream is still producing the rest of the stream.
+    expect(u.inFlight).toBe(1);
+    let rest = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it('cancels the upstream request when the client goes away', async () => {
+    const u = await upstream();
+    u.streamEvents = 50;
+    u.streamGapMs = 50;
+    const s = await llmlb();
+    await register(s, u);
+    const controller = new AbortController();
+    const events: RequestEvent[] = [];
+    s.router.on('request', (e) => events.push(e));
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b', true), { signal: controller.signal });
+    await readFirstChunk(res);
+    controller.abort();
+    await until(() => u.abortedInference === 1);
+    await until(() => events.length === 1);
+    expect(events[0]!.status).toBe(0);
+  });
+
+  it('ends a stream whose upstream dies with an error event', async () => {
+    const u = await upstream();
+    u.streamEvents = 5;
+    u.dieAfterEvents = 2;
+    const s = await llmlb();
+    await register(s, u);
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b', true));
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('"content":"1 "');
+    expect(text).not.toContain('[DONE]');
+    const last = text.trim().split('\n\n').pop()!;
+    expect(JSON.parse(last.replace(/^data: /, ''))).toMatchObject({ error: { code: 'upstream_error', type: 'upstream_error' } });
+  });
+
+  it('fails a non-stream response whose upstream dies mid-body instead of truncating it', async () => {
+    const u = await upstream();
+    u.routes.set('POST /v1/chat/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"id":"chatcmpl-1","choices":[');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const s = await llmlb();
+    await register(s, u);
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    await expect(res.text()).rejects.toThrow();
+  });
+});
+
+describe('GET /v1/models', () => {
+  it('lists every model once, marking models with no online endpoint unavailable', async () => {
+    const a = await upstream({ name: 'a', models: ['llama3.1:8b', 'Qwen/Qwen2.5-7B-Instruct'] });
+    const b = await upstream({ name: 'b', models: ['llama3.1:8b', 'nomic-embed-text'] });
+    const clock = new FakeClock();
+    const s = await llmlb({ clock });
+    await register(s, a);
+    await register(s, b);
+    await b.stop();
+    for (let i = 0; i < 2; i++) {
+      await clock.advance(30_000);
+      await s.router.checker.idle();
+    }
+    const res = await fetch(`${s.url}/v1/models`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.object).toBe('list');
+    expect(body.data.map((m: { id: string; available: boolean }) => [m.id, m.available])).toEqual([
+      ['Qwen/Qwen2.5-7B-Instruct', true],
+      ['llama3.1:8b', true],
+      ['nomic-embed-text', false],
+    ]);
+    expect(body.data[2]).toMatchObject({ object: 'model', owned_by: 'llmlb', capabilities: ['embeddings'], endpoints: 1 });
+
+    const one = await fetch(`${s.url}/v1/models/Qwen/Qwen2.5-7B-Instruct`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
+    expect(one.status).toBe(200);
+    expect((await one.json()).id).toBe('Qwen/Qwen2.5-7B-Instruct');
+    const missing = await fetch(`${s.url}/v1/models/nope`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error.code).toBe('model_not_found');
+  });
+});
