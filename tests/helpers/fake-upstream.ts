@@ -143,7 +143,7 @@ export class FakeUpstream {
       finished = true;
       return json(res, this.inferenceStatus, { error: { message: `forced ${this.inferenceStatus}`, type: 'server_error' } });
     }
-    const request = JSON.parse(body.toString('utf8')) as { model?: string; stream?: boolean; input?: unknown };
+    const request = JSON.parse(body.toString('utf8')) as { model?: string; stream?: boolean; input?: unknown; encoding_format?: string };
     const model = request.model ?? 'unknown';
     if (path === '/v1/embeddings') {
       finished = true;
@@ -151,7 +151,7 @@ export class FakeUpstream {
       return json(res, 200, {
         object: 'list',
         model,
-        data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3] })),
+        data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: encodeEmbedding([0.1, 0.2, 0.3], request.encoding_format) })),
         usage: { prompt_tokens: 1, total_tokens: 1 },
       });
     }
@@ -205,6 +205,11 @@ export class FakeUpstream {
     }
     json(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', owned_by: 'fake' })) });
   }
+}
+
+/** An embedding as floats, or as base64 of little-endian float32 when asked (as the OpenAI SDK does). */
+function encodeEmbedding(values: number[], format: string | undefined): number[] | string {
+  return format === 'base64' ? Buffer.from(new Float32Array(values).buffer).toString('base64') : values;
 }
 
 const INFERENCE_PATHS = new Set(['/v1/chat/completions', '/v1/completions', '/v1/embeddings']);

@@ -15,7 +15,9 @@ beforeAll(() => {
   mkdirSync(join(root, '.tmp'), { recursive: true });
   // Inside the repository so the unpacked package resolves its dependencies from our node_modules.
   project = mkdtempSync(join(root, '.tmp', 'pack-'));
-  const packed = execFileSync('npm', ['pack', '--pack-destination', project, '--silent'], {
+  // dist/ is built once by the global setup; --ignore-scripts keeps prepack from rebuilding it
+  // while other test files use it.
+  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', project, '--silent'], {
     cwd: root,
     encoding: 'utf8',
   }).trim().split('\n').pop()!;
