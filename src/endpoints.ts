@@ -23,6 +23,7 @@ import {
   updateEndpointInputSchema,
 } from './schema.js';
 import type { StorageAdapter } from './storage/types.js';
+import type { UpstreamPolicy } from './upstream-policy.js';
 
 /** An endpoint in a list: the endpoint plus how many models it serves. */
 export type EndpointSummary = Endpoint & { model_count: number };
@@ -59,6 +60,8 @@ export interface EndpointServiceDeps {
   secretBox: SecretBox | null;
   clock: Clock;
   checker: HealthChecker;
+  /** Refuses base URLs outside the configured upstream hosts. */
+  upstreamPolicy: UpstreamPolicy;
   /** Called after an endpoint was deleted. */
   onDelete: (id: string) => void;
   /** Throws unless the router is started. */
@@ -87,6 +90,12 @@ export class EndpointService {
   async create(input: CreateEndpointInput): Promise<Endpoint> {
     this.#deps.assertStarted();
     const data = parseOrThrow(createEndpointInputSchema, input, 'endpoint');
+    const refusal = this.#deps.upstreamPolicy(data.base_url);
+    if (refusal !== null) {
+      throw new LlmlbError('validation_error', `invalid endpoint: base_url: ${refusal}`, {
+        details: [{ path: 'base_url', message: refusal }],
+      });
+    }
     const id = randomUUID();
     const now = isoAt(this.#deps.clock);
     const record: EndpointRecord = {

@@ -5,6 +5,7 @@ export { latencySelector, roundRobinSelector, leastBusySelector } from './select
 export type { EndpointStatsView, SelectionCandidate, SelectionContext, Selector } from './select/index.js';
 export type { InferenceRoute, ProxyOptions, RequestEvent } from './proxy/proxy.js';
 export { hashKey } from './http/auth.js';
+export type { UpstreamPolicyOptions } from './upstream-policy.js';
 export type { AuthFunction, AuthKey, AuthOption, Principal, Role } from './http/auth.js';
 export { HealthChecker } from './health/checker.js';
 export type {

@@ -19,6 +19,7 @@ import { EndpointStats } from './proxy/stats.js';
 import { Registry } from './registry.js';
 import { latencySelector } from './select/latency.js';
 import type { Selector } from './select/types.js';
+import { type UpstreamPolicyOptions, createUpstreamPolicy, upstreamPolicyOptionsSchema } from './upstream-policy.js';
 import { type Endpoint, parseOrThrow, toPublicEndpoint } from './schema.js';
 import { memoryStorage } from './storage/memory/index.js';
 import type { StorageAdapter } from './storage/types.js';
@@ -52,6 +53,7 @@ const routerOptionsSchema = z.strictObject({
   selector: z.custom<Selector>((v) => typeof v === 'function', 'must be a selector function').optional(),
   proxy: proxyOptionsSchema.optional(),
   connections: z.number().int().min(1).max(100_000).optional(),
+  upstreams: upstreamPolicyOptionsSchema.optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a fetch function').optional(),
   dispatcher: z.custom<Dispatcher>((v) => hasMethods(v, ['dispatch', 'close']), 'must be an undici Dispatcher').optional(),
   capabilities: z
@@ -102,6 +104,11 @@ export interface RouterOptions {
   selector?: Selector;
   /** Proxy behaviour: body limit, failover retries, suspension after a failure. */
   proxy?: ProxyOptions;
+  /**
+   * Opt-in allow/deny lists of upstream hosts (names, `*.domain`, IPs, CIDR ranges) checked at
+   * registration. Default: any http(s) host.
+   */
+  upstreams?: UpstreamPolicyOptions;
   /** Capability rules (first match wins) or a detector function. Default: `DEFAULT_CAPABILITY_RULES`. */
   capabilities?: readonly CapabilityRule[] | CapabilityDetector;
 }
@@ -209,6 +216,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       clock,
       checker: this.checker,
       onDelete: (id) => stats.forget(id),
+      upstreamPolicy: createUpstreamPolicy(options.upstreams),
       assertStarted: () => this.#assertStarted(),
     });
   }

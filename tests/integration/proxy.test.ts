@@ -35,6 +35,8 @@ async function register(s: LlmlbServer, u: FakeUpstream, extra: Record<string, u
   return body.id as string;
 }
 
+// Response bodies are asserted field by field.
+const jsonOf = (res: Response): Promise<any> => res.json();
 const chat = (model: string, stream = false) => ({ model, stream, messages: [{ role: 'user', content: 'hi' }] });
 
 describe('routing', () => {
@@ -48,7 +50,7 @@ describe('routing', () => {
       const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
       expect(res.status).toBe(200);
       expect(res.headers.get('x-llmlb-endpoint')).toBe(fastId);
-      expect((await res.json()).choices[0].message.content).toBe('hello from fast');
+      expect((await jsonOf(res)).choices[0].message.content).toBe('hello from fast');
     }
     expect(slow.requestsTo('/v1/chat/completions')).toHaveLength(0);
   });
@@ -65,7 +67,7 @@ describe('routing', () => {
     const served: string[] = [];
     for (let i = 0; i < 6; i++) {
       const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
-      served.push((await res.json()).choices[0].message.content);
+      served.push((await jsonOf(res)).choices[0].message.content);
     }
     expect(served.filter((x) => x === 'hello from a')).toHaveLength(3);
     expect(served.filter((x) => x === 'hello from b')).toHaveLength(3);
@@ -122,7 +124,7 @@ describe('routing', () => {
     expect(ok.headers.get('x-llmlb-endpoint')).toBe(embedId);
     const wrong = await s.infer('/v1/embeddings', { model: 'llama3.1:8b', input: 'hi' });
     expect(wrong.status).toBe(400);
-    expect(await wrong.json()).toEqual({
+    expect(await jsonOf(wrong)).toEqual({
       error: { message: 'model "llama3.1:8b" does not support embeddings', type: 'invalid_request_error', code: 'invalid_request' },
     });
     expect((await s.infer('/v1/chat/completions', chat('nomic-embed-text'))).status).toBe(400);
@@ -134,7 +136,7 @@ describe('routing', () => {
     await register(s, u);
     const res = await s.infer('/v1/completions', { model: 'llama3.1:8b', prompt: 'hi' });
     expect(res.status).toBe(200);
-    expect((await res.json()).choices[0].text).toBe('hello from upstream');
+    expect((await jsonOf(res)).choices[0].text).toBe('hello from upstream');
   });
 });
 
@@ -145,7 +147,7 @@ describe('errors', () => {
     const id = await register(s, u);
     const unknown = await s.infer('/v1/chat/completions', chat('gpt-99'));
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error).toMatchObject({ code: 'model_not_found', type: 'not_found_error' });
+    expect((await jsonOf(unknown)).error).toMatchObject({ code: 'model_not_found', type: 'not_found_error' });
     expect((await s.infer('/v1/chat/completions', chat('llama3.1:8b'))).status).toBe(200);
     expect((await s.admin('DELETE', `/v0/endpoints/${id}`)).status).toBe(204);
     expect((await s.infer('/v1/chat/completions', chat('llama3.1:8b'))).status).toBe(404);
@@ -164,7 +166,7 @@ describe('errors', () => {
     expect(s.router.registry.listEndpoints('offline')).toHaveLength(1);
     const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
     expect(res.status).toBe(503);
-    expect((await res.json()).error.code).toBe('no_available_endpoint');
+    expect((await jsonOf(res)).error.code).toBe('no_available_endpoint');
   });
 
   it('answers 502 when every endpoint fails before answering', async () => {
@@ -177,7 +179,7 @@ describe('errors', () => {
     b.inferenceStatus = 502;
     const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
     expect(res.status).toBe(502);
-    expect((await res.json()).error).toMatchObject({ code: 'upstream_error', type: 'upstream_error' });
+    expect((await jsonOf(res)).error).toMatchObject({ code: 'upstream_error', type: 'upstream_error' });
     expect(a.requestsTo('/v1/chat/completions')).toHaveLength(1);
     expect(b.requestsTo('/v1/chat/completions')).toHaveLength(1);
   });
@@ -189,7 +191,7 @@ describe('errors', () => {
     u.inferenceStatus = 400;
     const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { message: 'forced 400', type: 'server_error' } });
+    expect(await jsonOf(res)).toEqual({ error: { message: 'forced 400', type: 'server_error' } });
   });
 
   it('answers 504 when the endpoint does not answer within its inference timeout', async () => {
@@ -199,7 +201,7 @@ describe('errors', () => {
     u.inferenceDelayMs = 15_000;
     const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
     expect(res.status).toBe(504);
-    expect((await res.json()).error.code).toBe('upstream_timeout');
+    expect((await jsonOf(res)).error.code).toBe('upstream_timeout');
   }, 20_000);
 
   it('rejects bad requests with OpenAI-shaped 4xx', async () => {
@@ -216,7 +218,7 @@ describe('errors', () => {
     for (const [body, status] of cases) {
       const res = await s.infer('/v1/chat/completions', body);
       expect(res.status).toBe(status);
-      const json = await res.json();
+      const json = await jsonOf(res);
       expect(json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request' });
       expect(typeof json.error.message).toBe('string');
     }
@@ -224,7 +226,7 @@ describe('errors', () => {
     expect(text.status).toBe(415);
     const noAuth = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(noAuth.status).toBe(401);
-    expect((await noAuth.json()).error.type).toBe('authentication_error');
+    expect((await jsonOf(noAuth)).error.type).toBe('authentication_error');
     const viewer = await s.infer('/v1/chat/completions', chat('llama3.1:8b'), { headers: { authorization: `Bearer ${VIEWER_KEY}` } });
     expect(viewer.status).toBe(403);
     expect(u.requestsTo('/v1/chat/completions')).toHaveLength(0);
@@ -245,7 +247,7 @@ describe('failover', () => {
     for (let i = 0; i < 10; i++) {
       const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
       statuses.push(res.status);
-      expect((await res.json()).choices[0].message.content).toBe('hello from b');
+      expect((await jsonOf(res)).choices[0].message.content).toBe('hello from b');
     }
     expect(statuses.every((x) => x === 200)).toBe(true);
     // The first request struck `a`: every later one went straight to `b`.
@@ -364,7 +366,7 @@ describe('GET /v1/models', () => {
     }
     const res = await fetch(`${s.url}/v1/models`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await jsonOf(res);
     expect(body.object).toBe('list');
     expect(body.data.map((m: { id: string; available: boolean }) => [m.id, m.available])).toEqual([
       ['Qwen/Qwen2.5-7B-Instruct', true],
@@ -375,9 +377,9 @@ describe('GET /v1/models', () => {
 
     const one = await fetch(`${s.url}/v1/models/Qwen/Qwen2.5-7B-Instruct`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
     expect(one.status).toBe(200);
-    expect((await one.json()).id).toBe('Qwen/Qwen2.5-7B-Instruct');
+    expect((await jsonOf(one)).id).toBe('Qwen/Qwen2.5-7B-Instruct');
     const missing = await fetch(`${s.url}/v1/models/nope`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe('model_not_found');
+    expect((await jsonOf(missing)).error.code).toBe('model_not_found');
   });
 });
