@@ -60,20 +60,59 @@ export function isJsonContentType(header: string | undefined): boolean {
 }
 
 /**
- * Reads and parses a JSON body. `preParsed` is a body a host framework already parsed (Express
- * with `express.json()`); it is used as is.
+ * A request body that a host framework's body parser rejected (malformed, too large, …), handed
+ * to the handler as its pre-parsed body so that authentication and routing still come first.
+ * Using it in any way — {@link readJsonBody}, or serialising it with `JSON.stringify` — throws
+ * the {@link LlmlbError} to answer with.
+ */
+export class RejectedBody {
+  readonly error: LlmlbError;
+
+  constructor(error: LlmlbError) {
+    this.error = error;
+  }
+
+  /** Throws: a rejected body has no JSON form. */
+  toJSON(): never {
+    throw this.error;
+  }
+}
+
+/**
+ * Reads and parses a JSON body. `preParsed` is what a host framework made of the body when its
+ * own body parser ran first (Express with `express.json()`): a parsed value, a raw `Buffer` or
+ * `string` (`express.raw()`, `express.text()`, or the text of a body the host's JSON parser
+ * refused), or a {@link RejectedBody} (its error is thrown here).
+ * The same rules apply either way: JSON content type (415), size limit (413), not empty (400).
  */
 export async function readJsonBody(req: IncomingMessage, limit: number, preParsed?: unknown): Promise<unknown> {
-  if (preParsed !== undefined) return preParsed;
+  if (preParsed instanceof RejectedBody) throw preParsed.error;
   if (!isJsonContentType(req.headers['content-type'])) {
-    req.resume();
+    if (preParsed === undefined) req.resume();
     throw new LlmlbError('unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)');
   }
-  const raw = await readBody(req, limit);
-  if (raw.length === 0) throw new LlmlbError('invalid_request', 'the request body is empty; a JSON object is required');
+  let raw: Buffer;
+  if (preParsed === undefined) {
+    raw = await readBody(req, limit);
+  } else if (Buffer.isBuffer(preParsed) || typeof preParsed === 'string') {
+    raw = Buffer.isBuffer(preParsed) ? preParsed : Buffer.from(preParsed, 'utf8');
+    if (raw.length > limit) throw tooLarge(limit);
+  } else {
+    // Already parsed: hold it to the same limits, by its declared or re-serialised size.
+    const declared = Number(req.headers['content-length']);
+    if (req.headers['content-length'] !== undefined && declared === 0) throw emptyBody();
+    if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+    if (Buffer.byteLength(JSON.stringify(preParsed) ?? '') > limit) throw tooLarge(limit);
+    return preParsed;
+  }
+  if (raw.length === 0) throw emptyBody();
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch {
     throw new LlmlbError('invalid_request', 'the request body is not valid JSON');
   }
+}
+
+function emptyBody(): LlmlbError {
+  return new LlmlbError('invalid_request', 'the request body is empty; a JSON object is required');
 }

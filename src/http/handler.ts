@@ -129,9 +129,10 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
       const table = area === 'admin' ? adminRoutes : proxyRoutes;
       const found = segments ? match(table, segments) : { handlers: undefined, params: {} };
       if (!found.handlers) throw new LlmlbError('not_found', `no route for ${method} ${path}`);
-      const handler = found.handlers[method];
+      // HEAD is GET without a body (Node drops the body of HEAD responses).
+      const handler = found.handlers[method] ?? (method === 'HEAD' ? found.handlers.GET : undefined);
       if (!handler) {
-        const allow = Object.keys(found.handlers);
+        const allow = Object.keys(found.handlers).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
         return fail(res, new LlmlbError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow.join(', ')}`), style, allow);
       }
       const ctx: RouteContext = {

@@ -7,7 +7,7 @@ import { LlmlbError } from '../errors.js';
 import type { InferenceRoute } from '../proxy/proxy.js';
 import type { Registry } from '../registry.js';
 import type { RouteContext, RouteTable } from './admin-routes.js';
-import { readBody, isJsonContentType } from './body.js';
+import { isJsonContentType, readBody, readJsonBody } from './body.js';
 import { sendJson } from './respond.js';
 
 const modelSchema = z.string().min(1).max(512);
@@ -16,10 +16,12 @@ const modelSchema = z.string().min(1).max(512);
 async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; model: string }> {
   let body: Buffer;
   let parsed: unknown;
-  if (ctx.preParsedBody !== undefined) {
-    // A host body parser already consumed the stream: forward its re-serialised result.
-    parsed = ctx.preParsedBody;
-    body = Buffer.from(JSON.stringify(parsed));
+  const pre = ctx.preParsedBody;
+  if (pre !== undefined) {
+    // A host body parser already consumed the stream: same rules, then forward its bytes (or,
+    // for a parsed value, its re-serialised form).
+    parsed = await readJsonBody(ctx.req, ctx.router.proxy.bodyLimit, pre);
+    body = Buffer.isBuffer(pre) ? pre : typeof pre === 'string' ? Buffer.from(pre, 'utf8') : Buffer.from(JSON.stringify(parsed));
   } else {
     if (!isJsonContentType(ctx.req.headers['content-type'])) {
       ctx.req.resume();

@@ -54,9 +54,9 @@ export interface RequestEvent {
   status: number;
   /** Endpoints tried. */
   attempts: number;
-  /** Time to the upstream's response headers, in ms (null if none arrived). */
+  /** Time to the upstream's response headers, in ms to 0.01 ms (null if none arrived). */
   ttfb_ms: number | null;
-  /** Time until the response ended, in ms. */
+  /** Time until the response ended, in ms to 0.01 ms. */
   duration_ms: number;
   /** True when the answer was an event stream. */
   streamed: boolean;
@@ -188,8 +188,8 @@ export class InferenceProxy {
         endpoint_name: last?.name ?? null,
         status,
         attempts,
-        ttfb_ms: ttfb,
-        duration_ms: clock.monotonic() - started,
+        ttfb_ms: ttfb === null ? null : roundMs(ttfb),
+        duration_ms: roundMs(clock.monotonic() - started),
         streamed,
         error,
       });
@@ -328,6 +328,11 @@ export class InferenceProxy {
     }
     return target;
   }
+}
+
+/** Milliseconds to 0.01 ms. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }
 
 function querySuffix(url: string | undefined): string {
