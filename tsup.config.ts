@@ -1,15 +1,24 @@
 import { defineConfig } from 'tsup';
 
+const libraryEntries = {
+  index: 'src/index.ts',
+  node: 'src/adapters/node.ts',
+  express: 'src/adapters/express.ts',
+  fastify: 'src/adapters/fastify.ts',
+};
+
 export default defineConfig({
   entry: {
-    index: 'src/index.ts',
-    node: 'src/adapters/node.ts',
-    express: 'src/adapters/express.ts',
-    fastify: 'src/adapters/fastify.ts',
+    ...libraryEntries,
+    // The `llmlb` executable (bin). Its shebang is kept and the file made executable.
+    cli: 'src/cli.ts',
   },
   external: ['express', 'fastify'],
   format: ['esm', 'cjs'],
-  dts: true,
+  // Types for the library entries only: the CLI has no API.
+  dts: { entry: libraryEntries },
+  // The CLI reads `import.meta.url`; shims give the CommonJS build an equivalent.
+  shims: true,
   sourcemap: true,
   clean: true,
   target: 'node20',

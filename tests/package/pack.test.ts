@@ -21,6 +21,9 @@ beforeAll(() => {
     cwd: root,
     encoding: 'utf8',
   }).trim().split('\n').pop()!;
+  // Its own package.json, so `llmlb` resolves to the unpacked tarball, not to this repository
+  // (whose package.json would make `import 'llmlb'` a self-reference to our dist/).
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'llmlb-pack-check', private: true }));
   const target = join(project, 'node_modules', 'llmlb');
   mkdirSync(target, { recursive: true });
   execFileSync('tar', ['-xzf', join(project, packed), '-C', target, '--strip-components=1']);
@@ -57,6 +60,28 @@ describe('packed package', () => {
        console.log(e.status, code);`,
     );
     expect(out).toBe('pending not_found');
+  });
+
+  it('imports every subpath, ESM and CommonJS', () => {
+    const esm = run(
+      'subpaths.mjs',
+      `const [n, e, f] = await Promise.all([import('llmlb/node'), import('llmlb/express'), import('llmlb/fastify')]);
+       console.log(typeof n.toNodeHandler, typeof e.llmlb, typeof f.llmlbPlugin);`,
+    );
+    expect(esm).toBe('function function function');
+    const cjs = run(
+      'subpaths.cjs',
+      `console.log(['llmlb/node', 'llmlb/express', 'llmlb/fastify'].map((p) => Object.keys(require(p)).sort().join('+')).join(' '));`,
+    );
+    expect(cjs).toBe('toNodeHandler llmlb llmlbPlugin');
+  });
+
+  it('runs the CLI from the packed bin', () => {
+    const out = execFileSync(process.execPath, [join(project, 'node_modules', 'llmlb', 'dist', 'cli.js'), '--version'], {
+      cwd: project,
+      encoding: 'utf8',
+    }).trim();
+    expect(out).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('requires as CommonJS', () => {

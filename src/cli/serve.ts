@@ -1,0 +1,311 @@
+/**
+ * `llmlb serve`: the standalone server. Resolves the secret (env, `<db>.secret`, or random in
+ * memory) and the client keys (configured, or one generated admin key), starts a router with
+ * SQLite or memory storage and a JSON-lines logger, serves it on Node's `http`, and stops
+ * gracefully: no new connections, in-flight requests get a grace period, then the router (and
+ * its database) is closed.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { toNodeHandler } from '../adapters/node.js';
+import { MIN_SECRET_LENGTH } from '../crypto.js';
+import type { AuthKey } from '../http/auth.js';
+import { createJsonLogger } from '../json-logger.js';
+import type { Logger } from '../logger.js';
+import { type Router, createRouter } from '../router.js';
+import { memoryStorage } from '../storage/memory/index.js';
+import { sqliteStorage } from '../storage/sqlite/index.js';
+import type { ServeConfig } from './config.js';
+
+/**
+ * Somewhere to write text: `process.stdout`, `process.stderr`, or a test double.
+ *
+ * @example
+ * const out: TextSink = { write: (chunk) => void chunks.push(chunk) };
+ */
+export interface TextSink {
+  write(chunk: string): unknown;
+}
+
+/**
+ * Where the server writes: the listening line and JSON logs go to `stdout`; the generated admin
+ * key notice goes to `stderr`.
+ *
+ * @example
+ * const io: ServeIO = { stdout: process.stdout, stderr: process.stderr };
+ */
+export interface ServeIO {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+}
+
+/**
+ * A running standalone server.
+ *
+ * @example
+ * const handle = await runServe(config, { stdout: process.stdout, stderr: process.stderr });
+ * console.log(handle.url); // http://127.0.0.1:32768
+ * await handle.stop();
+ */
+export interface ServeHandle {
+  /** Base URL, e.g. `http://127.0.0.1:32768`. */
+  readonly url: string;
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  readonly router: Router;
+  readonly server: Server;
+  readonly logger: Logger;
+  /** Where the secret came from: `env`, `file` (read or created), or `memory` (random, this run only). */
+  readonly secretSource: 'env' | 'file' | 'memory';
+  /** The admin key generated because none was configured (also printed on stderr); else undefined. */
+  readonly generatedAdminKey: string | undefined;
+  /**
+   * Graceful stop: stop accepting connections, let in-flight requests finish for up to
+   * `graceMs`, then cut the remaining connections and stop the router. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Prefix of generated admin keys.
+ *
+ * @example
+ * generateAdminKey().startsWith(GENERATED_KEY_PREFIX); // true
+ */
+export const GENERATED_KEY_PREFIX = 'llmlb_';
+
+/**
+ * A fresh random admin key: `llmlb_` + 32 random bytes in base64url.
+ *
+ * @example
+ * generateAdminKey(); // 'llmlb_3q2-7w…' (49 characters)
+ */
+export function generateAdminKey(): string {
+  return `${GENERATED_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+/**
+ * The file beside a database that holds its generated secret.
+ *
+ * @example
+ * secretFileFor('./llmlb.db'); // './llmlb.db.secret'
+ */
+export function secretFileFor(dbFile: string): string {
+  return `${dbFile}.secret`;
+}
+
+interface ResolvedSecret {
+  secret: string;
+  source: 'env' | 'file' | 'memory';
+  file?: string;
+  created?: boolean;
+}
+
+function errorCode(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+}
+
+function readSecretFile(file: string, logger: Logger): string {
+  const fd = openSync(file, 'r');
+  try {
+    const mode = fstatSync(fd).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      logger.warn({ file, mode: mode.toString(8) }, 'the secret file is readable by other users: run chmod 600 on it');
+    }
+    const secret = readFileSync(fd, 'utf8').trim();
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new Error(`the secret file ${file} holds fewer than ${MIN_SECRET_LENGTH} characters; fix it or set LLMLB_SECRET`);
+    }
+    return secret;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads `<db>.secret`, or creates it (mode 0600, exclusive create: never overwrites, and a
+ * concurrent start reads the winner's file).
+ */
+function fileSecret(file: string, logger: Logger): ResolvedSecret {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return { secret: readSecretFile(file, logger), source: 'file', file, created: false };
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') throw describeFsError(err, `cannot read the secret file ${file}`);
+    }
+    const secret = randomBytes(32).toString('base64url');
+    try {
+      writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      return { secret, source: 'file', file, created: true };
+    } catch (err) {
+      if (errorCode(err) !== 'EEXIST') throw describeFsError(err, `cannot create the secret file ${file}`);
+      // Another process created it between our read and write: read theirs.
+    }
+  }
+  throw new Error(`cannot read or create the secret file ${file}`);
+}
+
+function describeFsError(err: unknown, context: string): Error {
+  if (err instanceof Error && !('code' in err)) return err;
+  const code = errorCode(err);
+  const reason =
+    code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(err);
+  return new Error(`${context}: ${reason}`, { cause: err });
+}
+
+function resolveSecret(config: ServeConfig, logger: Logger): ResolvedSecret {
+  if (config.secret !== undefined) return { secret: config.secret, source: 'env' };
+  if (config.storage.kind === 'memory') return { secret: randomBytes(32).toString('base64url'), source: 'memory' };
+  return fileSecret(secretFileFor(config.storage.filename), logger);
+}
+
+/** `host:port` for a URL (IPv6 literals in brackets). */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolveListen, reject) => {
+    const onError = (err: Error) => {
+      const code = errorCode(err);
+      const reason =
+        code === 'EADDRINUSE'
+          ? 'the address is already in use'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+              ? 'no such local address'
+              : err.message;
+      reject(new Error(`cannot listen on ${urlHost(host)}:${port}: ${reason}`, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolveListen(server.address() as AddressInfo);
+    });
+  });
+}
+
+function keyNotice(key: string, url: string): string {
+  return [
+    '',
+    'llmlb: no API key configured (LLMLB_API_KEYS or LLMLB_ADMIN_KEY), so this admin key was generated for this run:',
+    '',
+    `    ${key}`,
+    '',
+    'Send it as a bearer token, e.g.:',
+    `    curl -H "Authorization: Bearer ${key}" ${url}/v0/endpoints`,
+    'It changes on every start: set LLMLB_ADMIN_KEY (or LLMLB_API_KEYS) to keep a key.',
+    '',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Starts the standalone server and resolves once it listens (after `router.start()`, which
+ * launches the start-up health checks). Writes `llmlb listening on <url>` on stdout when ready.
+ * Throws an `Error` with a one-line message when it cannot start (bad secret file, port in use,
+ * undecryptable stored keys, …); nothing is left running then.
+ *
+ * @example
+ * const parsed = parseCliConfig(['serve', '--port', '0', '--memory'], process.env);
+ * if (parsed.command === 'serve') {
+ *   const handle = await runServe(parsed.config, { stdout: process.stdout, stderr: process.stderr });
+ *   await handle.stop();
+ * }
+ */
+export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeHandle> {
+  const logger = createJsonLogger({ level: config.logLevel, write: (line) => void io.stdout.write(line) });
+  const secret = resolveSecret(config, logger);
+
+  let generatedAdminKey: string | undefined;
+  let keys: AuthKey[] = config.keys.map(({ sha256, role, name }) => ({ sha256, role, name }));
+  if (keys.length === 0) {
+    generatedAdminKey = generateAdminKey();
+    keys = [{ key: generatedAdminKey, role: 'admin', name: 'generated admin key' }];
+  }
+
+  const storage =
+    config.storage.kind === 'memory' ? memoryStorage() : sqliteStorage({ filename: config.storage.filename });
+  const router = createRouter({ storage, secret: secret.secret, logger, auth: { keys } });
+  const roles = { admin: 0, viewer: 0, client: 0 };
+  for (const key of keys) roles[key.role]++;
+  logger.info(
+    {
+      storage: config.storage.kind === 'memory' ? 'memory' : resolve(config.storage.filename),
+      secret_source: secret.source,
+      ...(secret.file !== undefined ? { secret_file: resolve(secret.file), secret_file_created: secret.created } : {}),
+      key_roles: generatedAdminKey === undefined ? roles : 'generated admin key',
+    },
+    'starting llmlb',
+  );
+
+  try {
+    await router.start();
+  } catch (err) {
+    await router.stop().catch(() => undefined);
+    const message = err instanceof Error ? err.message : String(err);
+    const hint =
+      /decrypt|secret/i.test(message) && secret.source === 'file'
+        ? ` (the secret came from ${secret.file}; set LLMLB_SECRET to the secret the keys were stored with)`
+        : '';
+    throw new Error(`cannot start: ${message}${hint}`, { cause: err });
+  }
+
+  const handle = toNodeHandler(router);
+  let stopping: Promise<void> | undefined;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // While stopping, finished requests must not keep their connection open.
+    if (stopping) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+    handle(req, res);
+  });
+  server.on('error', (err) => logger.error({ err }, 'http server error'));
+
+  let address: AddressInfo;
+  try {
+    address = await listen(server, config.port, config.host);
+  } catch (err) {
+    await router.stop().catch(() => undefined);
+    throw err;
+  }
+  const url = `http://${urlHost(config.host)}:${address.port}`;
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ grace_ms: config.graceMs }, 'shutting down: no new connections, waiting for in-flight requests');
+      const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        logger.warn({ grace_ms: config.graceMs }, 'grace period over: closing the remaining connections');
+        server.closeAllConnections();
+      }, config.graceMs);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(timer);
+      }
+      await router.stop();
+    })();
+    return stopping;
+  };
+
+  if (generatedAdminKey !== undefined) io.stderr.write(keyNotice(generatedAdminKey, url));
+  io.stdout.write(`llmlb listening on ${url}\n`);
+
+  return {
+    url,
+    port: address.port,
+    router,
+    server,
+    logger,
+    secretSource: secret.source,
+    generatedAdminKey,
+    stop,
+  };
+}

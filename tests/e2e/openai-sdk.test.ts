@@ -1,0 +1,96 @@
+/**
+ * The standalone server driven by the official `openai` SDK: models, chat (plain and
+ * streaming) and embeddings, all through llmlb to fake upstreams on 127.0.0.1.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const ADMIN = 'e2e-admin-key-0123456789';
+const CLIENT = 'e2e-client-key-0123456789';
+let child: ChildProcess;
+let base: string;
+const upstreams: FakeUpstream[] = [];
+
+async function admin(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  upstreams.push(await startFakeUpstream({ name: 'chat', flavor: 'ollama', models: ['llama3.1:8b'] }));
+  upstreams.push(await startFakeUpstream({ name: 'embed', models: ['nomic-embed-text'] }));
+  child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--port', '0', '--memory'], {
+    env: { ...process.env, LLMLB_API_KEYS: `${ADMIN}:admin,${CLIENT}:client` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const match = /llmlb listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`llmlb exited early with ${code}: ${out}`)));
+  });
+  for (const u of upstreams) {
+    const created = await admin('POST', '/v0/endpoints', { name: u.name, base_url: u.url() });
+    expect(created.status).toBe(201);
+    const test = await admin('POST', `/v0/endpoints/${created.body.id as string}/test`);
+    expect(test.body.success).toBe(true);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  for (const u of upstreams) await u.stop();
+});
+
+describe('the openai SDK through llmlb', () => {
+  const client = () => new OpenAI({ apiKey: CLIENT, baseURL: `${base}/v1`, maxRetries: 0 });
+
+  it('lists models', async () => {
+    const ids: string[] = [];
+    for await (const model of client().models.list()) ids.push(model.id);
+    expect(ids).toEqual(['llama3.1:8b', 'nomic-embed-text']);
+  });
+
+  it('creates a chat completion', async () => {
+    const completion = await client().chat.completions.create({ model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hi' }] });
+    expect(completion.choices[0]?.message.content).toBe('hello from chat');
+  });
+
+  it('streams a chat completion', async () => {
+    const stream = await client().chat.completions.create({
+      model: 'llama3.1:8b',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    const parts: string[] = [];
+    for await (const chunk of stream) parts.push(chunk.choices[0]?.delta.content ?? '');
+    expect(parts.join('')).toBe('0 1 2 3 4 ');
+  });
+
+  it('creates embeddings', async () => {
+    const result = await client().embeddings.create({ model: 'nomic-embed-text', input: ['a', 'b'] });
+    expect(result.data).toHaveLength(2);
+    expect(result.data[0]?.embedding.map((x) => Math.round(x * 10) / 10)).toEqual([0.1, 0.2, 0.3]);
+  });
+
+  it('surfaces llmlb errors as SDK errors', async () => {
+    await expect(
+      client().chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+  });
+});
