@@ -210,7 +210,10 @@ export class InferenceProxy {
       }
       last = endpoint;
       attempts++;
-      const mayRetry = attempts <= options.retries;
+      // Another attempt is possible only within the budget and while another candidate is left;
+      // otherwise the endpoint's own answer (e.g. a 503 with Retry-After) goes to the client.
+      const mayRetry =
+        attempts <= options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > attempts;
       try {
         const outcome = await this.#attempt(req, res, endpoint, path, body, abort.signal, mayRetry, () => clientGone);
         report(clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error);

@@ -169,19 +169,34 @@ describe('errors', () => {
     expect((await jsonOf(res)).error.code).toBe('no_available_endpoint');
   });
 
-  it('answers 502 when every endpoint fails before answering', async () => {
+  it('answers 502 when no endpoint can be reached', async () => {
+    const a = await upstream({ name: 'a' });
+    const b = await upstream({ name: 'b' });
+    const s = await llmlb();
+    await register(s, a);
+    await register(s, b);
+    await a.stop();
+    await b.stop();
+    const events: RequestEvent[] = [];
+    s.router.on('request', (e) => events.push(e));
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    expect(res.status).toBe(502);
+    expect((await jsonOf(res)).error).toMatchObject({ code: 'upstream_error', type: 'upstream_error' });
+    expect(events[0]).toMatchObject({ attempts: 2, status: 502, error: 'upstream_error' });
+  });
+
+  it('relays the last endpoint\'s own 502/503 answer once no other candidate is left', async () => {
     const a = await upstream({ name: 'a' });
     const b = await upstream({ name: 'b' });
     const s = await llmlb();
     await register(s, a);
     await register(s, b);
     a.inferenceStatus = 503;
-    b.inferenceStatus = 502;
+    b.inferenceStatus = 503;
     const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
-    expect(res.status).toBe(502);
-    expect((await jsonOf(res)).error).toMatchObject({ code: 'upstream_error', type: 'upstream_error' });
-    expect(a.requestsTo('/v1/chat/completions')).toHaveLength(1);
-    expect(b.requestsTo('/v1/chat/completions')).toHaveLength(1);
+    expect(res.status).toBe(503);
+    expect(await jsonOf(res)).toEqual({ error: { message: 'forced 503', type: 'server_error' } });
+    expect(a.requestsTo('/v1/chat/completions').length + b.requestsTo('/v1/chat/completions').length).toBe(2);
   });
 
   it('passes other upstream errors through unchanged', async () => {
