@@ -69,6 +69,9 @@ export interface ServeHandle {
   stop(): Promise<void>;
 }
 
+/** Request timeouts of the standalone server. */
+export const SERVER_TIMEOUTS = Object.freeze({ headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1_000 });
+
 /**
  * Prefix of generated admin keys.
  *
@@ -257,7 +260,9 @@ export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeH
 
   const handle = toNodeHandler(router);
   let stopping: Promise<void> | undefined;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  // Slow clients (slow-loris) cannot hold connections: headers within 10 s, the whole request
+  // within 60 s, checked every second.
+  const server = createServer(SERVER_TIMEOUTS, (req: IncomingMessage, res: ServerResponse) => {
     // While stopping, finished requests must not keep their connection open.
     if (stopping) res.setHeader('connection', 'close');
     res.once('close', () => {
