@@ -1,0 +1,91 @@
+/**
+ * Secrets never leak: a broad workload (admin calls, bad requests, checks against upstreams that
+ * reject the credential, proxied requests that succeed and fail) with every response body and
+ * header, every log line, every event and every error message captured and scanned for the
+ * upstream api keys and the client keys.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Logger } from '../../src/logger.js';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { ADMIN_KEY, CLIENT_KEY, SECRET, VIEWER_KEY, type LlmlbServer, startLlmlb } from '../helpers/llmlb-server.js';
+
+const UPSTREAM_KEYS = ['sk-leak-canary-upstream-A-5c1e', 'sk-leak-canary-upstream-B-93d0', 'sk-leak-canary-rotated-C-77aa'];
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('secrets', () => {
+  it('never appear in responses, logs, events or error messages', async () => {
+    const captured: string[] = [];
+    const capture = (level: string) => (obj: unknown, msg?: string) => {
+      captured.push(`${level} ${safeStringify(obj)} ${msg ?? ''}`);
+    };
+    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } as Logger;
+
+    const good: FakeUpstream = await startFakeUpstream({ name: 'good', apiKey: UPSTREAM_KEYS[0] });
+    const picky: FakeUpstream = await startFakeUpstream({ name: 'picky', apiKey: 'something-else-entirely', models: ['other'] });
+    cleanups.push(() => good.stop(), () => picky.stop());
+    const s: LlmlbServer = await startLlmlb({ logger, checker: { timeoutMs: 1000 } });
+    cleanups.push(() => s.close());
+    for (const event of ['check', 'statusChange', 'synced', 'error'] as const) {
+      s.router.checker.on(event, (payload: unknown) => captured.push(`event ${event} ${safeStringify(payload)}`));
+    }
+    s.router.on('request', (payload) => captured.push(`event request ${safeStringify(payload)}`));
+
+    const record = async (res: Response) => {
+      captured.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`);
+    };
+    const call = async (method: string, path: string, body?: unknown, key = ADMIN_KEY) => {
+      const res = await fetch(`${s.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      captured.push(`${res.status} ${JSON.stringify([...res.headers])} ${text}`);
+      return text === '' ? null : JSON.parse(text);
+    };
+
+    const a = await call('POST', '/v0/endpoints', { name: 'good', base_url: good.url(), api_key: UPSTREAM_KEYS[0] });
+    const b = await call('POST', '/v0/endpoints', { name: 'picky', base_url: picky.url(), api_key: UPSTREAM_KEYS[1] });
+    await s.router.checker.idle();
+    await call('POST', '/v0/endpoints', { name: 'dup', base_url: good.url(), api_key: UPSTREAM_KEYS[2] }); // 409
+    await call('POST', '/v0/endpoints', { name: 'bad key', base_url: 'http://127.0.0.1:9', api_key: `${UPSTREAM_KEYS[2]} with spaces` }); // 400
+    await call('PUT', `/v0/endpoints/${b.id}`, { api_key: UPSTREAM_KEYS[2] });
+    await call('PUT', `/v0/endpoints/${b.id}`, { base_url: 'http://x', api_key: UPSTREAM_KEYS[2] }); // 400
+    await call('POST', `/v0/endpoints/${a.id}/test`);
+    await call('POST', `/v0/endpoints/${b.id}/test`); // 401 upstream → error status
+    await call('POST', `/v0/endpoints/${b.id}/sync`); // 503
+    await call('GET', '/v0/endpoints');
+    await call('GET', `/v0/endpoints/${a.id}`);
+    await call('GET', '/v0/endpoints', undefined, VIEWER_KEY);
+    await call('POST', '/v0/endpoints', { name: 'x', base_url: 'http://127.0.0.1:9' }, VIEWER_KEY); // 403
+    await call('GET', '/v0/endpoints', undefined, `${CLIENT_KEY}-wrong`); // 401
+    await call('POST', '/v0/endpoints', '{"name": broken json', ADMIN_KEY); // 400
+    for (const stream of [false, true]) {
+      await record(await s.infer('/v1/chat/completions', { model: 'llama3.1:8b', stream, messages: [] }));
+    }
+    await record(await s.infer('/v1/chat/completions', { model: 'other', messages: [] })); // 503 (picky is in error)
+    good.inferenceStatus = 500;
+    await record(await s.infer('/v1/chat/completions', { model: 'llama3.1:8b', messages: [] }));
+    await good.stop();
+    await record(await s.infer('/v1/chat/completions', { model: 'llama3.1:8b', messages: [] })); // 502
+    await s.router.checker.idle();
+
+    // The upstream did receive its key: the canary is real.
+    expect(good.requestsTo('/v1/models')[0]?.headers.authorization).toBe(`Bearer ${UPSTREAM_KEYS[0]}`);
+    expect(captured.length).toBeGreaterThan(30);
+    const everything = captured.join('\n');
+    for (const secret of [...UPSTREAM_KEYS, ADMIN_KEY, CLIENT_KEY, VIEWER_KEY, SECRET]) {
+      expect(everything.includes(secret), secret).toBe(false);
+    }
+  });
+});
+
+/** JSON of a payload, errors included (message, code and cause chain). */
+function safeStringify(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v instanceof Error ? { name: v.name, message: v.message, code: (v as { code?: unknown }).code, cause: v.cause, stack: v.stack } : v,
+  );
+}
