@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { type Clock, systemClock } from './clock.js';
 import { MIN_SECRET_LENGTH, type SecretBox, createSecretBox } from './crypto.js';
 import { EventEmitter } from 'eventemitter3';
-import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { EndpointService } from './endpoints.js';
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.js';
+import { dispatcherFetch } from './health/dispatcher-fetch.js';
 import type { FetchLike } from './health/probe.js';
 import { type CapabilityDetector, type CapabilityRule, toCapabilityDetector } from './models/capabilities.js';
 import { LlmlbError } from './errors.js';
@@ -89,8 +90,8 @@ export interface RouterOptions {
    */
   auth?: AuthOption;
   /**
-   * `fetch` used for health checks, connection tests and model sync. Default: undici's `fetch`
-   * on the router's keep-alive dispatcher.
+   * `fetch` used for health checks, connection tests and model sync. Default: a fetch-shaped
+   * function on the router's dispatcher (which, unlike `fetch`, allows every port).
    */
   fetch?: FetchLike;
   /**
@@ -180,8 +181,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 1, connections: options.connections ?? null });
     const dispatcher = this.#dispatcher;
-    const fetch: FetchLike =
-      options.fetch ?? ((input, init) => undiciFetch(input, { ...init, dispatcher } as never) as unknown as Promise<Response>);
+    const fetch: FetchLike = options.fetch ?? dispatcherFetch(dispatcher);
     this.checker = toChecker(options.checker);
     this.checker.attach({
       storage: this.#storage,

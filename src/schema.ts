@@ -199,12 +199,12 @@ export interface EndpointHealthCheck {
 
 /** Converts zod issues into llmlb's {@link ValidationIssue}s. */
 export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      return { path, message: `unknown field(s): ${issue.keys.join(', ')}` };
+      return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'unknown field' }));
     }
-    return { path, message: issue.message };
+    return [{ path: path.join('.'), message: issue.message }];
   });
 }
 

@@ -34,12 +34,16 @@ const id = (ctx: RouteContext) => ctx.params.id ?? '';
 
 /** Turns `?status=online` into a list filter; unknown or repeated parameters are a 400. */
 function listFilter(query: URLSearchParams): ListEndpointsFilter {
-  const filter: Record<string, string> = {};
+  const filter = new Map<string, string>();
   for (const [key, value] of query) {
-    if (key in filter) throw new LlmlbError('validation_error', `invalid filter: ${key} is given more than once`, { details: [{ path: key, message: 'given more than once' }] });
-    filter[key] = value;
+    if (filter.has(key)) {
+      throw new LlmlbError('validation_error', `invalid filter: ${key} is given more than once`, {
+        details: [{ path: key, message: 'given more than once' }],
+      });
+    }
+    filter.set(key, value);
   }
-  return filter as ListEndpointsFilter;
+  return Object.fromEntries(filter) as ListEndpointsFilter;
 }
 
 /** The admin routes. `:id` marks a path parameter. */

@@ -106,8 +106,21 @@ export async function readJsonBody(req: IncomingMessage, limit: number, preParse
     return preParsed;
   }
   if (raw.length === 0) throw emptyBody();
+  return parseJsonBytes(raw);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a JSON body: it must be valid UTF-8 (not silently repaired) and valid JSON. */
+export function parseJsonBytes(raw: Uint8Array): unknown {
+  let text: string;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    text = strictUtf8.decode(raw);
+  } catch {
+    throw new LlmlbError('invalid_request', 'the request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     throw new LlmlbError('invalid_request', 'the request body is not valid JSON');
   }

@@ -7,7 +7,7 @@ import { LlmlbError } from '../errors.js';
 import type { InferenceRoute } from '../proxy/proxy.js';
 import type { Registry } from '../registry.js';
 import type { RouteContext, RouteTable } from './admin-routes.js';
-import { isJsonContentType, readBody, readJsonBody } from './body.js';
+import { isJsonContentType, parseJsonBytes, readBody, readJsonBody } from './body.js';
 import { sendJson } from './respond.js';
 
 const modelSchema = z.string().min(1).max(512);
@@ -28,11 +28,7 @@ async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; mod
       throw new LlmlbError('unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)');
     }
     body = await readBody(ctx.req, ctx.router.proxy.bodyLimit);
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new LlmlbError('invalid_request', 'the request body is not valid JSON');
-    }
+    parsed = parseJsonBytes(body);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new LlmlbError('invalid_request', 'the request body must be a JSON object');

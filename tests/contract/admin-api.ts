@@ -411,7 +411,7 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
           [{ inference_timeout_secs: 601 }, ['inference_timeout_secs']],
           [{ api_key: '' }, ['api_key']],
           [{ notes: 5 }, ['notes']],
-          [{ status: 'online' }, ['']],
+          [{ status: 'online' }, ['status']],
           [{ name: 'ok', health_check_interval_secs: 'often' }, ['health_check_interval_secs']],
         ];
         for (const [json, paths] of cases) {
@@ -540,7 +540,7 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
         ['an empty api_key', { name: 'a', base_url: url, api_key: '' }, ['api_key']],
         ['api_key: null on create', { name: 'a', base_url: url, api_key: null }, ['api_key']],
         ['notes over 2000 characters', { name: 'a', base_url: url, notes: 'x'.repeat(2001) }, ['notes']],
-        ['an unknown field', { name: 'a', base_url: url, status: 'online' }, ['']],
+        ['an unknown field', { name: 'a', base_url: url, status: 'online' }, ['status']],
         ['a JSON array', [{ name: 'a', base_url: url }], ['']],
         ['a JSON string', 'hello', ['']],
         ['JSON null', null, ['']],

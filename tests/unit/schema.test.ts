@@ -76,7 +76,7 @@ describe('create input', () => {
     ['api_key empty', { ...valid, api_key: '' }, 'api_key'],
     ['api_key with a newline', { ...valid, api_key: 'sk-1\r\nX-Evil: 1' }, 'api_key'],
     ['api_key with a space', { ...valid, api_key: 'sk 1' }, 'api_key'],
-    ['unknown field', { ...valid, status: 'online' }, ''],
+    ['unknown field', { ...valid, status: 'online' }, 'status'],
   ];
   it.each(rejected)('rejects %s', (_label, input, path) => {
     const err = rejectCreate(input);
@@ -124,7 +124,7 @@ describe('update input', () => {
     ['name', { name: ' ' }],
     ['health_check_interval_secs', { health_check_interval_secs: null }],
     ['inference_timeout_secs', { inference_timeout_secs: 5 }],
-    ['', { id: 'x' }],
+    ['id', { id: 'x' }],
   ])('rejects a bad %s', (path, input) => {
     try {
       parseOrThrow(updateEndpointInputSchema, input, 'u');
