@@ -47,10 +47,8 @@ export function upstreamHeaders(apiKey: string | null): Record<string, string> {
 export async function probeModels(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<ProbeResult> {
   const started = options.clock.monotonic();
   const elapsed = () => Math.max(0, Math.round(options.clock.monotonic() - started));
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
-    const response = await options.fetch(`${baseUrl}/v1/models`, { headers: upstreamHeaders(apiKey), signal });
+    const response = await getUpstream(baseUrl, '/v1/models', apiKey, options);
     if (!response.ok) {
       void response.body?.cancel().catch(() => undefined);
       const kind = failureKindForHttpStatus(response.status);
@@ -67,6 +65,13 @@ export async function probeModels(baseUrl: string, apiKey: string | null, option
     const { kind, message } = classifyFailure(err, options.timeoutMs);
     return { ok: false, kind, message, latencyMs: elapsed() };
   }
+}
+
+/** `GET {baseUrl}{path}` with the credential, bounded by the timeout and the stop signal. */
+function getUpstream(baseUrl: string, path: string, apiKey: string | null, options: ProbeOptions): Promise<Response> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  return options.fetch(`${baseUrl}${path}`, { headers: upstreamHeaders(apiKey), signal });
 }
 
 class BodyTooLargeError extends Error {}
@@ -129,10 +134,8 @@ const ollamaVersionSchema = z.object({ version: z.string().min(1).max(100) });
  * await probeVersion('http://127.0.0.1:11434', null, options); // '0.5.7'
  */
 export async function probeVersion(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<string | null> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
-    const response = await options.fetch(`${baseUrl}/api/version`, { headers: upstreamHeaders(apiKey), signal });
+    const response = await getUpstream(baseUrl, '/api/version', apiKey, options);
     if (!response.ok) {
       void response.body?.cancel().catch(() => undefined);
       return null;
