@@ -37,6 +37,40 @@ export function dispatcherFetch(dispatcher: Dispatcher): FetchLike {
       await body.dump();
       return new Response(null, { status, headers: responseHeaders });
     }
-    return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, { status, headers: responseHeaders });
+    return new Response(toWebStream(body), { status, headers: responseHeaders });
   };
+}
+
+/**
+ * Wraps an undici body in a web stream with backpressure. Unlike `Readable.toWeb`, data that
+ * arrives after the consumer cancelled is dropped instead of throwing on a closed controller.
+ */
+function toWebStream(body: Readable): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      body.on('data', (chunk: Buffer) => {
+        if (done) return;
+        controller.enqueue(chunk);
+        if ((controller.desiredSize ?? 0) <= 0) body.pause();
+      });
+      body.once('end', () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      });
+      body.once('error', (err) => {
+        if (done) return;
+        done = true;
+        controller.error(err);
+      });
+    },
+    pull() {
+      body.resume();
+    },
+    cancel() {
+      done = true;
+      body.destroy();
+    },
+  });
 }

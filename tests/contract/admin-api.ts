@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRouter, type Router } from '../../src/router.js';
 import { memoryStorage } from '../../src/storage/memory/index.js';
 import { type FakeUpstream, startFakeUpstream, type FakeUpstreamOptions } from '../helpers/fake-upstream.js';
+import { NEW_ENDPOINT_DEFAULTS } from '../helpers/records.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
 export const ADMIN_KEY = 'contract-admin-key-0123456789';
@@ -226,19 +227,7 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
         expect(res.headers.get('content-type')).toMatch(/^application\/json/);
         const e = res.body;
         expectEndpointShape(e);
-        expect(e).toMatchObject({
-          name: 'gpu-1',
-          base_url: u.url(),
-          status: 'pending',
-          has_api_key: true,
-          health_check_interval_secs: 30,
-          inference_timeout_secs: 120,
-          latency_ms: null,
-          last_seen: null,
-          last_error: null,
-          error_count: 0,
-          notes: 'rack 3',
-        });
+        expect(e).toMatchObject({ ...NEW_ENDPOINT_DEFAULTS, name: 'gpu-1', base_url: u.url(), has_api_key: true, notes: 'rack 3' });
         expect(e).not.toHaveProperty('model_count');
 
         // Creation triggers the first check in the background, with the key as Bearer.

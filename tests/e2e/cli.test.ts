@@ -3,101 +3,41 @@
  * test setup) started with `serve`, driven over HTTP on 127.0.0.1, stopped with signals and
  * restarted on the same database.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { CLI, CLI_LISTENING, killStrays, ROOT, spawnNode, spawnServer, stopChild } from '../helpers/processes.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const ADMIN_KEY = 'e2e-admin-key-0123456789abcdef';
 const UPSTREAM_KEY = 'sk-e2e-upstream-key-must-not-leak-91f3';
-const LISTENING = /^llmlb listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
 
-const cli = join(root, 'dist', 'cli.js');
 let dir: string;
 let upstream: FakeUpstream;
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'llmlb-e2e-'));
   upstream = await startFakeUpstream({ apiKey: UPSTREAM_KEY, models: ['llama3.1:8b', 'nomic-embed-text'] });
 }, 120_000);
 
-afterEach(() => {
-  // Never leave a server behind, whatever the test did.
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-});
+// Never leave a server behind, whatever the test did.
+afterEach(killStrays);
 
 afterAll(async () => {
   await upstream?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The environment without any LLMLB_* variable of the developer's shell, plus `extra`. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('LLMLB_')) env[name] = value;
-  return { ...env, ...extra };
+/** `llmlb ...args`, in the test's directory, with `env` on top of an environment without LLMLB_* variables. */
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnNode([CLI, ...args], { cwd: dir, env });
 }
 
-interface Running {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the first match in the stream; rejects on exit or after `timeoutMs`. */
-  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const text = { stdout: '', stderr: '' };
-  const listeners = new Set<() => void>();
-  const notify = () => {
-    for (const listener of listeners) listener();
-  };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => ((text.stdout += chunk), notify()));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => ((text.stderr += chunk), notify()));
-  let hasExited = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => {
-      hasExited = true;
-      notify();
-      resolve({ code, signal });
-    }),
-  );
-  const waitFor = (stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs = 15_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const done = (error?: Error, found?: RegExpMatchArray) => {
-        listeners.delete(check);
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve(found!);
-      };
-      const check = () => {
-        const found = text[stream].match(pattern);
-        if (found) return done(undefined, found);
-        if (hasExited) done(new Error(`exited before ${pattern} appeared on ${stream}:\n${text.stdout}\n${text.stderr}`));
-      };
-      const timer = setTimeout(
-        () => done(new Error(`timed out waiting for ${pattern} on ${stream}:\n${text.stdout}\n${text.stderr}`)),
-        timeoutMs,
-      );
-      listeners.add(check);
-      check();
-    });
-  return { child, stdout: () => text.stdout, stderr: () => text.stderr, waitFor, exited };
-}
-
-async function serve(args: string[], env: Record<string, string>) {
-  const running = run(['serve', '--port', '0', ...args], env);
-  const url = (await running.waitFor('stdout', LISTENING))[1]!;
-  return { ...running, url };
+/** `llmlb serve --port 0 ...args`, once it listens. */
+function serve(args: string[], env: Record<string, string>) {
+  return spawnServer([CLI, 'serve', '--port', '0', ...args], { cwd: dir, env });
 }
 
 async function call(url: string, key: string, method: string, path: string, body?: unknown) {
@@ -113,8 +53,8 @@ async function call(url: string, key: string, method: string, path: string, body
 /** Every stdout line but the listening line is a pino-shaped JSON log line. */
 function expectJsonLogs(stdout: string): void {
   const lines = stdout.split('\n').filter((line) => line !== '');
-  expect(lines.filter((line) => LISTENING.test(line))).toHaveLength(1);
-  for (const line of lines.filter((l) => !LISTENING.test(l))) {
+  expect(lines.filter((line) => CLI_LISTENING.test(line))).toHaveLength(1);
+  for (const line of lines.filter((l) => !CLI_LISTENING.test(l))) {
     const record = JSON.parse(line) as Record<string, unknown>;
     expect([20, 30, 40, 50]).toContain(record.level);
     expect(typeof record.time).toBe('number');
@@ -144,8 +84,7 @@ describe('llmlb CLI (built, as a process)', () => {
     const listed = await call(first.url, ADMIN_KEY, 'GET', '/v0/endpoints');
     expect(listed.body).toMatchObject({ total: 1, endpoints: [{ id, name: 'fake-gpu', status: 'online' }] });
 
-    first.child.kill('SIGTERM');
-    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(await stopChild(first.child, 'SIGTERM')).toEqual({ code: 0, signal: null });
     expect(statSync(`${db}.secret`).mode & 0o777).toBe(0o600);
     const secret = readFileSync(`${db}.secret`, 'utf8').trim();
 
@@ -159,8 +98,7 @@ describe('llmlb CLI (built, as a process)', () => {
     expect(upstream.requests.filter((r) => r.headers.authorization === `Bearer ${UPSTREAM_KEY}`).length).toBeGreaterThan(
       authorizedBefore,
     );
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(await stopChild(second.child, 'SIGTERM')).toEqual({ code: 0, signal: null });
 
     for (const proc of [first, second]) {
       expectJsonLogs(proc.stdout());
@@ -174,13 +112,12 @@ describe('llmlb CLI (built, as a process)', () => {
 
   it('without configured keys, prints a generated admin key that works; SIGINT stops it with exit 0', async () => {
     const server = await serve(['--memory'], {});
-    const [, key] = await server.waitFor('stderr', /Authorization: Bearer (llmlb_[A-Za-z0-9_-]{43})"/);
+    const [, key] = await server.waitFor(/Authorization: Bearer (llmlb_[A-Za-z0-9_-]{43})"/, 'stderr');
     expect(server.stderr()).toContain(`curl -H "Authorization: Bearer ${key!}" ${server.url}/v0/endpoints`);
     expect(server.stdout()).not.toContain(key!);
     expect((await call(server.url, key!, 'GET', '/v0/endpoints')).status).toBe(200);
     expect((await call(server.url, 'not-the-key-0123456789', 'GET', '/v0/endpoints')).status).toBe(401);
-    server.child.kill('SIGINT');
-    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await stopChild(server.child, 'SIGINT')).toEqual({ code: 0, signal: null });
     expectJsonLogs(server.stdout());
   });
 
@@ -207,16 +144,15 @@ describe('llmlb CLI (built, as a process)', () => {
     await accepted;
 
     server.child.kill('SIGTERM');
-    await server.waitFor('stdout', /"msg":"shutting down/);
+    await server.waitFor(/"msg":"shutting down/);
     expect(server.child.exitCode).toBeNull();
-    server.child.kill('SIGTERM');
-    expect(await server.exited).toEqual({ code: 1, signal: null });
+    expect(await stopChild(server.child, 'SIGTERM')).toEqual({ code: 1, signal: null });
     expect(server.stderr()).toContain('SIGTERM again: exiting without waiting for in-flight requests');
     held.destroy();
   });
 
   it('--version prints the package version', async () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const proc = run(['--version']);
     expect(await proc.exited).toEqual({ code: 0, signal: null });
     expect(proc.stdout()).toBe(`${pkg.version}\n`);
@@ -250,7 +186,7 @@ describe('llmlb CLI (built, as a process)', () => {
   });
 
   it('the built executable starts with a shebang and is executable', () => {
-    expect(readFileSync(cli, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
-    expect(statSync(cli).mode & 0o111).not.toBe(0);
+    expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(CLI).mode & 0o111).not.toBe(0);
   });
 });

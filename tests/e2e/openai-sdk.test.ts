@@ -2,16 +2,14 @@
  * The standalone server driven by the official `openai` SDK: models, chat (plain and
  * streaming) and embeddings, all through llmlb to fake upstreams on 127.0.0.1.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { CLI, type ServerProcess, spawnServer, stopChild } from '../helpers/processes.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const ADMIN = 'e2e-admin-key-0123456789';
 const CLIENT = 'e2e-client-key-0123456789';
-let child: ChildProcess;
+let server: ServerProcess | undefined;
 let base: string;
 const upstreams: FakeUpstream[] = [];
 
@@ -27,19 +25,10 @@ async function admin(method: string, path: string, body?: unknown) {
 beforeAll(async () => {
   upstreams.push(await startFakeUpstream({ name: 'chat', flavor: 'ollama', models: ['llama3.1:8b'] }));
   upstreams.push(await startFakeUpstream({ name: 'embed', models: ['nomic-embed-text'] }));
-  child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--port', '0', '--memory'], {
-    env: { ...process.env, LLMLB_API_KEYS: `${ADMIN}:admin,${CLIENT}:client` },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  server = await spawnServer([CLI, 'serve', '--port', '0', '--memory'], {
+    env: { LLMLB_API_KEYS: `${ADMIN}:admin,${CLIENT}:client` },
   });
-  base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const match = /llmlb listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`llmlb exited early with ${code}: ${out}`)));
-  });
+  base = server.url;
   for (const u of upstreams) {
     const created = await admin('POST', '/v0/endpoints', { name: u.name, base_url: u.url() });
     expect(created.status).toBe(201);
@@ -49,11 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  if (server) await stopChild(server.child, 'SIGTERM');
   for (const u of upstreams) await u.stop();
 });
 

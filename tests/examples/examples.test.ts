@@ -4,15 +4,14 @@
  * against fake upstreams, then stopped with SIGTERM. `dist/` is built once by the vitest global
  * setup (tests/global-setup.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { killStrays, ROOT, type ServerProcess, spawnServer, stopChild } from '../helpers/processes.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const examples = join(root, 'examples');
+const examples = join(ROOT, 'examples');
 const LISTENING = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
 
 const ADMIN_KEY = 'example-admin-key-0123456789abcdef';
@@ -27,10 +26,9 @@ let upstream: FakeUpstream;
 let securedUpstream: FakeUpstream;
 /** Base URL where nothing listens (a stopped server's port). */
 let deadUrl: string;
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist', 'index.js'))) {
+  if (!existsSync(join(ROOT, 'dist', 'index.js'))) {
     throw new Error('dist/ is missing: run the tests through vitest (its global setup builds dist/)');
   }
   dir = mkdtempSync(join(tmpdir(), 'llmlb-examples-'));
@@ -45,11 +43,8 @@ beforeAll(async () => {
   await dead.stop();
 });
 
-afterEach(() => {
-  // Never leave an example server behind, whatever the test did.
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-});
+// Never leave an example server behind, whatever the test did.
+afterEach(killStrays);
 
 afterAll(async () => {
   await upstream?.stop();
@@ -60,72 +55,9 @@ afterAll(async () => {
 /** Variables the examples read, removed from the inherited environment so the developer's shell cannot leak in. */
 const EXAMPLE_VARS = new Set(['PORT', 'HOST', 'UPSTREAM_URL', 'UPSTREAM_NAME', 'UPSTREAM_API_KEY', 'ALICE_TOKEN', 'BOB_TOKEN']);
 
-function exampleEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('LLMLB_') && !EXAMPLE_VARS.has(name)) env[name] = value;
-  }
-  return { ...env, PORT: '0', ...extra };
-}
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stdout(): string;
-  /** Resolves with the first match on stdout; rejects when the process exits first or after `timeoutMs`. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Spawns `node examples/<file>` and resolves once it printed its `listening on` line. */
-async function start(file: string, env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [join(examples, file)], {
-    cwd: dir,
-    env: exampleEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const text = { stdout: '', stderr: '' };
-  const listeners = new Set<() => void>();
-  const notify = () => {
-    for (const listener of listeners) listener();
-  };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => ((text.stdout += chunk), notify()));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => ((text.stderr += chunk), notify()));
-  let hasExited = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => {
-      hasExited = true;
-      notify();
-      resolve({ code, signal });
-    }),
-  );
-  const waitFor = (pattern: RegExp, timeoutMs = 15_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const output = () => `--- stdout ---\n${text.stdout}\n--- stderr ---\n${text.stderr}`;
-      const done = (error?: Error, found?: RegExpMatchArray) => {
-        listeners.delete(check);
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve(found!);
-      };
-      const check = () => {
-        const found = text.stdout.match(pattern);
-        if (found) return done(undefined, found);
-        if (hasExited) done(new Error(`${file} exited before ${pattern} appeared on stdout:\n${output()}`));
-      };
-      const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern} from ${file}:\n${output()}`)), timeoutMs);
-      listeners.add(check);
-      check();
-    });
-  const url = (await waitFor(LISTENING))[1]!;
-  return { child, url, stdout: () => text.stdout, waitFor, exited };
-}
-
-/** SIGTERM, then the exit status (the examples stop gracefully and exit 0). */
-async function terminate(running: Running) {
-  running.child.kill('SIGTERM');
-  return running.exited;
+/** Spawns `node examples/<file>` (PORT=0, `env` on top) and resolves once it printed its `listening on` line. */
+function start(file: string, env: Record<string, string>): Promise<ServerProcess> {
+  return spawnServer([join(examples, file)], { cwd: dir, env: { PORT: '0', ...env }, unset: EXAMPLE_VARS, pattern: LISTENING });
 }
 
 interface Reply {
@@ -188,7 +120,7 @@ describe('examples/standalone.mjs', () => {
     // The client's key was replaced by the endpoint's stored one.
     expect(securedUpstream.requestsTo('/v1/chat/completions').at(-1)!.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
 
-    expect(await terminate(first)).toEqual({ code: 0, signal: null });
+    expect(await stopChild(first.child)).toEqual({ code: 0, signal: null });
 
     // Restarted on the same database and secret: the endpoint (and its sealed key) is still
     // there and is not registered a second time.
@@ -200,7 +132,7 @@ describe('examples/standalone.mjs', () => {
     const embeddings = await call(second.url, 'POST', '/v1/embeddings', ADMIN_KEY, { model: 'nomic-embed-text', input: 'hi' });
     expect(embeddings.status).toBe(200);
     expect(embeddings.body.data).toHaveLength(1);
-    expect(await terminate(second)).toEqual({ code: 0, signal: null });
+    expect(await stopChild(second.child)).toEqual({ code: 0, signal: null });
   });
 });
 
@@ -243,7 +175,7 @@ describe('examples/express-app.mjs', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body).toBeNull();
 
-    expect(await terminate(app)).toEqual({ code: 0, signal: null });
+    expect(await stopChild(app.child)).toEqual({ code: 0, signal: null });
   });
 });
 
@@ -273,7 +205,7 @@ describe('examples/fastify-app.mjs', () => {
     expect(streamed.text).toContain('"chat.completion.chunk"');
     expect(streamed.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
 
-    expect(await terminate(app)).toEqual({ code: 0, signal: null });
+    expect(await stopChild(app.child)).toEqual({ code: 0, signal: null });
   });
 });
 
@@ -305,6 +237,6 @@ describe('examples/events.mjs', () => {
     for (const line of app.stdout().split('\n').filter((l) => l.startsWith('['))) {
       expect(line).toMatch(/^\[(statusChange|online|offline|synced|request)\] /);
     }
-    expect(await terminate(app)).toEqual({ code: 0, signal: null });
+    expect(await stopChild(app.child)).toEqual({ code: 0, signal: null });
   });
 });

@@ -3,40 +3,27 @@
  * then reopen the database: it passes `PRAGMA integrity_check`, and every write acknowledged
  * with a 2xx before the kill is there.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, killStrays, type ServerProcess, spawnServer, stopChild } from '../helpers/processes.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const ADMIN = 'crash-admin-key-0123456789';
-const children: ChildProcess[] = [];
 let dir: string | undefined;
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killStrays();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
 
-async function serve(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--port', '0', '--db', db, '--log-level', 'error'], {
-    env: { ...process.env, LLMLB_ADMIN_KEY: ADMIN, LLMLB_SECRET: 'crash-test-secret-0123456789' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** The standalone server on the SQLite file `db`, once it listens. */
+function serve(db: string): Promise<ServerProcess> {
+  return spawnServer([CLI, 'serve', '--port', '0', '--db', db, '--log-level', 'error'], {
+    env: { LLMLB_ADMIN_KEY: ADMIN, LLMLB_SECRET: 'crash-test-secret-0123456789' },
   });
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const match = /llmlb listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
-  });
-  return { child, url };
 }
 
 describe('crash safety', () => {
@@ -92,9 +79,9 @@ describe('crash safety', () => {
       }, 2);
     });
     killed = true;
-    child.kill('SIGKILL');
+    const stopped = stopChild(child, 'SIGKILL');
     await writers;
-    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
+    expect(await stopped).toEqual({ code: null, signal: 'SIGKILL' });
 
     const sqlite = new Database(db);
     try {

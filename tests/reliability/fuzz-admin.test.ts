@@ -538,36 +538,27 @@ const brokenText = (valid: fc.Arbitrary<string>) =>
 
 const isCreateCandidate = (v: unknown) => isPlainObject(v) && 'name' in v && 'base_url' in v;
 const isUpdateCandidate = (v: unknown) => isPlainObject(v) && Object.keys(v).every((k) => UPDATE_KEYS.includes(k));
+/** Short arbitrary text that is not the JSON of a value `isCandidate` accepts (mostly not JSON at all). */
+const shortTextNot = (isCandidate: (v: unknown) => boolean) =>
+  fc.string({ maxLength: 40 }).filter((s) => {
+    try {
+      return !isCandidate(JSON.parse(s));
+    } catch {
+      return true;
+    }
+  });
 
 const invalidCreateBody: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(validCreateEntries, fc.array(createMutation, { minLength: 1, maxLength: 3 })).map(([e, m]) => objectText(applyMutations(e, m))) },
   { weight: 2, arbitrary: anyJson.filter((v) => !isCreateCandidate(v)).map(j) },
   { weight: 2, arbitrary: brokenText(validCreateEntries.map(objectText)) },
-  {
-    weight: 1,
-    arbitrary: fc.string({ maxLength: 40 }).filter((s) => {
-      try {
-        return !isCreateCandidate(JSON.parse(s));
-      } catch {
-        return true;
-      }
-    }),
-  },
+  { weight: 1, arbitrary: shortTextNot(isCreateCandidate) },
 );
 const invalidUpdateBody: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(validUpdateEntries, fc.array(updateMutation, { minLength: 1, maxLength: 3 })).map(([e, m]) => objectText(applyMutations(e, m))) },
   { weight: 2, arbitrary: anyJson.filter((v) => !isUpdateCandidate(v)).map(j) },
   { weight: 2, arbitrary: brokenText(validUpdateEntries.filter((e) => e.length > 0).map(objectText)) },
-  {
-    weight: 1,
-    arbitrary: fc.string({ maxLength: 40 }).filter((s) => {
-      try {
-        return !isUpdateCandidate(JSON.parse(s));
-      } catch {
-        return true;
-      }
-    }),
-  },
+  { weight: 1, arbitrary: shortTextNot(isUpdateCandidate) },
 );
 /** Content types the router reads as JSON. */
 const jsonContentType = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/vnd.llmlb+json', 'application/merge-patch+json');

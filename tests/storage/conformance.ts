@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LlmlbError } from '../../src/errors.js';
-import type { DiscoveredModel, EndpointHealthCheck, EndpointRecord } from '../../src/schema.js';
+import type { DiscoveredModel, EndpointRecord } from '../../src/schema.js';
 import type { StorageAdapter } from '../../src/storage/types.js';
+import { makeEndpointRecord, makeHealthCheck, T0, T1, T2, T3 } from '../helpers/records.js';
 
 /** What an adapter factory returns: a fresh, empty storage, and optionally a way to reopen it. */
 export interface ConformanceTarget {
@@ -14,49 +15,6 @@ export interface ConformanceTarget {
   storage: StorageAdapter;
   /** A new adapter on the same underlying data (for restart persistence); not yet initialised. */
   reopen?: () => Promise<StorageAdapter>;
-}
-
-const T0 = '2025-01-01T00:00:00.000Z';
-const T1 = '2025-01-01T00:00:01.000Z';
-const T2 = '2025-01-01T00:00:02.000Z';
-const T3 = '2025-01-01T00:00:03.000Z';
-
-/** A valid stored endpoint with unique id, name and base_url; `overrides` win. */
-function makeRecord(overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  const id = randomUUID();
-  const short = id.slice(0, 8);
-  return {
-    id,
-    name: `endpoint-${short}`,
-    base_url: `http://host-${short}.test:11434`,
-    api_key_encrypted: null,
-    status: 'pending',
-    health_check_interval_secs: 30,
-    inference_timeout_secs: 120,
-    latency_ms: null,
-    last_seen: null,
-    last_error: null,
-    error_count: 0,
-    registered_at: T0,
-    updated_at: T0,
-    notes: null,
-    ...overrides,
-  };
-}
-
-/** A health-check row for `endpointId`; `overrides` win. */
-function makeCheck(endpointId: string, overrides: Partial<EndpointHealthCheck> = {}): EndpointHealthCheck {
-  return {
-    id: randomUUID(),
-    endpoint_id: endpointId,
-    checked_at: T1,
-    success: true,
-    latency_ms: 42,
-    error_message: null,
-    status_before: 'pending',
-    status_after: 'online',
-    ...overrides,
-  };
 }
 
 const CHAT: DiscoveredModel = { model_id: 'llama3.1:8b', capabilities: ['chat'] };
@@ -103,6 +61,13 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       for (const s of opened.splice(0)) await s.close();
     });
 
+    /** A new {@link makeEndpointRecord} record (with `overrides`), inserted into `storage`. */
+    async function inserted(overrides: Partial<EndpointRecord> = {}): Promise<EndpointRecord> {
+      const record = makeEndpointRecord(overrides);
+      await storage.insertEndpoint(record);
+      return record;
+    }
+
     describe('endpoints', () => {
       it('reports a kind and tolerates a second init()', async () => {
         expect(typeof storage.kind).toBe('string');
@@ -112,8 +77,8 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('round-trips an inserted endpoint exactly', async () => {
-        const bare = makeRecord();
-        const full = makeRecord({
+        const bare = makeEndpointRecord();
+        const full = makeEndpointRecord({
           api_key_encrypted: 'v1:abc:def:ghi',
           status: 'online',
           health_check_interval_secs: 10,
@@ -135,11 +100,11 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
 
       it('lists by registered_at, then id', async () => {
         const ids = [randomUUID(), randomUUID(), randomUUID()].sort();
-        const late = makeRecord({ registered_at: T3 });
-        const tieB = makeRecord({ id: ids[2]!, registered_at: T1 });
-        const early = makeRecord({ registered_at: T0 });
-        const tieA = makeRecord({ id: ids[0]!, registered_at: T1 });
-        const middle = makeRecord({ id: ids[1]!, registered_at: T2 });
+        const late = makeEndpointRecord({ registered_at: T3 });
+        const tieB = makeEndpointRecord({ id: ids[2]!, registered_at: T1 });
+        const early = makeEndpointRecord({ registered_at: T0 });
+        const tieA = makeEndpointRecord({ id: ids[0]!, registered_at: T1 });
+        const middle = makeEndpointRecord({ id: ids[1]!, registered_at: T2 });
         for (const r of [late, tieB, early, tieA, middle]) await storage.insertEndpoint(r);
         const listed = await storage.listEndpoints();
         expect(listed.map((e) => e.id)).toEqual([early.id, tieA.id, tieB.id, middle.id, late.id]);
@@ -147,10 +112,10 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('filters by status', async () => {
-        const pending = makeRecord({ status: 'pending' });
-        const online1 = makeRecord({ status: 'online', registered_at: T1 });
-        const online2 = makeRecord({ status: 'online', registered_at: T2 });
-        const failed = makeRecord({ status: 'error' });
+        const pending = makeEndpointRecord({ status: 'pending' });
+        const online1 = makeEndpointRecord({ status: 'online', registered_at: T1 });
+        const online2 = makeEndpointRecord({ status: 'online', registered_at: T2 });
+        const failed = makeEndpointRecord({ status: 'error' });
         for (const r of [online2, pending, failed, online1]) await storage.insertEndpoint(r);
         expect((await storage.listEndpoints({ status: 'online' })).map((e) => e.id)).toEqual([online1.id, online2.id]);
         expect(await storage.listEndpoints({ status: 'pending' })).toStrictEqual([pending]);
@@ -161,28 +126,12 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('updates only the patched fields and returns the stored result', async () => {
-        const record = makeRecord({ notes: 'old', api_key_encrypted: 'v1:key' });
-        const other = makeRecord();
-        await storage.insertEndpoint(record);
-        await storage.insertEndpoint(other);
+        const record = await inserted({ notes: 'old', api_key_encrypted: 'v1:key' });
+        const other = await inserted();
 
-        const updated = await storage.updateEndpoint(record.id, {
-          name: 'renamed',
-          status: 'online',
-          latency_ms: 5,
-          notes: null,
-          api_key_encrypted: null,
-          updated_at: T3,
-        });
-        const expected: EndpointRecord = {
-          ...record,
-          name: 'renamed',
-          status: 'online',
-          latency_ms: 5,
-          notes: null,
-          api_key_encrypted: null,
-          updated_at: T3,
-        };
+        const patch = { name: 'renamed', status: 'online', latency_ms: 5, notes: null, api_key_encrypted: null, updated_at: T3 } as const;
+        const updated = await storage.updateEndpoint(record.id, patch);
+        const expected: EndpointRecord = { ...record, ...patch };
         expect(updated).toStrictEqual(expected);
         expect(await storage.getEndpoint(record.id)).toStrictEqual(expected);
         expect(await storage.getEndpoint(other.id)).toStrictEqual(other);
@@ -197,10 +146,8 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('deletes an endpoint once', async () => {
-        const record = makeRecord();
-        const other = makeRecord();
-        await storage.insertEndpoint(record);
-        await storage.insertEndpoint(other);
+        const record = await inserted();
+        const other = await inserted();
         expect(await storage.deleteEndpoint(record.id)).toBe(true);
         expect(await storage.getEndpoint(record.id)).toBeUndefined();
         expect(await storage.deleteEndpoint(record.id)).toBe(false);
@@ -209,101 +156,79 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('frees the name and base_url of a deleted endpoint', async () => {
-        const record = makeRecord();
-        await storage.insertEndpoint(record);
+        const record = await inserted();
         await storage.deleteEndpoint(record.id);
-        const again = makeRecord({ name: record.name, base_url: record.base_url });
-        await storage.insertEndpoint(again);
+        const again = await inserted({ name: record.name, base_url: record.base_url });
         expect(await storage.listEndpoints()).toStrictEqual([again]);
       });
     });
 
     describe('uniqueness', () => {
-      it('rejects a duplicate name on insert and changes nothing', async () => {
-        const first = makeRecord({ api_key_encrypted: 'v1:do-not-leak' });
-        await storage.insertEndpoint(first);
-        const dup = makeRecord({ name: first.name, api_key_encrypted: 'v1:also-secret' });
-        const error = await expectConflict(storage.insertEndpoint(dup), first.name);
-        expect(error.message).not.toContain('secret');
-        expect(error.message).not.toContain('do-not-leak');
-        expect(await storage.getEndpoint(dup.id)).toBeUndefined();
-        expect(await storage.listEndpoints()).toStrictEqual([first]);
-        // The failed insert must not have reserved its base_url either.
-        const reuse = makeRecord({ base_url: dup.base_url });
-        await storage.insertEndpoint(reuse);
-        expect(await storage.listEndpoints()).toHaveLength(2);
-      });
-
-      it('rejects a duplicate base_url on insert and changes nothing', async () => {
-        const first = makeRecord();
-        await storage.insertEndpoint(first);
-        const dup = makeRecord({ base_url: first.base_url, api_key_encrypted: 'v1:secret' });
-        const error = await expectConflict(storage.insertEndpoint(dup), first.base_url);
-        expect(error.message).not.toContain('secret');
-        expect(await storage.getEndpoint(dup.id)).toBeUndefined();
-        expect(await storage.listEndpoints()).toStrictEqual([first]);
-        const reuse = makeRecord({ name: dup.name });
-        await storage.insertEndpoint(reuse);
-        expect(await storage.listEndpoints()).toHaveLength(2);
-      });
+      // name and base_url are each unique on their own: a clash on one is a conflict that
+      // changes nothing, does not leak either record's key, and reserves nothing.
+      for (const [field, other] of [
+        ['name', 'base_url'],
+        ['base_url', 'name'],
+      ] as const) {
+        it(`rejects a duplicate ${field} on insert and changes nothing`, async () => {
+          const first = await inserted({ api_key_encrypted: 'v1:do-not-leak' });
+          const dup = makeEndpointRecord({ [field]: first[field], api_key_encrypted: 'v1:also-secret' });
+          const error = await expectConflict(storage.insertEndpoint(dup), first[field]);
+          expect(error.message).not.toContain('secret');
+          expect(error.message).not.toContain('do-not-leak');
+          expect(await storage.getEndpoint(dup.id)).toBeUndefined();
+          expect(await storage.listEndpoints()).toStrictEqual([first]);
+          // The failed insert must not have reserved its other unique field either.
+          await inserted({ [other]: dup[other] });
+          expect(await storage.listEndpoints()).toHaveLength(2);
+        });
+      }
 
       it('rejects a duplicate id on insert', async () => {
-        const first = makeRecord();
-        await storage.insertEndpoint(first);
-        await expectConflict(storage.insertEndpoint(makeRecord({ id: first.id })));
+        const first = await inserted();
+        await expectConflict(storage.insertEndpoint(makeEndpointRecord({ id: first.id })));
         expect(await storage.listEndpoints()).toStrictEqual([first]);
       });
 
       it('rejects renaming to a taken name and changes nothing', async () => {
-        const a = makeRecord();
-        const b = makeRecord({ registered_at: T1 });
-        await storage.insertEndpoint(a);
-        await storage.insertEndpoint(b);
+        const a = await inserted();
+        const b = await inserted({ registered_at: T1 });
         await expectConflict(storage.updateEndpoint(b.id, { name: a.name, notes: 'changed', status: 'online' }), a.name);
         expect(await storage.getEndpoint(a.id)).toStrictEqual(a);
         expect(await storage.getEndpoint(b.id)).toStrictEqual(b);
       });
 
       it('rejects a health-check patch that would take a taken name, writing nothing', async () => {
-        const a = makeRecord();
-        const b = makeRecord({ registered_at: T1 });
-        await storage.insertEndpoint(a);
-        await storage.insertEndpoint(b);
-        await expectConflict(storage.recordHealthCheck(b.id, { name: a.name, status: 'online' }, makeCheck(b.id)));
+        const a = await inserted();
+        const b = await inserted({ registered_at: T1 });
+        await expectConflict(storage.recordHealthCheck(b.id, { name: a.name, status: 'online' }, makeHealthCheck(b.id)));
         expect(await storage.getEndpoint(b.id)).toStrictEqual(b);
         expect(await storage.listHealthChecks(b.id)).toEqual([]);
       });
 
-      it('keeps names unique under concurrent inserts', async () => {
-        const results = await Promise.allSettled(
-          Array.from({ length: 20 }, () => storage.insertEndpoint(makeRecord({ name: 'racer' }))),
-        );
-        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-        const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-        expect(rejected).toHaveLength(19);
-        for (const r of rejected) {
-          expect(r.reason).toBeInstanceOf(LlmlbError);
-          expect((r.reason as LlmlbError).code).toBe('conflict');
-        }
-        const listed = await storage.listEndpoints();
-        expect(listed).toHaveLength(1);
-        expect(listed[0]?.name).toBe('racer');
-      });
-
-      it('keeps base_urls unique under concurrent inserts', async () => {
-        const url = 'http://shared.test:8000';
-        const results = await Promise.allSettled(
-          Array.from({ length: 20 }, () => storage.insertEndpoint(makeRecord({ base_url: url }))),
-        );
-        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-        for (const r of results) {
-          if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'conflict' });
-        }
-        expect(await storage.listEndpoints()).toHaveLength(1);
-      });
+      for (const [field, value] of [
+        ['name', 'racer'],
+        ['base_url', 'http://shared.test:8000'],
+      ] as const) {
+        it(`keeps ${field}s unique under concurrent inserts`, async () => {
+          const results = await Promise.allSettled(
+            Array.from({ length: 20 }, () => storage.insertEndpoint(makeEndpointRecord({ [field]: value }))),
+          );
+          expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+          const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+          expect(rejected).toHaveLength(19);
+          for (const r of rejected) {
+            expect(r.reason).toBeInstanceOf(LlmlbError);
+            expect((r.reason as LlmlbError).code).toBe('conflict');
+          }
+          const listed = await storage.listEndpoints();
+          expect(listed).toHaveLength(1);
+          expect(listed[0]?.[field]).toBe(value);
+        });
+      }
 
       it('keeps names unique under concurrent renames', async () => {
-        const records = Array.from({ length: 10 }, () => makeRecord());
+        const records = Array.from({ length: 10 }, () => makeEndpointRecord());
         for (const r of records) await storage.insertEndpoint(r);
         const results = await Promise.allSettled(records.map((r) => storage.updateEndpoint(r.id, { name: 'taken' })));
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -317,8 +242,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
 
     describe('models', () => {
       it('replaces the model set and reports the diff', async () => {
-        const record = makeRecord();
-        await storage.insertEndpoint(record);
+        const record = await inserted();
         expect(await storage.listEndpointModels(record.id)).toEqual([]);
 
         const first = await storage.replaceEndpointModels(record.id, [EMBED, CHAT], T1);
@@ -348,10 +272,8 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('keeps each endpoint’s models separate', async () => {
-        const a = makeRecord();
-        const b = makeRecord();
-        await storage.insertEndpoint(a);
-        await storage.insertEndpoint(b);
+        const a = await inserted();
+        const b = await inserted();
         await storage.replaceEndpointModels(a.id, [CHAT], T1);
         await storage.replaceEndpointModels(b.id, [CHAT, EMBED], T2);
         const diff = await storage.replaceEndpointModels(a.id, [EMBED], T3);
@@ -360,8 +282,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('orders models by model id', async () => {
-        const record = makeRecord();
-        await storage.insertEndpoint(record);
+        const record = await inserted();
         const ids = ['mistral', 'Llama', 'bge-m3', 'a:latest', 'zeta', '0-model'];
         await storage.replaceEndpointModels(
           record.id,
@@ -373,8 +294,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('handles large model sets', async () => {
-        const record = makeRecord();
-        await storage.insertEndpoint(record);
+        const record = await inserted();
         const models = Array.from({ length: 1500 }, (_, i) => ({
           model_id: `model-${String(i).padStart(4, '0')}`,
           capabilities: ['chat'],
@@ -398,10 +318,8 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('lists every model of every endpoint', async () => {
-        const a = makeRecord();
-        const b = makeRecord();
-        await storage.insertEndpoint(a);
-        await storage.insertEndpoint(b);
+        const a = await inserted();
+        const b = await inserted();
         expect(await storage.listAllModels()).toEqual([]);
         await storage.replaceEndpointModels(a.id, [CHAT, EMBED], T1);
         await storage.replaceEndpointModels(b.id, [CHAT], T2);
@@ -418,9 +336,8 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
 
     describe('health checks', () => {
       it('records a check: updates the endpoint and appends exactly one row', async () => {
-        const record = makeRecord();
-        await storage.insertEndpoint(record);
-        const check = makeCheck(record.id, { checked_at: T1, latency_ms: 12 });
+        const record = await inserted();
+        const check = makeHealthCheck(record.id, { checked_at: T1, latency_ms: 12 });
         const patch = { status: 'online', latency_ms: 12, last_seen: T1, error_count: 0, updated_at: T1 } as const;
         const updated = await storage.recordHealthCheck(record.id, patch, check);
         const expected: EndpointRecord = { ...record, ...patch };
@@ -428,7 +345,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
         expect(await storage.getEndpoint(record.id)).toStrictEqual(expected);
         expect(await storage.listHealthChecks(record.id)).toStrictEqual([check]);
 
-        const failure = makeCheck(record.id, {
+        const failure = makeHealthCheck(record.id, {
           checked_at: T2,
           success: false,
           latency_ms: null,
@@ -449,23 +366,20 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('records a check with an empty patch', async () => {
-        const record = makeRecord();
-        await storage.insertEndpoint(record);
-        const check = makeCheck(record.id);
+        const record = await inserted();
+        const check = makeHealthCheck(record.id);
         expect(await storage.recordHealthCheck(record.id, {}, check)).toStrictEqual(record);
         expect(await storage.listHealthChecks(record.id)).toStrictEqual([check]);
       });
 
       it('writes nothing and returns undefined for a deleted endpoint', async () => {
-        const record = makeRecord();
-        const other = makeRecord();
-        await storage.insertEndpoint(record);
-        await storage.insertEndpoint(other);
+        const record = await inserted();
+        const other = await inserted();
         await storage.deleteEndpoint(record.id);
         const result = await storage.recordHealthCheck(
           record.id,
           { status: 'online', updated_at: T2 },
-          makeCheck(record.id),
+          makeHealthCheck(record.id),
         );
         expect(result).toBeUndefined();
         expect(await storage.getEndpoint(record.id)).toBeUndefined();
@@ -475,15 +389,13 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('lists history newest first, with an optional limit', async () => {
-        const record = makeRecord();
-        const other = makeRecord();
-        await storage.insertEndpoint(record);
-        await storage.insertEndpoint(other);
-        const c1 = makeCheck(record.id, { checked_at: T1 });
-        const c3 = makeCheck(record.id, { checked_at: T3 });
-        const c2 = makeCheck(record.id, { checked_at: T2 });
+        const record = await inserted();
+        const other = await inserted();
+        const c1 = makeHealthCheck(record.id, { checked_at: T1 });
+        const c3 = makeHealthCheck(record.id, { checked_at: T3 });
+        const c2 = makeHealthCheck(record.id, { checked_at: T2 });
         for (const c of [c1, c3, c2]) await storage.recordHealthCheck(record.id, {}, c);
-        await storage.recordHealthCheck(other.id, {}, makeCheck(other.id, { checked_at: T3 }));
+        await storage.recordHealthCheck(other.id, {}, makeHealthCheck(other.id, { checked_at: T3 }));
 
         expect(await storage.listHealthChecks(record.id)).toStrictEqual([c3, c2, c1]);
         expect(await storage.listHealthChecks(record.id, { limit: 2 })).toStrictEqual([c3, c2]);
@@ -495,15 +407,13 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('deletes history strictly older than the cutoff and returns the count', async () => {
-        const a = makeRecord();
-        const b = makeRecord();
-        await storage.insertEndpoint(a);
-        await storage.insertEndpoint(b);
-        const a1 = makeCheck(a.id, { checked_at: T1 });
-        const a2 = makeCheck(a.id, { checked_at: T2 });
-        const a3 = makeCheck(a.id, { checked_at: T3 });
-        const b1 = makeCheck(b.id, { checked_at: T0 });
-        const b2 = makeCheck(b.id, { checked_at: T2 });
+        const a = await inserted();
+        const b = await inserted();
+        const a1 = makeHealthCheck(a.id, { checked_at: T1 });
+        const a2 = makeHealthCheck(a.id, { checked_at: T2 });
+        const a3 = makeHealthCheck(a.id, { checked_at: T3 });
+        const b1 = makeHealthCheck(b.id, { checked_at: T0 });
+        const b2 = makeHealthCheck(b.id, { checked_at: T2 });
         for (const c of [a1, a2, a3]) await storage.recordHealthCheck(a.id, {}, c);
         for (const c of [b1, b2]) await storage.recordHealthCheck(b.id, {}, c);
 
@@ -519,15 +429,13 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
 
     describe('cascades', () => {
       it('deletes an endpoint’s models and history with it', async () => {
-        const record = makeRecord();
-        const other = makeRecord();
-        await storage.insertEndpoint(record);
-        await storage.insertEndpoint(other);
+        const record = await inserted();
+        const other = await inserted();
         await storage.replaceEndpointModels(record.id, [CHAT, EMBED], T1);
         await storage.replaceEndpointModels(other.id, [CHAT], T1);
-        await storage.recordHealthCheck(record.id, { status: 'online' }, makeCheck(record.id, { checked_at: T1 }));
-        await storage.recordHealthCheck(record.id, {}, makeCheck(record.id, { checked_at: T2 }));
-        const otherCheck = makeCheck(other.id, { checked_at: T1 });
+        await storage.recordHealthCheck(record.id, { status: 'online' }, makeHealthCheck(record.id, { checked_at: T1 }));
+        await storage.recordHealthCheck(record.id, {}, makeHealthCheck(record.id, { checked_at: T2 }));
+        const otherCheck = makeHealthCheck(other.id, { checked_at: T1 });
         await storage.recordHealthCheck(other.id, {}, otherCheck);
 
         expect(await storage.deleteEndpoint(record.id)).toBe(true);
@@ -547,7 +455,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
 
     describe('isolation of returned and passed-in objects', () => {
       it('copies endpoint records in and out', async () => {
-        const record = makeRecord({ notes: 'original' });
+        const record = makeEndpointRecord({ notes: 'original' });
         const snapshot = { ...record };
         await storage.insertEndpoint(record);
         record.name = 'mutated-input';
@@ -559,15 +467,14 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
         listed!.status = 'error';
         const updated = await storage.updateEndpoint(snapshot.id, { latency_ms: 1 });
         updated!.notes = 'mutated-update';
-        const checked = await storage.recordHealthCheck(snapshot.id, { error_count: 2 }, makeCheck(snapshot.id));
+        const checked = await storage.recordHealthCheck(snapshot.id, { error_count: 2 }, makeHealthCheck(snapshot.id));
         checked!.error_count = 99;
 
         expect(await storage.getEndpoint(snapshot.id)).toStrictEqual({ ...snapshot, latency_ms: 1, error_count: 2 });
       });
 
       it('copies models in and out', async () => {
-        const record = makeRecord();
-        await storage.insertEndpoint(record);
+        const record = await inserted();
         const models: DiscoveredModel[] = [{ model_id: 'm', capabilities: ['chat'] }];
         await storage.replaceEndpointModels(record.id, models, T1);
         models[0]!.capabilities.push('mutated-input');
@@ -585,9 +492,8 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       });
 
       it('copies health checks in and out', async () => {
-        const record = makeRecord();
-        await storage.insertEndpoint(record);
-        const check = makeCheck(record.id);
+        const record = await inserted();
+        const check = makeHealthCheck(record.id);
         const snapshot = { ...check };
         await storage.recordHealthCheck(record.id, {}, check);
         check.success = false;
@@ -600,13 +506,11 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
 
     describe('lifecycle', () => {
       it('closes idempotently, and keeps all data across a reopen when the adapter persists', async () => {
-        const a = makeRecord({ api_key_encrypted: 'v1:sealed', notes: 'keep me', status: 'online', latency_ms: 7 });
-        const b = makeRecord({ registered_at: T1 });
-        await storage.insertEndpoint(a);
-        await storage.insertEndpoint(b);
+        const a = await inserted({ api_key_encrypted: 'v1:sealed', notes: 'keep me', status: 'online', latency_ms: 7 });
+        const b = await inserted({ registered_at: T1 });
         await storage.replaceEndpointModels(a.id, [CHAT, EMBED], T1);
-        const c1 = makeCheck(a.id, { checked_at: T1 });
-        const c2 = makeCheck(a.id, { checked_at: T2, success: false, latency_ms: null, error_message: 'timeout' });
+        const c1 = makeHealthCheck(a.id, { checked_at: T1 });
+        const c2 = makeHealthCheck(a.id, { checked_at: T2, success: false, latency_ms: null, error_message: 'timeout' });
         await storage.recordHealthCheck(a.id, {}, c1);
         await storage.recordHealthCheck(a.id, {}, c2);
         const endpointsBefore = await storage.listEndpoints();
@@ -624,7 +528,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
         expect(await reopened.listEndpointModels(a.id)).toStrictEqual(modelsBefore);
         expect(await reopened.listHealthChecks(a.id)).toStrictEqual([c2, c1]);
         // Uniqueness still holds after the restart.
-        await expectConflict(reopened.insertEndpoint(makeRecord({ name: a.name })), a.name);
+        await expectConflict(reopened.insertEndpoint(makeEndpointRecord({ name: a.name })), a.name);
       });
     });
   });

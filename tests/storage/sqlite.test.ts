@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { LlmlbError } from '../../src/errors.js';
 import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
 import type { StorageAdapter } from '../../src/storage/types.js';
+import { makeEndpointRecord, makeHealthCheck } from '../helpers/records.js';
 import { runStorageConformance } from './conformance.js';
 
 // Records every better-sqlite3 database opened in this file, so the tests can inspect the
@@ -48,25 +48,12 @@ function callerDatabase(): Database.Database {
   return db;
 }
 
-function makeRecord(overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  const id = randomUUID();
-  return {
-    id,
-    name: `endpoint-${id.slice(0, 8)}`,
-    base_url: `http://host-${id.slice(0, 8)}.test:11434`,
-    api_key_encrypted: null,
-    status: 'pending',
-    health_check_interval_secs: 30,
-    inference_timeout_secs: 120,
-    latency_ms: null,
-    last_seen: null,
-    last_error: null,
-    error_count: 0,
-    registered_at: '2025-01-01T00:00:00.000Z',
-    updated_at: '2025-01-01T00:00:00.000Z',
-    notes: null,
-    ...overrides,
-  };
+/** The names of the schema objects of one `type` in `db`, sorted, without SQLite's own. */
+function schemaNames(db: Database.Database, type: 'table' | 'index'): string[] {
+  return db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+    .all(type)
+    .map((r) => (r as { name: string }).name);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<LlmlbError> {
@@ -130,22 +117,14 @@ describe('sqliteStorage', () => {
     const db = new Database(filename, { readonly: true });
     callerDatabases.push(db);
     expect(db.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }]);
-    const tables = db
-      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-      .all()
-      .map((r) => (r as { name: string }).name);
-    expect(tables).toEqual([
+    expect(schemaNames(db, 'table')).toEqual([
       'endpoint_health_checks',
       'endpoint_models',
       'endpoints',
       'llmlb_migration',
       'llmlb_migration_lock',
     ]);
-    const indexes = db
-      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-      .all()
-      .map((r) => (r as { name: string }).name);
-    expect(indexes).toEqual([
+    expect(schemaNames(db, 'index')).toEqual([
       'endpoint_health_checks_checked_at_idx',
       'endpoint_health_checks_endpoint_checked_idx',
       'endpoint_models_model_id_idx',
@@ -167,7 +146,7 @@ describe('sqliteStorage', () => {
     const filename = await tempFile();
     const first = track(sqliteStorage({ filename }));
     await first.init();
-    const record = makeRecord();
+    const record = makeEndpointRecord();
     await first.insertEndpoint(record);
     await first.init();
     await first.close();
@@ -230,7 +209,7 @@ describe('sqliteStorage', () => {
     const storage = track(sqliteStorage({ database }));
     await storage.init();
     expect(database.pragma('foreign_keys', { simple: true })).toBe(1);
-    const record = makeRecord();
+    const record = makeEndpointRecord();
     await storage.insertEndpoint(record);
     await storage.close();
     await storage.close();
@@ -243,7 +222,7 @@ describe('sqliteStorage', () => {
     callerKyselys.push(kysely);
     const storage = track(sqliteStorage({ kysely }));
     await storage.init();
-    await storage.insertEndpoint(makeRecord());
+    await storage.insertEndpoint(makeEndpointRecord());
     await storage.close();
     const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM endpoints`.execute(kysely);
     expect(rows).toEqual([{ n: 1 }]);
@@ -264,19 +243,10 @@ describe('sqliteStorage', () => {
     database.defaultSafeIntegers(true);
     const storage = track(sqliteStorage({ database }));
     await storage.init();
-    const record = makeRecord({ latency_ms: 12, error_count: 3 });
+    const record = makeEndpointRecord({ latency_ms: 12, error_count: 3 });
     await storage.insertEndpoint(record);
     expect(await storage.getEndpoint(record.id)).toStrictEqual(record);
-    await storage.recordHealthCheck(record.id, {}, {
-      id: randomUUID(),
-      endpoint_id: record.id,
-      checked_at: '2025-01-01T00:00:01.000Z',
-      success: true,
-      latency_ms: 9,
-      error_message: null,
-      status_before: 'pending',
-      status_after: 'online',
-    });
+    await storage.recordHealthCheck(record.id, {}, makeHealthCheck(record.id, { latency_ms: 9 }));
     const [check] = await storage.listHealthChecks(record.id);
     expect(check?.success).toBe(true);
     expect(check?.latency_ms).toBe(9);
@@ -290,8 +260,8 @@ describe('sqliteStorage', () => {
     await a.init();
     await b.init();
     const results = await Promise.allSettled([
-      a.insertEndpoint(makeRecord({ name: 'shared' })),
-      b.insertEndpoint(makeRecord({ name: 'shared' })),
+      a.insertEndpoint(makeEndpointRecord({ name: 'shared' })),
+      b.insertEndpoint(makeEndpointRecord({ name: 'shared' })),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -303,7 +273,7 @@ describe('sqliteStorage', () => {
   it('rejects an invalid status through the CHECK constraint, not as a conflict', async () => {
     const storage = track(sqliteStorage({ filename: ':memory:' }));
     await storage.init();
-    const bogus = { ...makeRecord(), status: 'bogus' } as unknown as EndpointRecord;
+    const bogus = { ...makeEndpointRecord(), status: 'bogus' } as unknown as EndpointRecord;
     const error = await rejection(storage.insertEndpoint(bogus));
     expect(error.code).toBe('internal_error');
     expect(error.cause).toBeDefined();
@@ -348,7 +318,7 @@ describe('sqliteStorage', () => {
   it('lets in-flight operations finish before closing', async () => {
     const storage = track(sqliteStorage({ filename: ':memory:' }));
     await storage.init();
-    const record = makeRecord();
+    const record = makeEndpointRecord();
     const insert = storage.insertEndpoint(record);
     const models = storage.replaceEndpointModels(record.id, [{ model_id: 'm', capabilities: ['chat'] }], 'x');
     await storage.close();

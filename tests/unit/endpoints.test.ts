@@ -3,6 +3,7 @@ import { createRouter, type Router } from '../../src/router.js';
 import { LlmlbError } from '../../src/errors.js';
 import { memoryStorage } from '../../src/storage/memory/index.js';
 import type { StorageAdapter } from '../../src/storage/types.js';
+import { NEW_ENDPOINT_DEFAULTS } from '../helpers/records.js';
 
 const SECRET = 'unit-test-secret-0123456789';
 let router: Router | undefined;
@@ -35,15 +36,9 @@ describe('router.endpoints', () => {
     const r = await started();
     const e = await r.endpoints.create({ name: 'gpu-1', base_url: 'http://127.0.0.1:11434/', api_key: 'sk-upstream' });
     expect(e).toMatchObject({
+      ...NEW_ENDPOINT_DEFAULTS,
       name: 'gpu-1',
       base_url: 'http://127.0.0.1:11434',
-      status: 'pending',
-      health_check_interval_secs: 30,
-      inference_timeout_secs: 120,
-      latency_ms: null,
-      last_seen: null,
-      last_error: null,
-      error_count: 0,
       notes: null,
       has_api_key: true,
     });

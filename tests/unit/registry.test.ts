@@ -1,33 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry.js';
 import type { EndpointModel, EndpointRecord, EndpointStatus } from '../../src/schema.js';
+import { makeEndpointRecord, T0 } from '../helpers/records.js';
 
-let seq = 0;
-function endpoint(status: EndpointStatus, overrides: Partial<EndpointRecord> = {}): EndpointRecord {
-  seq += 1;
-  return {
-    id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
-    name: `e${seq}`,
-    base_url: `http://127.0.0.1:${1000 + seq}`,
-    api_key_encrypted: null,
-    status,
-    health_check_interval_secs: 30,
-    inference_timeout_secs: 120,
-    latency_ms: null,
-    last_seen: null,
-    last_error: null,
-    error_count: 0,
-    registered_at: '2026-01-01T00:00:00.000Z',
-    updated_at: '2026-01-01T00:00:00.000Z',
-    notes: null,
-    ...overrides,
-  };
-}
+/** A stored endpoint in `status` (unique id, name and base_url). */
+const endpoint = (status: EndpointStatus): EndpointRecord => makeEndpointRecord({ status });
 const model = (endpointId: string, modelId: string): EndpointModel => ({
   endpoint_id: endpointId,
   model_id: modelId,
   capabilities: ['chat'],
-  last_checked: '2026-01-01T00:00:00.000Z',
+  last_checked: T0,
 });
 
 describe('Registry', () => {
