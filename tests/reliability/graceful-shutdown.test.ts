@@ -40,7 +40,8 @@ describe('graceful shutdown', () => {
       body: JSON.stringify({ name: 'u', base_url: upstream.url() }),
     });
     const { id } = (await created.json()) as { id: string };
-    expect((await (await fetch(`${server.url}/v0/endpoints/${id}/test`, { method: 'POST', headers })).json()).success).toBe(true);
+    const test = (await (await fetch(`${server.url}/v0/endpoints/${id}/test`, { method: 'POST', headers })).json()) as { success: boolean };
+    expect(test.success).toBe(true);
 
     // Three streams, each past its first event, then SIGTERM.
     const streams = await Promise.all(
