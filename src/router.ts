@@ -114,6 +114,8 @@ export interface RouterOptions {
   capabilities?: readonly CapabilityRule[] | CapabilityDetector;
 }
 
+const DEFAULT_SUSPEND_MS = 10_000;
+
 /** Lifecycle state of a router. */
 export type RouterState = 'created' | 'starting' | 'started' | 'stopped';
 
@@ -193,8 +195,11 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       detectCapabilities: toCapabilityDetector(options.capabilities),
     });
     const stats = new EndpointStats();
+    const suspendMs = options.proxy?.suspendMs ?? DEFAULT_SUSPEND_MS;
+    // A good check lifts a suspension; a failed one confirms it for another window.
     this.checker.on('check', ({ endpoint, report }) => {
       if (report.success) stats.recovered(endpoint.id);
+      else stats.prolong(endpoint.id, clock.monotonic() + suspendMs, clock.monotonic());
     });
     this.proxy = new InferenceProxy({
       registry: this.registry,
@@ -204,10 +209,10 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       secretBox: this.#secretBox,
       clock,
       logger: this.logger,
-      strike: (id) => void this.checker.check(id).catch(() => undefined),
+      strike: (id) => this.checker.strike(id),
       emit: (event) => this.emit('request', event),
       hasListeners: () => this.listenerCount('request') > 0,
-      options: { bodyLimit: 16 * 1024 * 1024, retries: 2, suspendMs: 10_000, ...options.proxy },
+      options: { bodyLimit: 16 * 1024 * 1024, retries: 2, suspendMs: DEFAULT_SUSPEND_MS, ...options.proxy },
     });
     this.endpoints = new EndpointService({
       storage: this.#storage,

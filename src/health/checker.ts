@@ -52,6 +52,11 @@ export interface HealthCheckerOptions {
   retentionIntervalMs?: number;
   /** Largest accepted model-list body in bytes. Default 8 MiB. */
   maxBodyBytes?: number;
+  /**
+   * After a passive strike whose check failed while the endpoint stayed `online`, check it again
+   * this soon (ms) instead of after its full interval. Default 2000.
+   */
+  strikeRecheckMs?: number;
 }
 
 /** Validates {@link HealthCheckerOptions}. */
@@ -63,6 +68,7 @@ export const healthCheckerOptionsSchema = z.strictObject({
   retentionDays: z.number().positive().max(36_500).optional(),
   retentionIntervalMs: z.number().int().min(1_000).optional(),
   maxBodyBytes: z.number().int().min(1_024).optional(),
+  strikeRecheckMs: z.number().int().min(100).max(600_000).optional(),
 });
 
 /** The result of one check, as returned by `check()` and carried by the `check` event. */
@@ -159,6 +165,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       retentionDays: 30,
       retentionIntervalMs: 3_600_000,
       maxBodyBytes: DEFAULT_MAX_MODEL_LIST_BYTES,
+      strikeRecheckMs: 2_000,
       ...parsed.data,
     });
   }
@@ -225,6 +232,23 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   }
 
   /**
+   * A passive strike (a proxied request failed): check the endpoint now, and if that check fails
+   * while it stays `online` (one failure is not enough to go offline), check again after
+   * `strikeRecheckMs` — so a dead endpoint goes offline within seconds, and one that blinked is
+   * back as soon as it answers.
+   */
+  strike(endpointId: string): void {
+    this.check(endpointId).then(
+      (report) => {
+        if (!report.success && this.#ctx?.registry.getEndpoint(endpointId)?.status === 'online') {
+          this.#schedule(endpointId, this.#options.strikeRecheckMs);
+        }
+      },
+      (err: unknown) => this.#reportError(endpointId, err),
+    );
+  }
+
+  /**
    * The connection test: an immediate check that moves the status like a scheduled one, plus the
    * upstream's version when it tells (Ollama's `/api/version`, else its `Server` header).
    */
@@ -281,8 +305,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     return this.#ctx;
   }
 
-  /** (Re)arms the timer of an endpoint at its interval, if scheduling is on. */
-  #schedule(id: string): void {
+  /** (Re)arms the timer of an endpoint at its interval (or after `delayMs`), if scheduling is on. */
+  #schedule(id: string, delayMs?: number): void {
     this.untrack(id);
     const ctx = this.#ctx;
     if (!ctx || !this.#running || !this.#options.schedule) return;
@@ -291,7 +315,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const timer = ctx.clock.setTimeout(() => {
       this.#timers.delete(id);
       void this.check(id).catch((err: unknown) => this.#reportError(id, err));
-    }, record.health_check_interval_secs * 1000);
+    }, delayMs ?? record.health_check_interval_secs * 1000);
     this.#timers.set(id, timer);
   }
 

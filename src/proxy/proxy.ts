@@ -305,11 +305,14 @@ export class InferenceProxy {
     });
   }
 
-  /** Marks an endpoint as failing: avoid it for a while and check it now. */
+  /**
+   * Marks an endpoint as failing: avoid it for a while, and — once per suspension window, so a
+   * burst of failures costs one check, not one each — have it checked now.
+   */
   #strike(endpoint: EndpointRecord): void {
     const { stats, clock, options, strike } = this.#deps;
-    stats.failed(endpoint.id, clock.monotonic() + options.suspendMs);
-    strike(endpoint.id);
+    const now = clock.monotonic();
+    if (stats.failed(endpoint.id, now + options.suspendMs, now)) strike(endpoint.id);
   }
 
   #fail(res: ServerResponse, error: LlmlbError): void {

@@ -68,11 +68,22 @@ export class EndpointStats implements EndpointStatsView {
     if (entry.failures > 0) entry.failures--;
   }
 
-  /** The endpoint failed before answering: count it and avoid it until `until` (monotonic ms). */
-  failed(id: string, until: number): void {
+  /**
+   * The endpoint failed before answering: count it and avoid it until `until` (monotonic ms).
+   * Returns true when it was not suspended before (the first failure of a suspension window).
+   */
+  failed(id: string, until: number, now: number): boolean {
     const entry = this.#entry(id);
+    const fresh = entry.suspendedUntil <= now;
     entry.failures++;
     entry.suspendedUntil = until;
+    return fresh;
+  }
+
+  /** Extends a running suspension until `until` (a check confirmed the failure). */
+  prolong(id: string, until: number, now: number): void {
+    const entry = this.#entries.get(id);
+    if (entry && entry.suspendedUntil > now) entry.suspendedUntil = until;
   }
 
   /** A health check succeeded: lift any suspension. */

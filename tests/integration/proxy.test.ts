@@ -273,6 +273,39 @@ describe('failover', () => {
     expect(events[0]).toMatchObject({ attempts: 1, status: 200, endpoint_name: 'b' });
   });
 
+  it('takes a dead endpoint offline within a recheck after a burst of failures, with one check per burst', async () => {
+    const a = await upstream({ name: 'a' });
+    const b = await upstream({ name: 'b' });
+    const s = await llmlb({ checker: { timeoutMs: 2000, strikeRecheckMs: 200 } });
+    const aId = await register(s, a);
+    await register(s, b);
+    const checksOfA: boolean[] = [];
+    s.router.checker.on('check', (e) => e.endpoint.id === aId && checksOfA.push(e.report.success));
+    // Make `a` the preferred endpoint, then kill it.
+    s.router.registry.upsertEndpoint({ ...s.router.registry.getEndpoint(aId)!, latency_ms: 0 });
+    await a.stop();
+    // Ten requests at once: every one that lands on `a` fails over; only one strike check runs.
+    const results = await Promise.all(Array.from({ length: 10 }, () => s.infer('/v1/chat/completions', chat('llama3.1:8b'))));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    await until(() => s.router.registry.getEndpoint(aId)?.status === 'offline');
+    expect(checksOfA).toEqual([false, false]); // the strike, then the recheck: 2 failures → offline
+  });
+
+  it('brings back an endpoint that blinked, without taking it offline', async () => {
+    const u = await upstream();
+    const s = await llmlb({ checker: { timeoutMs: 2000, strikeRecheckMs: 200 } });
+    const id = await register(s, u);
+    const statuses: string[] = [];
+    s.router.checker.on('statusChange', (e) => statuses.push(e.to));
+    await u.stop();
+    expect((await s.infer('/v1/chat/completions', chat('llama3.1:8b'))).status).toBe(502);
+    await until(() => s.router.registry.getEndpoint(id)?.error_count === 1);
+    await u.start();
+    await until(() => s.router.registry.getEndpoint(id)?.error_count === 0);
+    expect((await s.infer('/v1/chat/completions', chat('llama3.1:8b'))).status).toBe(200);
+    expect(statuses).toEqual([]);
+  });
+
   it('fails over on 503 from an endpoint and reports the attempts', async () => {
     const a = await upstream({ name: 'a' });
     const b = await upstream({ name: 'b' });

@@ -77,11 +77,16 @@ describe('EndpointStats', () => {
     s.finished('x');
     s.finished('x');
     expect(s.inFlight('x')).toBe(0);
-    s.failed('x', 1000);
+    expect(s.failed('x', 1000, 0)).toBe(true); // first failure of a window
     expect(s.recentFailures('x')).toBe(1);
     expect(s.isSuspended('x', 999)).toBe(true);
     expect(s.isSuspended('x', 1000)).toBe(false);
-    s.failed('x', 5000);
+    expect(s.failed('x', 1500, 500)).toBe(false); // already suspended
+    s.prolong('x', 3000, 600);
+    expect(s.isSuspended('x', 2999)).toBe(true);
+    s.prolong('x', 9000, 4000); // not suspended any more: nothing to prolong
+    expect(s.isSuspended('x', 4001)).toBe(false);
+    s.failed('x', 5000, 4500);
     s.recovered('x');
     expect(s.isSuspended('x', 10)).toBe(false);
     s.forget('x');
