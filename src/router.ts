@@ -21,7 +21,7 @@ import { Registry } from './registry.js';
 import { latencySelector } from './select/latency.js';
 import type { Selector } from './select/types.js';
 import { type UpstreamPolicyOptions, createUpstreamPolicy, upstreamPolicyOptionsSchema } from './upstream-policy.js';
-import { type Endpoint, parseOrThrow, toPublicEndpoint } from './schema.js';
+import { type Endpoint, type EndpointRecord, parseOrThrow, toPublicEndpoint } from './schema.js';
 import { memoryStorage } from './storage/memory/index.js';
 import type { StorageAdapter } from './storage/types.js';
 
@@ -145,11 +145,12 @@ export interface Router extends EventEmitter<RouterEvents> {
   /** The inference proxy behind `/v1`. */
   readonly proxy: InferenceProxy;
   /**
-   * The endpoint the selector would pick for `model` right now (programmatic routing).
+   * The endpoint the selector would pick for `model` right now (programmatic routing), as a
+   * frozen object.
    * Throws `model_not_found`, `no_available_endpoint`, or `invalid_request` for a capability
    * the model lacks.
    */
-  select(model: string, capability?: 'chat' | 'embeddings'): Endpoint;
+  select(model: string, capability?: 'chat' | 'embeddings'): Readonly<Endpoint>;
   /**
    * Prepares storage, loads the registry and launches the start-up round of health checks (all
    * endpoints at once; `checker.idle()` tells when it is done). Call once before anything else.
@@ -170,6 +171,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly #secretBox: SecretBox | null;
   readonly logger: Logger;
   readonly authenticator: Authenticator | undefined;
+  /** Frozen public copies of records, so `select` allocates nothing per call. */
+  readonly #publicEndpoints = new WeakMap<EndpointRecord, Endpoint>();
   #state: RouterState = 'created';
   #starting: Promise<void> | undefined;
 
@@ -230,9 +233,12 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     return this.#state;
   }
 
-  select(model: string, capability: 'chat' | 'embeddings' = 'chat'): Endpoint {
+  select(model: string, capability: 'chat' | 'embeddings' = 'chat'): Readonly<Endpoint> {
     this.#assertStarted();
-    return toPublicEndpoint(this.proxy.select(model, capability));
+    const record = this.proxy.select(model, capability);
+    let endpoint = this.#publicEndpoints.get(record);
+    if (!endpoint) this.#publicEndpoints.set(record, (endpoint = Object.freeze(toPublicEndpoint(record))));
+    return endpoint;
   }
 
   start(): Promise<void> {

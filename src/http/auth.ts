@@ -3,7 +3,7 @@
  * role, or a host-supplied function. Keys are compared by their SHA-256 digests, so neither the
  * timing of the lookup nor the configuration reveals a key.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
@@ -49,7 +49,7 @@ export const authOptionSchema = z.union([
 
 /** SHA-256 hex digest of a key, as accepted in `{ sha256 }` entries. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** Resolves the caller of a request; `null` means unauthenticated. */

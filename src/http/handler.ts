@@ -43,6 +43,13 @@ interface Match {
   params: Record<string, string>;
 }
 
+/** Routes whose pattern has no parameter, by their path (e.g. `/v1/chat/completions`). */
+const EXACT_ROUTES: ReadonlyMap<string, Readonly<Record<string, RouteHandler>>> = new Map(
+  [...adminRoutes, ...proxyRoutes]
+    .filter((route) => route.pattern.every((segment) => !segment.startsWith(':') && !segment.startsWith('*')))
+    .map((route) => [`/${route.pattern.join('/')}`, route.methods]),
+);
+
 /** Finds the route for path segments; `handlers` is undefined when no pattern matches. */
 function match(table: RouteTable, segments: readonly string[]): Match {
   outer: for (const route of table) {
@@ -125,9 +132,11 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
       if (!isAllowed(principal, area, method)) {
         throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
       }
-      const segments = segmentsOf(path);
+      // Routes without parameters are found by their path alone; the rest by segments.
+      const exact = EXACT_ROUTES.get(path);
+      const segments = exact ? null : segmentsOf(path);
       const table = area === 'admin' ? adminRoutes : proxyRoutes;
-      const found = segments ? match(table, segments) : { handlers: undefined, params: {} };
+      const found: Match = exact ? { handlers: exact, params: {} } : segments ? match(table, segments) : { handlers: undefined, params: {} };
       if (!found.handlers) throw new LlmlbError('not_found', `no route for ${method} ${path}`);
       // HEAD is GET without a body (Node drops the body of HEAD responses).
       const handler = found.handlers[method] ?? (method === 'HEAD' ? found.handlers.GET : undefined);
@@ -140,7 +149,9 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
         req,
         res,
         params: found.params,
-        query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)),
+        get query() {
+          return new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+        },
         bodyLimit: adminBodyLimit,
         preParsedBody,
       };

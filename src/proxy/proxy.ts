@@ -115,9 +115,17 @@ const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `n
 export class InferenceProxy {
   readonly #deps: ProxyDeps;
   readonly #targets = new WeakMap<EndpointRecord, UpstreamTarget>();
+  /** What every {@link Relay} shares. */
+  readonly #relayContext: RelayContext;
 
   constructor(deps: ProxyDeps) {
     this.#deps = deps;
+    this.#relayContext = {
+      stats: deps.stats,
+      clock: deps.clock,
+      logger: deps.logger,
+      strike: (endpoint) => this.#strike(endpoint),
+    };
   }
 
   /** The largest accepted request body. */
@@ -165,12 +173,13 @@ export class InferenceProxy {
     const { clock, options } = this.#deps;
     const started = clock.monotonic();
     const { path, capability } = ROUTES[route];
-    const abort = new AbortController();
+    // The relay of the attempt in progress: a client that goes away aborts it.
+    let current: Relay | undefined;
     let clientGone = false;
     const onClose = () => {
       if (!res.writableFinished) {
         clientGone = true;
-        abort.abort();
+        current?.abort();
       }
     };
     res.once('close', onClose);
@@ -215,7 +224,10 @@ export class InferenceProxy {
       const mayRetry =
         attempts <= options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > attempts;
       try {
-        const outcome = await this.#attempt(req, res, endpoint, path, body, abort.signal, mayRetry, () => clientGone);
+        const outcome = await this.#attempt(req, res, endpoint, path, body, mayRetry, (relay) => {
+          current = relay;
+          if (clientGone) relay.abort();
+        });
         report(clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error);
         return;
       } catch (err) {
@@ -241,67 +253,34 @@ export class InferenceProxy {
    * One attempt on one endpoint. Resolves once the response is fully relayed; rejects with an
    * {@link AttemptFailure} when the endpoint failed before any byte reached the client.
    */
-  async #attempt(
+  #attempt(
     req: IncomingMessage,
     res: ServerResponse,
     endpoint: EndpointRecord,
     path: string,
     body: Buffer,
-    signal: AbortSignal,
     mayRetry: boolean,
-    clientGone: () => boolean,
-  ): Promise<{ status: number; ttfb: number; streamed: boolean; error: ErrorCode | null }> {
+    onRelay: (relay: Relay) => void,
+  ): Promise<AttemptOutcome> {
     const { dispatcher, stats, clock } = this.#deps;
     const target = this.#target(endpoint);
     const timeoutMs = endpoint.inference_timeout_secs * 1000;
-    const started = clock.monotonic();
     stats.started(endpoint.id);
-    let upstream: Dispatcher.ResponseData;
-    try {
-      upstream = await dispatcher.request({
-        origin: target.origin,
-        path: target.pathPrefix + path + querySuffix(req.url),
-        method: 'POST',
-        headers: upstreamRequestHeaders(req.headers, target.authorization, body.length),
-        body,
-        signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-    } catch (err) {
-      stats.finished(endpoint.id);
-      throw toAttemptFailure(err, timeoutMs);
-    }
-    const ttfb = clock.monotonic() - started;
-    if (mayRetry && RETRYABLE_STATUS.has(upstream.statusCode)) {
-      stats.finished(endpoint.id);
-      upstream.body.dump().catch(() => undefined);
-      throw new AttemptFailure('upstream_error', `endpoint ${endpoint.name} answered HTTP ${upstream.statusCode}`);
-    }
-    stats.succeeded(endpoint.id, ttfb);
-
-    const contentType = upstream.headers['content-type'];
-    const streamed = typeof contentType === 'string' && contentType.startsWith('text/event-stream');
-    res.writeHead(upstream.statusCode, clientResponseHeaders(upstream.headers, endpoint.id));
-    if (streamed) res.flushHeaders();
-
-    return new Promise((resolve) => {
-      const source = upstream.body;
-      const done = (error: ErrorCode | null) => {
-        stats.finished(endpoint.id);
-        resolve({ status: upstream.statusCode, ttfb, streamed, error });
-      };
-      source.pipe(res);
-      source.once('end', () => done(null));
-      source.once('error', () => {
-        source.unpipe(res);
-        if (clientGone()) return done(null);
-        this.#deps.logger.warn({ endpoint_id: endpoint.id }, 'upstream failed mid-response');
-        if (streamed) res.end(SSE_ERROR(`endpoint ${endpoint.name} failed mid-stream`));
-        else res.destroy();
-        this.#strike(endpoint);
-        done('upstream_error');
-      });
+    return new Promise<AttemptOutcome>((resolve, reject) => {
+      const relay = new Relay(res, endpoint, timeoutMs, mayRetry, clock.monotonic(), this.#relayContext, resolve, reject);
+      onRelay(relay);
+      dispatcher.dispatch(
+        {
+          origin: target.origin,
+          path: target.pathPrefix + path + querySuffix(req.url),
+          method: 'POST',
+          headers: upstreamRequestHeaders(req.headers, target.authorization, body.length),
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        relay,
+      );
     });
   }
 
@@ -333,6 +312,121 @@ export class InferenceProxy {
       this.#targets.set(endpoint, target);
     }
     return target;
+  }
+}
+
+/** How one attempt ended, once the response was relayed. */
+interface AttemptOutcome {
+  status: number;
+  ttfb: number;
+  streamed: boolean;
+  error: ErrorCode | null;
+}
+
+/** What every relay shares with the proxy. */
+interface RelayContext {
+  stats: EndpointStats;
+  clock: Clock;
+  logger: Logger;
+  strike: (endpoint: EndpointRecord) => void;
+}
+
+/** Why an attempt was aborted because the client went away. */
+class ClientGone extends Error {}
+
+/**
+ * The undici handler of one attempt: writes the upstream's status, headers and body chunks to
+ * the client as they arrive, with backpressure — no intermediate stream, no per-request abort
+ * signal. Before the first byte, failures reject the attempt (so the proxy can fail over);
+ * after it, a broken SSE stream ends with an error event and any other response is cut.
+ */
+class Relay implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | undefined;
+  #abortReason: Error | undefined;
+  #relaying = false;
+  #settled = false;
+  #status = 0;
+  #ttfb = 0;
+  #streamed = false;
+  readonly #onDrain = (): void => this.#controller?.resume();
+  readonly #flush = (): void => {
+    if (!this.res.headersSent && !this.res.destroyed) this.res.flushHeaders();
+  };
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly endpoint: EndpointRecord,
+    readonly timeoutMs: number,
+    readonly mayRetry: boolean,
+    readonly started: number,
+    readonly ctx: RelayContext,
+    readonly resolve: (outcome: AttemptOutcome) => void,
+    readonly reject: (failure: AttemptFailure | ClientGone) => void,
+  ) {}
+
+  /** Aborts the upstream request (the client went away). */
+  abort(): void {
+    this.#abortReason ??= new ClientGone('client went away');
+    this.#controller?.abort(this.#abortReason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#abortReason) controller.abort(this.#abortReason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // informational
+    const { stats, clock } = this.ctx;
+    this.#ttfb = clock.monotonic() - this.started;
+    if (this.mayRetry && RETRYABLE_STATUS.has(statusCode)) {
+      controller.abort(new AttemptFailure('upstream_error', `endpoint ${this.endpoint.name} answered HTTP ${statusCode}`));
+      return;
+    }
+    stats.succeeded(this.endpoint.id, this.#ttfb);
+    this.#status = statusCode;
+    const contentType = headers['content-type'];
+    this.#streamed = typeof contentType === 'string' && contentType.startsWith('text/event-stream');
+    this.res.writeHead(statusCode, clientResponseHeaders(headers, this.endpoint.id));
+    this.#relaying = true;
+    // An event stream's headers go out with its first event; if none comes right away, send
+    // them on their own so the client sees the stream open.
+    if (this.#streamed) setImmediate(this.#flush);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', this.#onDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+    this.#settle(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (!this.#relaying) {
+      this.ctx.stats.finished(this.endpoint.id);
+      this.#settled = true;
+      this.reject(error instanceof AttemptFailure || error instanceof ClientGone ? error : toAttemptFailure(error, this.timeoutMs));
+      return;
+    }
+    if (error instanceof ClientGone) return this.#settle(null);
+    this.ctx.logger.warn({ endpoint_id: this.endpoint.id }, 'upstream failed mid-response');
+    if (this.#streamed && !this.res.destroyed) this.res.end(SSE_ERROR(`endpoint ${this.endpoint.name} failed mid-stream`));
+    else this.res.destroy();
+    this.ctx.strike(this.endpoint);
+    this.#settle('upstream_error');
+  }
+
+  #settle(error: ErrorCode | null): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.res.off('drain', this.#onDrain);
+    this.ctx.stats.finished(this.endpoint.id);
+    this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error });
   }
 }
 

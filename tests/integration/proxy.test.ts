@@ -53,6 +53,12 @@ describe('routing', () => {
       expect((await jsonOf(res)).choices[0].message.content).toBe('hello from fast');
     }
     expect(slow.requestsTo('/v1/chat/completions')).toHaveLength(0);
+    // The programmatic question gives the same answer, without a credential in sight.
+    const chosen = s.router.select('llama3.1:8b');
+    expect(chosen).toMatchObject({ id: fastId, name: 'fast', status: 'online' });
+    expect(chosen).not.toHaveProperty('api_key_encrypted');
+    expect(() => s.router.select('nope')).toThrow(expect.objectContaining({ code: 'model_not_found' }));
+    expect(() => s.router.select('llama3.1:8b', 'embeddings')).toThrow(expect.objectContaining({ code: 'invalid_request' }));
   });
 
   it('breaks latency ties round-robin', async () => {
