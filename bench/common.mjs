@@ -115,3 +115,15 @@ export function pssBytes(pid) {
     return { pss: NaN, privateDirty: NaN, sharedClean: NaN };
   }
 }
+
+/** Mulberry32: a small seeded PRNG, so runs are reproducible. */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

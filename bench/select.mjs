@@ -17,7 +17,7 @@
 // above --noise-limit (0.25) is timed again up to --retry-noisy (2) times.
 // No network: the checker is off and nothing is contacted.
 import { createRouter, latencySelector, leastBusySelector, memoryStorage, roundRobinSelector } from '../dist/index.js';
-import { clockTicks, cpuMicros, parseArgs, percentile, sortNumbers, systemBusyMicros } from './common.mjs';
+import { clockTicks, cpuMicros, parseArgs, percentile, seededRandom, sortNumbers, systemBusyMicros } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const CALLS = Math.max(10_000, Number(args.calls ?? 1_000_000));
@@ -37,17 +37,8 @@ const watchdog = setTimeout(() => {
 }, 15 * 60_000);
 watchdog.unref();
 
-// Deterministic pseudo-random numbers (mulberry32), so every run builds the same registry.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic pseudo-random numbers, so every run builds the same registry.
+const rng = seededRandom;
 
 const modelName = (i) => `org-${i % 37}/model-${i}:q4`;
 

@@ -3,6 +3,9 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { percentile } from '../common.mjs';
+
+export { exitWithParent, percentile, seededRandom } from '../common.mjs';
 
 export const CLIENT_KEY = 'bench-client-key-0123456789';
 export const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -14,13 +17,6 @@ export const ADMIN_KEY = 'bench-admin-key-0123456789';
 export const now = () => performance.timeOrigin + performance.now();
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Nearest-rank percentile of an ascending array. */
-export function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
 
 /** `{ n, p50, p90, p99, max }` of a list of numbers. */
 export function summarize(values) {
@@ -44,24 +40,6 @@ export function rssKb(pid) {
   }
 }
 
-/**
- * Makes a child process stop by itself: when its parent goes away (IPC disconnect), on a
- * `shutdown` message, and in any case after `maxMs`.
- */
-export function exitWithParent(maxMs, onExit = () => {}) {
-  const bye = (code) => {
-    try {
-      onExit();
-    } finally {
-      process.exit(code);
-    }
-  };
-  process.on('disconnect', () => bye(0));
-  process.on('message', (msg) => {
-    if (msg?.type === 'shutdown') bye(0);
-  });
-  setTimeout(() => bye(3), maxMs).unref();
-}
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
@@ -132,17 +110,4 @@ export async function stopChild(child) {
   await killHard(child);
 }
 
-/** Mulberry32: a small seeded PRNG, so fault injection is reproducible per process. */
-export function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Formats ms with one decimal (or '—'). */
 export const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '—');
