@@ -42,7 +42,7 @@ export function upstreamHeaders(apiKey: string | null): Record<string, string> {
  *
  * @example
  * const result = await probeModels('http://127.0.0.1:11434', null, { fetch, clock: systemClock, timeoutMs: 5000, maxBodyBytes: 1 << 20 });
- * if (result.ok) console.log(result.modelIds);
+ * if (result.ok) logger.info({ models: result.modelIds }, 'upstream models');
  */
 export async function probeModels(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<ProbeResult> {
   const started = options.clock.monotonic();

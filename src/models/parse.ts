@@ -32,7 +32,7 @@ export type ModelListErrorReason =
  *
  * @example
  * try { parseModelList(body) }
- * catch (err) { if (err instanceof ModelListError && err.reason === 'invalid_entry') console.log(err.index) }
+ * catch (err) { if (err instanceof ModelListError && err.reason === 'invalid_entry') report(err.index) }
  */
 export class ModelListError extends Error {
   override readonly name = 'ModelListError';
