@@ -9,7 +9,7 @@ const EMPTY: readonly EndpointRecord[] = Object.freeze([]);
 
 /**
  * Endpoints by id, models by endpoint, and endpoints by model. Candidate lists are computed once
- * per model and cached until a status or model change touches that model.
+ * per model and cached until a change to one of its endpoints (status, latency, model set).
  *
  * @example
  * const registry = new Registry();
@@ -25,7 +25,11 @@ export class Registry {
 
   #version = 0;
 
-  /** Increases on every change; lets callers cache what they derive from the registry. */
+  /**
+   * Increases whenever what a model listing shows changes: an endpoint added or removed, a status
+   * change, a model set or capabilities change (not latency or timestamps). Lets callers cache
+   * what they derive from the registry.
+   */
   get version(): number {
     return this.#version;
   }
@@ -49,7 +53,7 @@ export class Registry {
   /** Adds an endpoint or replaces it with a newer version of its record. */
   upsertEndpoint(record: EndpointRecord): void {
     const previous = this.#endpoints.get(record.id);
-    this.#version++;
+    if (previous?.status !== record.status) this.#version++;
     this.#endpoints.set(record.id, record);
     if (!this.#modelsByEndpoint.has(record.id)) this.#modelsByEndpoint.set(record.id, new Map());
     // Any change can alter candidate order (status, latency): drop the endpoint's cached lists.
@@ -68,6 +72,11 @@ export class Registry {
   setModels(endpointId: string, models: readonly EndpointModel[]): void {
     const current = this.#modelsByEndpoint.get(endpointId);
     if (!current) return;
+    if (sameModels(current, models)) {
+      // Same models and capabilities (a routine sync): refresh the entries, keep every index.
+      for (const model of models) current.set(model.model_id, model);
+      return;
+    }
     this.#version++;
     for (const modelId of current.keys()) {
       this.#onlineCache.delete(modelId);
@@ -170,4 +179,15 @@ export class Registry {
     if (!models) return;
     for (const modelId of models.keys()) this.#onlineCache.delete(modelId);
   }
+}
+
+/** True when `next` holds exactly the models of `current`, with the same capabilities. */
+function sameModels(current: ReadonlyMap<string, EndpointModel>, next: readonly EndpointModel[]): boolean {
+  if (current.size !== next.length) return false;
+  for (const model of next) {
+    const existing = current.get(model.model_id);
+    if (!existing || existing.capabilities.length !== model.capabilities.length) return false;
+    if (existing.capabilities.some((c, i) => c !== model.capabilities[i])) return false;
+  }
+  return true;
 }

@@ -119,16 +119,21 @@ const DEFAULT_SUSPEND_MS = 10_000;
 /** Lifecycle state of a router. */
 export type RouterState = 'created' | 'starting' | 'started' | 'stopped';
 
-/**
- * An llmlb router. Create it with {@link createRouter}, `start()` it, use `endpoints`, and
- * `stop()` it when done.
- */
 /** Typed events of a {@link Router}. */
 export interface RouterEvents {
   /** A proxied request finished (successfully or not). */
   request: (event: RequestEvent) => void;
 }
 
+/**
+ * An llmlb router. Create it with {@link createRouter}, `start()` it, use `endpoints`, and
+ * `stop()` it when done. It emits `request` events for proxied requests.
+ *
+ * @example
+ * const router = createRouter({ auth: { keys: [{ key: process.env.ADMIN_KEY!, role: 'admin' }] } });
+ * await router.start();
+ * router.on('request', (e) => console.log(e.model, e.status, e.duration_ms));
+ */
 export interface Router extends EventEmitter<RouterEvents> {
   /** The programmatic endpoint API. */
   readonly endpoints: EndpointService;

@@ -223,9 +223,13 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const ctx = this.#context();
     const record = ctx.registry.getEndpoint(endpointId);
     if (!record) return Promise.reject(endpointNotFound(endpointId));
+    const began = ctx.clock.now();
     const promise = this.#check(ctx, record).finally(() => {
       this.#inFlight.delete(endpointId);
-      this.#schedule(endpointId);
+      // The interval runs from the start of a check, so slow (timing-out) checks do not
+      // stretch it: a dead endpoint is still detected within two intervals.
+      const interval = (ctx.registry.getEndpoint(endpointId)?.health_check_interval_secs ?? 0) * 1000;
+      this.#schedule(endpointId, Math.max(0, interval - (ctx.clock.now() - began)));
     });
     this.#inFlight.set(endpointId, promise);
     return promise;

@@ -47,8 +47,9 @@ export function upstreamHeaders(apiKey: string | null): Record<string, string> {
 export async function probeModels(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<ProbeResult> {
   const started = options.clock.monotonic();
   const elapsed = () => Math.max(0, Math.round(options.clock.monotonic() - started));
+  const { signal, dispose } = probeSignal(options);
   try {
-    const response = await getUpstream(baseUrl, '/v1/models', apiKey, options);
+    const response = await getUpstream(baseUrl, '/v1/models', apiKey, options, signal);
     if (!response.ok) {
       void response.body?.cancel().catch(() => undefined);
       const kind = failureKindForHttpStatus(response.status);
@@ -64,14 +65,38 @@ export async function probeModels(baseUrl: string, apiKey: string | null, option
   } catch (err) {
     const { kind, message } = classifyFailure(err, options.timeoutMs);
     return { ok: false, kind, message, latencyMs: elapsed() };
+  } finally {
+    dispose();
   }
 }
 
-/** `GET {baseUrl}{path}` with the credential, bounded by the timeout and the stop signal. */
-function getUpstream(baseUrl: string, path: string, apiKey: string | null, options: ProbeOptions): Promise<Response> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+/** `GET {baseUrl}{path}` with the credential, aborted by `signal`. */
+function getUpstream(baseUrl: string, path: string, apiKey: string | null, options: ProbeOptions, signal: AbortSignal): Promise<Response> {
   return options.fetch(`${baseUrl}${path}`, { headers: upstreamHeaders(apiKey), signal });
+}
+
+/**
+ * A signal for one probe: aborted by its timeout (a `TimeoutError`) or by the checker stopping.
+ * `dispose()` must be called when the probe ends. (Not `AbortSignal.any`: on Node 20 the
+ * long-lived stop signal would keep every probe's signal alive.)
+ */
+function probeSignal(options: ProbeOptions): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError')),
+    options.timeoutMs,
+  );
+  const stop = options.signal;
+  const onStop = () => controller.abort(stop?.reason);
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener('abort', onStop, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
+    },
+  };
 }
 
 class BodyTooLargeError extends Error {}
@@ -134,8 +159,9 @@ const ollamaVersionSchema = z.object({ version: z.string().min(1).max(100) });
  * await probeVersion('http://127.0.0.1:11434', null, options); // '0.5.7'
  */
 export async function probeVersion(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<string | null> {
+  const { signal, dispose } = probeSignal(options);
   try {
-    const response = await getUpstream(baseUrl, '/api/version', apiKey, options);
+    const response = await getUpstream(baseUrl, '/api/version', apiKey, options, signal);
     if (!response.ok) {
       void response.body?.cancel().catch(() => undefined);
       return null;
@@ -144,5 +170,7 @@ export async function probeVersion(baseUrl: string, apiKey: string | null, optio
     return parsed.success ? parsed.data.version : null;
   } catch {
     return null;
+  } finally {
+    dispose();
   }
 }

@@ -14,6 +14,8 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
   'host',
   'content-length',
+  // Node's server already answered `100 Continue`; undici refuses to send it again.
+  'expect',
 ]);
 
 /** Client headers that carry the caller's own credentials or cookies. */

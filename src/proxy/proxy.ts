@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto.js';
-import { type ErrorCode, LlmlbError } from '../errors.js';
+import { type ErrorCode, LlmlbError, toLlmlbError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
@@ -212,7 +212,7 @@ export class InferenceProxy {
         const error =
           lastFailure && err instanceof LlmlbError && err.code === 'no_available_endpoint'
             ? new LlmlbError(lastFailure.code, `${lastFailure.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`)
-            : (err as LlmlbError);
+            : toLlmlbError(err); // a custom selector may throw anything
         this.#fail(res, error);
         report(error.status, null, false, error.code);
         return;

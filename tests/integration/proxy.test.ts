@@ -119,6 +119,44 @@ describe('routing', () => {
     expect(seen.headers['x-hop']).toBeUndefined();
   });
 
+  it('serves clients that send Expect: 100-continue', async () => {
+    const u = await upstream();
+    const s = await llmlb();
+    await register(s, u);
+    const body = JSON.stringify(chat('llama3.1:8b'));
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json', expect: '100-continue' },
+      });
+      req.on('continue', () => req.end(body));
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(status).toBe(200);
+    expect(u.requestsTo('/v1/chat/completions')[0]?.headers.expect).toBeUndefined();
+  });
+
+  it('answers a throwing custom selector with an OpenAI-shaped 500 and still reports the request', async () => {
+    const u = await upstream();
+    const s = await llmlb({
+      selector: () => {
+        throw new Error('selector bug');
+      },
+    });
+    await register(s, u);
+    const events: RequestEvent[] = [];
+    s.router.on('request', (e) => events.push(e));
+    const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
+    expect(res.status).toBe(500);
+    expect(await jsonOf(res)).toEqual({ error: { message: 'internal error', type: 'server_error', code: 'internal_error' } });
+    expect(events[0]).toMatchObject({ status: 500, error: 'internal_error' });
+  });
+
   it('routes embeddings by capability and refuses a capability mismatch', async () => {
     const chatUp = await upstream({ name: 'chat', models: ['llama3.1:8b'] });
     const embedUp = await upstream({ name: 'embed', models: ['nomic-embed-text'] });

@@ -160,6 +160,27 @@ describe('HealthChecker', () => {
     expect(hits).toBe(2);
   });
 
+  it('times the interval from the start of a check, so slow checks do not stretch it', async () => {
+    let hits = 0;
+    server.use(
+      http.get(`${VLLM}/v1/models`, async () => {
+        hits++;
+        // This check takes 5 s of (fake) time, as a check that times out would.
+        await clock.advance(5_000);
+        return new HttpResponse(null, { status: 503 });
+      }),
+    );
+    const r = await start();
+    await register(r, VLLM);
+    expect(hits).toBe(1);
+    await clock.advance(24_999); // 30 s after the first check began, minus 1 ms
+    await r.checker.idle();
+    expect(hits).toBe(1);
+    await clock.advance(1);
+    await r.checker.idle();
+    expect(hits).toBe(2);
+  });
+
   it('joins a running check instead of starting a second one', async () => {
     let hits = 0;
     let release!: () => void;
