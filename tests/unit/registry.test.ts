@@ -76,3 +76,22 @@ describe('Registry', () => {
     }
   });
 });
+
+describe('Registry version', () => {
+  it('changes with what a model listing shows, not with routine checks', () => {
+    const a = makeEndpointRecord({ status: 'online', latency_ms: 5 });
+    const registry = new Registry();
+    const m = (last_checked: string, capabilities = ['chat']) => ({ endpoint_id: a.id, model_id: 'm', capabilities, last_checked });
+    registry.load([a], [m('2026-01-01T00:00:00.000Z')]);
+    const v0 = registry.version;
+    registry.upsertEndpoint({ ...a, latency_ms: 9, last_seen: 'later' });
+    registry.setModels(a.id, [m('2026-01-01T00:00:30.000Z')]);
+    expect(registry.version).toBe(v0);
+    expect(registry.modelOf(a.id, 'm')?.last_checked).toBe('2026-01-01T00:00:30.000Z');
+    registry.upsertEndpoint({ ...a, status: 'offline' });
+    const v1 = registry.version;
+    expect(v1).toBeGreaterThan(v0);
+    registry.setModels(a.id, [m('2026-01-01T00:01:00.000Z', ['embeddings'])]);
+    expect(registry.version).toBeGreaterThan(v1);
+  });
+});
