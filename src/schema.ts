@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { LlmlbError, type ValidationIssue } from './errors.js';
 
 /** Lifecycle of an endpoint: `pending` until its first check, then `online`/`offline`/`error`. */
-export const endpointStatusSchema = z.enum(['pending', 'online', 'offline', 'error']);
+const endpointStatusSchema = z.enum(['pending', 'online', 'offline', 'error']);
 /** Status of an endpoint. */
 export type EndpointStatus = z.infer<typeof endpointStatusSchema>;
 /** Every endpoint status, in lifecycle order. */
@@ -16,7 +16,7 @@ export const ENDPOINT_STATUSES: readonly EndpointStatus[] = endpointStatusSchema
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** Endpoint name: trimmed, 1–100 characters, no control characters. */
-export const endpointNameSchema = z
+const endpointNameSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty or whitespace only')
@@ -49,7 +49,7 @@ export function normalizeBaseUrl(input: string): { ok: true; url: string } | { o
 }
 
 /** Upstream base URL, validated and normalised by {@link normalizeBaseUrl}. */
-export const baseUrlSchema = z
+const baseUrlSchema = z
   .string()
   .max(2048, 'must be at most 2048 characters')
   .transform((value, ctx) => {
@@ -60,23 +60,23 @@ export const baseUrlSchema = z
   });
 
 /** Upstream credential: 1–4096 visible ASCII characters (it travels in an HTTP header). */
-export const apiKeySchema = z
+const apiKeySchema = z
   .string()
   .min(1, 'must not be empty')
   .max(4096, 'must be at most 4096 characters')
   .regex(/^[\x21-\x7e]+$/, 'must contain only visible ASCII characters (no spaces or control characters)');
 
 /** Seconds between scheduled health checks: 10–300. */
-export const healthCheckIntervalSchema = z.number().int('must be an integer').min(10).max(300);
+const healthCheckIntervalSchema = z.number().int('must be an integer').min(10).max(300);
 /** Seconds an inference request may wait for the upstream's first byte: 10–600. */
-export const inferenceTimeoutSchema = z.number().int('must be an integer').min(10).max(600);
+const inferenceTimeoutSchema = z.number().int('must be an integer').min(10).max(600);
 /** Free-text notes, at most 2000 characters. */
-export const notesSchema = z.string().max(2000, 'must be at most 2000 characters');
+const notesSchema = z.string().max(2000, 'must be at most 2000 characters');
 
 /** Default `health_check_interval_secs`. */
-export const DEFAULT_HEALTH_CHECK_INTERVAL_SECS = 30;
+const DEFAULT_HEALTH_CHECK_INTERVAL_SECS = 30;
 /** Default `inference_timeout_secs`. */
-export const DEFAULT_INFERENCE_TIMEOUT_SECS = 120;
+const DEFAULT_INFERENCE_TIMEOUT_SECS = 120;
 
 /** Body of "register an endpoint". Unknown fields are rejected. */
 export const createEndpointInputSchema = z.strictObject({
@@ -89,8 +89,6 @@ export const createEndpointInputSchema = z.strictObject({
 });
 /** Input of `router.endpoints.create` (before defaults are applied). */
 export type CreateEndpointInput = z.input<typeof createEndpointInputSchema>;
-/** Validated create input, defaults applied. */
-export type CreateEndpointData = z.output<typeof createEndpointInputSchema>;
 
 /**
  * Body of "update an endpoint". Every field is optional; `api_key: null` removes the credential,
@@ -198,7 +196,7 @@ export interface EndpointHealthCheck {
 }
 
 /** Converts zod issues into llmlb's {@link ValidationIssue}s. */
-export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
+function toValidationIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.flatMap((issue) => {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {

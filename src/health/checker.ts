@@ -60,7 +60,7 @@ export interface HealthCheckerOptions {
 }
 
 /** Validates {@link HealthCheckerOptions}. */
-export const healthCheckerOptionsSchema = z.strictObject({
+const healthCheckerOptionsSchema = z.strictObject({
   timeoutMs: z.number().int().min(1).max(600_000).optional(),
   concurrency: z.number().int().min(1).max(100_000).optional(),
   schedule: z.boolean().optional(),

@@ -31,7 +31,7 @@ export interface ProbeOptions {
 export const DEFAULT_MAX_MODEL_LIST_BYTES = 8 * 1024 * 1024;
 
 /** Request headers for an upstream, with its credential when it has one. */
-export function upstreamHeaders(apiKey: string | null): Record<string, string> {
+function upstreamHeaders(apiKey: string | null): Record<string, string> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (apiKey !== null) headers.authorization = `Bearer ${apiKey}`;
   return headers;

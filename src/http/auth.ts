@@ -79,7 +79,7 @@ export function createAuthenticator(option: AuthOption): Authenticator {
 }
 
 /** The token of an `Authorization: Bearer …` header, or null. */
-export function bearerToken(header: string | undefined): string | null {
+function bearerToken(header: string | undefined): string | null {
   if (header === undefined || header.length < 8 || header.length > 8192) return null;
   if (header.slice(0, 7).toLowerCase() !== 'bearer ') return null;
   const token = header.slice(7).trim();

@@ -22,7 +22,7 @@ export interface HandlerOptions {
 }
 
 /** Validates {@link HandlerOptions}. */
-export const handlerOptionsSchema = z.strictObject({
+const handlerOptionsSchema = z.strictObject({
   prefix: z
     .string()
     .regex(/^(\/[^/?#]+)*\/?$/, 'must be a path such as "/llm"')

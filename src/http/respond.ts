@@ -44,7 +44,7 @@ const OPENAI_TYPE: Partial<Record<ErrorCode, string>> = {
 };
 
 /** The JSON body of an error in the given style. */
-export function errorBody(error: LlmlbError, style: ErrorStyle): unknown {
+function errorBody(error: LlmlbError, style: ErrorStyle): unknown {
   if (style === 'openai') {
     return { error: { message: error.message, type: OPENAI_TYPE[error.code] ?? 'invalid_request_error', code: error.code } };
   }

@@ -106,7 +106,7 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
  * @example
  * const migrator = new Migrator({ db, provider: llmlbMigrationProvider, migrationTableName: LLMLB_MIGRATION_TABLE });
  */
-export const llmlbMigrationProvider: MigrationProvider = Object.freeze({
+const llmlbMigrationProvider: MigrationProvider = Object.freeze({
   async getMigrations(): Promise<Record<string, Migration>> {
     return { ...migrations };
   },
