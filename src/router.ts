@@ -132,7 +132,7 @@ export interface RouterEvents {
  * @example
  * const router = createRouter({ auth: { keys: [{ key: process.env.ADMIN_KEY!, role: 'admin' }] } });
  * await router.start();
- * router.on('request', (e) => console.log(e.model, e.status, e.duration_ms));
+ * router.on('request', (e) => metrics.observe(e.model, e.status, e.duration_ms));
  */
 export interface Router extends EventEmitter<RouterEvents> {
   /** The programmatic endpoint API. */
