@@ -63,3 +63,15 @@ export function createSecretBox(secret: string): SecretBox {
     },
   };
 }
+
+/**
+ * The plaintext upstream api key of an endpoint, or null when it has none.
+ *
+ * @example
+ * const apiKey = openApiKey(box, record); // 'sk-…' or null
+ */
+export function openApiKey(box: SecretBox | null, record: { id: string; api_key_encrypted: string | null }): string | null {
+  if (record.api_key_encrypted === null) return null;
+  if (!box) throw new LlmlbError('internal_error', 'an api_key is stored but no secret is configured');
+  return box.open(record.api_key_encrypted, record.id);
+}

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { z } from 'zod';
 import { type Clock, type TimerHandle, isoAt } from '../clock.js';
-import type { SecretBox } from '../crypto.js';
+import { type SecretBox, openApiKey } from '../crypto.js';
 import { LlmlbError, endpointNotFound, toLlmlbError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CapabilityDetector } from '../models/capabilities.js';
@@ -262,7 +262,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const ctx = this.#context();
     const record = ctx.registry.getEndpoint(endpointId);
     const version = record
-      ? ((await probeVersion(record.base_url, this.#apiKeyOf(ctx, record), this.#probeOptions(ctx))) ?? report.server)
+      ? ((await probeVersion(record.base_url, openApiKey(ctx.secretBox, record), this.#probeOptions(ctx))) ?? report.server)
       : report.server;
     return { success: true, latency_ms: report.latency_ms, endpoint_info: { version, model_count: report.model_ids.length } };
   }
@@ -324,7 +324,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   }
 
   async #probe(ctx: CheckerContext, record: EndpointRecord): Promise<ProbeResult> {
-    return probeModels(record.base_url, this.#apiKeyOf(ctx, record), this.#probeOptions(ctx));
+    return probeModels(record.base_url, openApiKey(ctx.secretBox, record), this.#probeOptions(ctx));
   }
 
   #probeOptions(ctx: CheckerContext): ProbeOptions {
@@ -337,11 +337,6 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     };
   }
 
-  #apiKeyOf(ctx: CheckerContext, record: EndpointRecord): string | null {
-    if (record.api_key_encrypted === null) return null;
-    if (!ctx.secretBox) throw new LlmlbError('internal_error', 'an api_key is stored but no secret is configured');
-    return ctx.secretBox.open(record.api_key_encrypted, record.id);
-  }
 
   async #check(ctx: CheckerContext, initial: EndpointRecord): Promise<CheckReport> {
     const probe = await this.#probe(ctx, initial);

@@ -86,6 +86,18 @@ export class RejectedBody {
  * The same rules apply either way: JSON content type (415), size limit (413), not empty (400).
  */
 export async function readJsonBody(req: IncomingMessage, limit: number, preParsed?: unknown): Promise<unknown> {
+  return (await readJsonBytes(req, limit, preParsed)).value;
+}
+
+/**
+ * Like {@link readJsonBody}, and also returns the body's bytes: the original ones, or — for a
+ * value a host framework already parsed — its serialised form, made once.
+ */
+export async function readJsonBytes(
+  req: IncomingMessage,
+  limit: number,
+  preParsed?: unknown,
+): Promise<{ raw: Buffer; value: unknown }> {
   if (preParsed instanceof RejectedBody) throw preParsed.error;
   if (!isJsonContentType(req.headers['content-type'])) {
     if (preParsed === undefined) req.resume();
@@ -98,15 +110,16 @@ export async function readJsonBody(req: IncomingMessage, limit: number, preParse
     raw = Buffer.isBuffer(preParsed) ? preParsed : Buffer.from(preParsed, 'utf8');
     if (raw.length > limit) throw tooLarge(limit);
   } else {
-    // Already parsed: hold it to the same limits, by its declared or re-serialised size.
+    // Already parsed: hold it to the same limits, by its declared or serialised size.
     const declared = Number(req.headers['content-length']);
     if (req.headers['content-length'] !== undefined && declared === 0) throw emptyBody();
     if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-    if (Buffer.byteLength(JSON.stringify(preParsed) ?? '') > limit) throw tooLarge(limit);
-    return preParsed;
+    raw = Buffer.from(JSON.stringify(preParsed) ?? '', 'utf8');
+    if (raw.length > limit) throw tooLarge(limit);
+    return { raw, value: preParsed };
   }
   if (raw.length === 0) throw emptyBody();
-  return parseJsonBytes(raw);
+  return { raw, value: parseJsonBytes(raw) };
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

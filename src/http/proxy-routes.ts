@@ -7,29 +7,14 @@ import { LlmlbError } from '../errors.js';
 import type { InferenceRoute } from '../proxy/proxy.js';
 import type { Registry } from '../registry.js';
 import type { RouteContext, RouteTable } from './admin-routes.js';
-import { isJsonContentType, parseJsonBytes, readBody, readJsonBody } from './body.js';
+import { readJsonBytes } from './body.js';
 import { sendJson } from './respond.js';
 
 const modelSchema = z.string().min(1).max(512);
 
 /** Reads the request body and the `model` it names; the bytes are forwarded untouched. */
 async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; model: string }> {
-  let body: Buffer;
-  let parsed: unknown;
-  const pre = ctx.preParsedBody;
-  if (pre !== undefined) {
-    // A host body parser already consumed the stream: same rules, then forward its bytes (or,
-    // for a parsed value, its re-serialised form).
-    parsed = await readJsonBody(ctx.req, ctx.router.proxy.bodyLimit, pre);
-    body = Buffer.isBuffer(pre) ? pre : typeof pre === 'string' ? Buffer.from(pre, 'utf8') : Buffer.from(JSON.stringify(parsed));
-  } else {
-    if (!isJsonContentType(ctx.req.headers['content-type'])) {
-      ctx.req.resume();
-      throw new LlmlbError('unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)');
-    }
-    body = await readBody(ctx.req, ctx.router.proxy.bodyLimit);
-    parsed = parseJsonBytes(body);
-  }
+  const { raw: body, value: parsed } = await readJsonBytes(ctx.req, ctx.router.proxy.bodyLimit, ctx.preParsedBody);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new LlmlbError('invalid_request', 'the request body must be a JSON object');
   }

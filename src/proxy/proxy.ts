@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import type { SecretBox } from '../crypto.js';
+import { type SecretBox, openApiKey } from '../crypto.js';
 import { type ErrorCode, LlmlbError, toLlmlbError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../registry.js';
@@ -95,6 +95,11 @@ class AttemptFailure extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /** The error for the client once no attempt is left. */
+  toError(attempts: number): LlmlbError {
+    return new LlmlbError(this.code, `${this.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
   }
 }
 
@@ -211,7 +216,7 @@ export class InferenceProxy {
       } catch (err) {
         const error =
           lastFailure && err instanceof LlmlbError && err.code === 'no_available_endpoint'
-            ? new LlmlbError(lastFailure.code, `${lastFailure.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`)
+            ? lastFailure.toError(attempts)
             : toLlmlbError(err); // a custom selector may throw anything
         this.#fail(res, error);
         report(error.status, null, false, error.code);
@@ -239,7 +244,7 @@ export class InferenceProxy {
         this.#strike(endpoint);
         this.#deps.logger.warn({ endpoint_id: endpoint.id, model, reason: lastFailure.message }, 'upstream attempt failed');
         if (!mayRetry) {
-          const error = new LlmlbError(lastFailure.code, `${lastFailure.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+          const error = lastFailure.toError(attempts);
           this.#fail(res, error);
           report(error.status, null, false, error.code);
           return;
@@ -303,11 +308,8 @@ export class InferenceProxy {
     let target = this.#targets.get(endpoint);
     if (!target) {
       const url = new URL(endpoint.base_url);
-      let authorization: string | null = null;
-      if (endpoint.api_key_encrypted !== null) {
-        if (!this.#deps.secretBox) throw new LlmlbError('internal_error', 'an api_key is stored but no secret is configured');
-        authorization = `Bearer ${this.#deps.secretBox.open(endpoint.api_key_encrypted, endpoint.id)}`;
-      }
+      const apiKey = openApiKey(this.#deps.secretBox, endpoint);
+      const authorization = apiKey === null ? null : `Bearer ${apiKey}`;
       target = { origin: url.origin, pathPrefix: url.pathname === '/' ? '' : url.pathname, authorization };
       this.#targets.set(endpoint, target);
     }

@@ -125,14 +125,14 @@ export class FakeUpstream {
     const custom = this.routes.get(`${req.method} ${path}`);
     if (custom) return void (await custom(req, res, body));
     if (req.method === 'GET' && path === '/v1/models') return this.#models(res);
-    if (req.method === 'POST' && INFERENCE_PATHS.has(path)) return this.#inference(req, res, path, body);
+    if (req.method === 'POST' && INFERENCE_PATHS.has(path)) return this.#inference(res, path, body);
     if (req.method === 'GET' && path === '/api/version' && this.flavor === 'ollama') {
       return json(res, 200, { version: this.version });
     }
     json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
   }
 
-  async #inference(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<void> {
+  async #inference(res: ServerResponse, path: string, body: Buffer): Promise<void> {
     let finished = false;
     res.on('close', () => {
       if (!finished) this.abortedInference++;

@@ -38,7 +38,7 @@ async function listenOnBadPort(server: Server): Promise<number> {
 }
 
 it('an endpoint on a fetch "bad port" can be tested, synced and becomes online', async () => {
-  upstream = createServer((req, res) => {
+  upstream = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ object: 'list', data: [{ id: 'llama3.1:8b', object: 'model' }] }));
   });

@@ -507,7 +507,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
     describe('lifecycle', () => {
       it('closes idempotently, and keeps all data across a reopen when the adapter persists', async () => {
         const a = await inserted({ api_key_encrypted: 'v1:sealed', notes: 'keep me', status: 'online', latency_ms: 7 });
-        const b = await inserted({ registered_at: T1 });
+        await inserted({ registered_at: T1 });
         await storage.replaceEndpointModels(a.id, [CHAT, EMBED], T1);
         const c1 = makeHealthCheck(a.id, { checked_at: T1 });
         const c2 = makeHealthCheck(a.id, { checked_at: T2, success: false, latency_ms: null, error_message: 'timeout' });

@@ -9,21 +9,8 @@ import type {
   ModelSetDiff,
 } from '../../schema.js';
 import { diffModelSets } from '../models-diff.js';
+import { patchFields } from '../patch.js';
 import type { EndpointFilter, StorageAdapter } from '../types.js';
-
-const PATCHABLE: ReadonlySet<string> = new Set<keyof EndpointPatch>([
-  'name',
-  'api_key_encrypted',
-  'status',
-  'health_check_interval_secs',
-  'inference_timeout_secs',
-  'latency_ms',
-  'last_seen',
-  'last_error',
-  'error_count',
-  'updated_at',
-  'notes',
-]);
 
 class MemoryStorage implements StorageAdapter {
   readonly kind = 'memory';
@@ -61,10 +48,7 @@ class MemoryStorage implements StorageAdapter {
   #update(id: string, patch: EndpointPatch): EndpointRecord | undefined {
     const current = this.#endpoints.get(id);
     if (!current) return undefined;
-    const next = { ...current };
-    for (const [key, value] of Object.entries(patch)) {
-      if (value !== undefined && PATCHABLE.has(key)) (next as Record<string, unknown>)[key] = value;
-    }
+    const next = { ...current, ...patchFields(patch) };
     this.#assertUnique(next);
     this.#endpoints.set(id, next);
     return { ...next };

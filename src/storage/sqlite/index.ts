@@ -16,6 +16,7 @@ import type {
   ModelSetDiff,
 } from '../../schema.js';
 import { diffModelSets } from '../models-diff.js';
+import { patchFields } from '../patch.js';
 import type { EndpointFilter, StorageAdapter } from '../types.js';
 import { migrateToLatest } from './migrations.js';
 import type {
@@ -55,22 +56,6 @@ type Source =
 
 /** Rows per multi-row statement: far below SQLite's bound-parameter limit even on old builds. */
 const CHUNK = 200;
-
-/** Every column an {@link EndpointPatch} may set; the type makes this list exhaustive. */
-const PATCHABLE_COLUMNS: Readonly<Record<keyof EndpointPatch, true>> = Object.freeze({
-  name: true,
-  api_key_encrypted: true,
-  status: true,
-  health_check_interval_secs: true,
-  inference_timeout_secs: true,
-  latency_ms: true,
-  last_seen: true,
-  last_error: true,
-  error_count: true,
-  updated_at: true,
-  notes: true,
-});
-const PATCH_KEYS = Object.keys(PATCHABLE_COLUMNS) as (keyof EndpointPatch)[];
 
 class SqliteStorage implements StorageAdapter {
   readonly kind = 'sqlite';
@@ -370,12 +355,8 @@ async function applyPatch(
   id: string,
   patch: EndpointPatch,
 ): Promise<EndpointRecord | undefined> {
-  const set: Updateable<EndpointsTable> = {};
-  const values = set as Record<string, unknown>;
-  for (const key of PATCH_KEYS) {
-    if (patch[key] !== undefined) values[key] = patch[key];
-  }
-  if (Object.keys(values).length === 0) {
+  const set = patchFields(patch) as Updateable<EndpointsTable>;
+  if (Object.keys(set).length === 0) {
     const row = await db.selectFrom('endpoints').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toEndpointRecord(row);
   }

@@ -1,0 +1,28 @@
+/** Endpoint patches as every storage adapter applies them. */
+import type { EndpointPatch } from '../schema.js';
+
+/** Every field an {@link EndpointPatch} may set; the type makes this list exhaustive. */
+const PATCHABLE: Readonly<Record<keyof EndpointPatch, true>> = Object.freeze({
+  name: true,
+  api_key_encrypted: true,
+  status: true,
+  health_check_interval_secs: true,
+  inference_timeout_secs: true,
+  latency_ms: true,
+  last_seen: true,
+  last_error: true,
+  error_count: true,
+  updated_at: true,
+  notes: true,
+});
+const PATCH_KEYS = Object.keys(PATCHABLE) as (keyof EndpointPatch)[];
+
+/**
+ * The fields a patch really sets: known fields whose value is not `undefined` (`null` is a
+ * value). Anything else in the object is ignored.
+ */
+export function patchFields(patch: EndpointPatch): EndpointPatch {
+  const fields: Record<string, unknown> = {};
+  for (const key of PATCH_KEYS) if (patch[key] !== undefined) fields[key] = patch[key];
+  return fields as EndpointPatch;
+}
