@@ -5,12 +5,25 @@
 import { z } from 'zod';
 import { LlmlbError, type ValidationIssue } from './errors.js';
 
-/** Lifecycle of an endpoint: `pending` until its first check, then `online`/`offline`/`error`. */
-const endpointStatusSchema = z.enum(['pending', 'online', 'offline', 'error']);
-/** Status of an endpoint. */
-export type EndpointStatus = z.infer<typeof endpointStatusSchema>;
-/** Every endpoint status, in lifecycle order. */
-export const ENDPOINT_STATUSES: readonly EndpointStatus[] = endpointStatusSchema.options;
+/**
+ * Every endpoint health status, in lifecycle order: `pending` until its first check, then
+ * `online`/`offline`/`error`. The one definition: validation, the SQL CHECK constraints and the
+ * docs derive from it.
+ */
+export const ENDPOINT_STATUSES = ['pending', 'online', 'offline', 'error'] as const;
+/** Health status of an endpoint. */
+export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
+const endpointStatusSchema = z.enum(ENDPOINT_STATUSES);
+
+/**
+ * Every admin state, set by an admin and independent of health: `enabled` (routed when online),
+ * `disabled` (no new requests; in-flight ones finish; still checked) and `pending_approval`
+ * (never routed, still checked; for self-registered nodes).
+ */
+export const ADMIN_STATES = ['enabled', 'disabled', 'pending_approval'] as const;
+/** Admin state of an endpoint. */
+export type AdminState = (typeof ADMIN_STATES)[number];
+const adminStateSchema = z.enum(ADMIN_STATES);
 
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -86,6 +99,7 @@ export const createEndpointInputSchema = z.strictObject({
   health_check_interval_secs: healthCheckIntervalSchema.default(DEFAULT_HEALTH_CHECK_INTERVAL_SECS),
   inference_timeout_secs: inferenceTimeoutSchema.default(DEFAULT_INFERENCE_TIMEOUT_SECS),
   notes: notesSchema.optional(),
+  admin_state: adminStateSchema.default('enabled'),
 });
 /** Input of `router.endpoints.create` (before defaults are applied). */
 export type CreateEndpointInput = z.input<typeof createEndpointInputSchema>;
@@ -103,6 +117,7 @@ export const updateEndpointInputSchema = z.strictObject({
   health_check_interval_secs: healthCheckIntervalSchema.optional(),
   inference_timeout_secs: inferenceTimeoutSchema.optional(),
   notes: notesSchema.nullable().optional(),
+  admin_state: adminStateSchema.optional(),
 });
 /** Input of `router.endpoints.update`. */
 export type UpdateEndpointInput = Omit<z.input<typeof updateEndpointInputSchema>, 'base_url'>;
@@ -131,6 +146,7 @@ export interface EndpointRecord {
   /** `v1:…` sealed form of the upstream api key, or null. */
   api_key_encrypted: string | null;
   status: EndpointStatus;
+  admin_state: AdminState;
   health_check_interval_secs: number;
   inference_timeout_secs: number;
   latency_ms: number | null;
@@ -140,20 +156,25 @@ export interface EndpointRecord {
   registered_at: string;
   updated_at: string;
   notes: string | null;
+  /**
+   * Starts at 1 and grows by one with every write of the row (admin change or check), so a
+   * reader holding two copies keeps the newer one. Internal: not part of {@link Endpoint}.
+   */
+  version: number;
 }
 
 /** An endpoint as the API returns it: no credential, only whether one is set. */
-export type Endpoint = Omit<EndpointRecord, 'api_key_encrypted'> & {
+export type Endpoint = Omit<EndpointRecord, 'api_key_encrypted' | 'version'> & {
   /** True when an upstream api key is stored for this endpoint. */
   has_api_key: boolean;
 };
 
 /** Fields of an {@link EndpointRecord} that may change after creation. */
-export type EndpointPatch = Partial<Omit<EndpointRecord, 'id' | 'base_url' | 'registered_at'>>;
+export type EndpointPatch = Partial<Omit<EndpointRecord, 'id' | 'base_url' | 'registered_at' | 'version'>>;
 
-/** Strips the credential from a stored endpoint. */
+/** Strips the credential and the internal version from a stored endpoint. */
 export function toPublicEndpoint(record: EndpointRecord): Endpoint {
-  const { api_key_encrypted, ...rest } = record;
+  const { api_key_encrypted, version: _version, ...rest } = record;
   return { ...rest, has_api_key: api_key_encrypted !== null };
 }
 

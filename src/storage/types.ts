@@ -9,20 +9,48 @@ import type {
   EndpointModel,
   EndpointPatch,
   EndpointRecord,
-  EndpointStatus,
   ModelSetDiff,
 } from '../schema.js';
 
-/** Filter for {@link StorageAdapter.listEndpoints}. */
-export interface EndpointFilter {
-  status?: EndpointStatus;
+/** What changed in one write, as recorded in the change feed. */
+export type ChangeKind = 'endpoint' | 'models' | 'deleted';
+
+/**
+ * One entry of the change feed: endpoint `endpoint_id` was written (`endpoint`: its row,
+ * `models`: its model set) or removed (`deleted`). Readers re-read what changed.
+ */
+export interface StorageChange {
+  /** Position in the feed: strictly increasing, never reused. */
+  seq: number;
+  endpoint_id: string;
+  kind: ChangeKind;
+}
+
+/** A page of the change feed: the changes after a cursor, and the cursor to ask from next. */
+export interface ChangeBatch {
+  changes: StorageChange[];
+  /** The `seq` of the last change returned, or the cursor asked with when there was none. */
+  cursor: number;
+}
+
+/** Pagination of {@link StorageAdapter.listHealthChecks}. */
+export interface HealthCheckPage {
+  /** Most rows to return (default: all). */
+  limit?: number;
+  /** Only rows checked strictly before this ISO-8601 time (the `checked_at` of the last row of the previous page). */
+  before?: string;
 }
 
 /**
- * Where llmlb keeps endpoints, their models and the health-check history.
+ * Where llmlb keeps endpoints, their models, the health-check history, a change feed and leases.
  *
  * Uniqueness of `name` and `base_url` is the adapter's job and must hold under concurrency:
- * a violating insert or update rejects with `LlmlbError('conflict')`.
+ * a violating insert or update rejects with `LlmlbError('conflict')` whose message names the
+ * field (`name` or `base_url`).
+ *
+ * Every write of an endpoint row (insert, update, check) raises its `version` by one and appends
+ * an `endpoint` entry to the change feed in the same transaction; a model set that changed
+ * appends a `models` entry, a delete a `deleted` entry.
  *
  * @example
  * const storage: StorageAdapter = sqliteStorage({ filename: './llmlb.db' });
@@ -36,24 +64,26 @@ export interface StorageAdapter {
   /** Releases resources the adapter owns. Idempotent. */
   close(): Promise<void>;
 
-  /** Inserts a new endpoint; `conflict` if its name or base_url is taken. */
+  /** Inserts a new endpoint (its `version` is stored as given, normally 1); `conflict` if its name or base_url is taken. */
   insertEndpoint(record: EndpointRecord): Promise<void>;
   /**
-   * Applies `patch` to an endpoint and returns the stored result, or `undefined` if there is
-   * no such endpoint; `conflict` if the new name is taken.
+   * Applies `patch` to an endpoint, raises its version, and returns the stored result, or
+   * `undefined` if there is no such endpoint; `conflict` if the new name is taken.
    */
   updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord | undefined>;
   /** Deletes an endpoint with its models and history; false if it did not exist. */
   deleteEndpoint(id: string): Promise<boolean>;
   /** One endpoint, or `undefined`. */
   getEndpoint(id: string): Promise<EndpointRecord | undefined>;
-  /** Every endpoint matching `filter`, oldest registration first. */
-  listEndpoints(filter?: EndpointFilter): Promise<EndpointRecord[]>;
+  /** Every endpoint, oldest registration first. */
+  listEndpoints(): Promise<EndpointRecord[]>;
 
   /**
    * Makes `models` the endpoint's model set: models not in it are removed, new ones added,
    * the others updated (capabilities and `last_checked`). Returns the diff, or `undefined` if
-   * the endpoint does not exist. Atomic.
+   * the endpoint does not exist. Atomic. Rows whose capabilities did not change are only
+   * touched for `last_checked`; a `models` change is recorded only when the set or a
+   * capability changed (a routine sync adds nothing to the feed).
    */
   replaceEndpointModels(
     endpointId: string,
@@ -66,17 +96,33 @@ export interface StorageAdapter {
   listAllModels(): Promise<EndpointModel[]>;
 
   /**
-   * Records a health check atomically: applies `patch` to the endpoint and appends `check` to
-   * its history. Returns the updated endpoint, or `undefined` (and writes nothing) if the
-   * endpoint no longer exists.
+   * Records a health check atomically: applies `patch` to the endpoint (raising its version) and
+   * appends `check` to its history. Returns the updated endpoint, or `undefined` (and writes
+   * nothing) if the endpoint no longer exists.
    */
   recordHealthCheck(
     endpointId: string,
     patch: EndpointPatch,
     check: EndpointHealthCheck,
   ): Promise<EndpointRecord | undefined>;
-  /** The most recent history rows of one endpoint, newest first. */
-  listHealthChecks(endpointId: string, options?: { limit?: number }): Promise<EndpointHealthCheck[]>;
+  /** History rows of one endpoint, newest first (equal times: latest recorded first), paginated. */
+  listHealthChecks(endpointId: string, page?: HealthCheckPage): Promise<EndpointHealthCheck[]>;
   /** Deletes history rows checked strictly before `cutoff` (ISO-8601); returns how many. */
   deleteHealthChecksBefore(cutoff: string): Promise<number>;
+
+  /** The newest position of the change feed (0 when empty): read it before loading a snapshot. */
+  latestChange(): Promise<number>;
+  /** The changes after `cursor`, oldest first, at most `limit` (default 1000). */
+  changesSince(cursor: number, limit?: number): Promise<ChangeBatch>;
+  /** Deletes change-feed entries recorded strictly before `cutoff` (ISO-8601); returns how many. */
+  deleteChangesBefore(cutoff: string): Promise<number>;
+
+  /**
+   * Takes or renews the lease `name` for `holder` until `now + ttlMs` (epoch ms). Succeeds when
+   * the lease is free, expired (its expiry ≤ `now`) or already held by `holder`; false when
+   * another holder has it. Atomic: of two racing holders, at most one wins.
+   */
+  tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it (no-op otherwise). */
+  releaseLease(name: string, holder: string): Promise<void>;
 }
