@@ -1,28 +1,35 @@
 /**
- * The programmatic endpoint API (`router.endpoints`): SPEC §2 and §6 rules on top of storage,
- * the registry and the secret box. The HTTP routes are a thin translation onto these calls.
+ * The programmatic endpoint API (`router.endpoints`): SPEC §2 and §6 rules on top of the endpoint
+ * store and the secret box. The HTTP routes are a thin translation onto these calls.
  */
 import { randomUUID } from 'node:crypto';
 import { type Clock, isoAt } from './clock.js';
 import type { SecretBox } from './crypto.js';
 import { LlmlbError, endpointNotFound } from './errors.js';
-import type { ConnectionTestResult, HealthChecker } from './health/checker.js';
-import type { Registry } from './registry.js';
+import type { HealthChecker } from './health/checker.js';
+import type { FailureKind } from './health/transition.js';
+import type { Logger } from './logger.js';
+import type { ModelSync } from './models/sync.js';
+import type { Probe, ProbeTarget } from './health/probe.js';
+import { openApiKey } from './crypto.js';
 import {
   type CreateEndpointInput,
   type Endpoint,
+  type EndpointHealthCheck,
   type EndpointPatch,
   type EndpointRecord,
+  type HealthCheckPageInput,
   type ListEndpointsFilter,
   type UpdateEndpointInput,
   createEndpointInputSchema,
   endpointIdSchema,
+  healthCheckPageSchema,
   listEndpointsFilterSchema,
   parseOrThrow,
   toPublicEndpoint,
   updateEndpointInputSchema,
 } from './schema.js';
-import type { StorageAdapter } from './storage/types.js';
+import type { EndpointStore } from './store.js';
 import type { UpstreamPolicy } from './upstream-policy.js';
 
 /** An endpoint in a list: the endpoint plus how many models it serves. */
@@ -53,23 +60,39 @@ export interface SyncResult {
   updated: number;
 }
 
+/** Result of a connection test (`router.endpoints.test`, `POST /v0/endpoints/:id/test`). */
+export type ConnectionTestResult =
+  | { success: true; latency_ms: number; endpoint_info: { version: string | null; model_count: number } }
+  | { success: false; error: string; error_kind: FailureKind; latency_ms: null };
+
+/** One page of an endpoint's health-check history (`router.endpoints.healthChecks`). */
+export interface HealthCheckList {
+  /** Newest first. */
+  health_checks: EndpointHealthCheck[];
+  /** Pass as `before` to get the next page; null on the last page. */
+  next_before: string | null;
+}
+
 /** What {@link EndpointService} is built from. */
 export interface EndpointServiceDeps {
-  storage: StorageAdapter;
-  registry: Registry;
+  store: EndpointStore;
   secretBox: SecretBox | null;
   clock: Clock;
+  logger: Logger;
   checker: HealthChecker;
+  /** The health check's probe, for sync. */
+  probe: Probe;
+  /** Asks an upstream for its version (connection test). */
+  probeVersion: (target: ProbeTarget) => Promise<string | null>;
+  sync: ModelSync;
   /** Refuses base URLs outside the configured upstream hosts. */
   upstreamPolicy: UpstreamPolicy;
-  /** Called after an endpoint was deleted. */
-  onDelete: (id: string) => void;
-  /** Throws unless the router is started. */
+  /** Throws `not_ready` unless the router is started. */
   assertStarted: () => void;
 }
 
 /**
- * Create, read, update, delete, test and sync endpoints.
+ * Create, read, update, delete, test and sync endpoints, and read their check history.
  *
  * @example
  * const endpoint = await router.endpoints.create({ name: 'gpu-1', base_url: 'http://10.0.0.5:11434' });
@@ -104,6 +127,7 @@ export class EndpointService {
       base_url: data.base_url,
       api_key_encrypted: data.api_key === undefined ? null : this.#seal(data.api_key, id),
       status: 'pending',
+      admin_state: data.admin_state,
       health_check_interval_secs: data.health_check_interval_secs,
       inference_timeout_secs: data.inference_timeout_secs,
       latency_ms: null,
@@ -113,20 +137,19 @@ export class EndpointService {
       registered_at: now,
       updated_at: now,
       notes: data.notes ?? null,
+      version: 1,
     };
-    await this.#deps.storage.insertEndpoint(record);
-    this.#deps.registry.upsertEndpoint(record);
-    this.#deps.checker.track(record);
-    return toPublicEndpoint(record);
+    return toPublicEndpoint(await this.#deps.store.create(record));
   }
 
-  /** Lists endpoints, optionally filtered by status, each with its `model_count`. */
+  /** Lists endpoints, optionally filtered by status and admin state, each with its `model_count`. */
   async list(filter: ListEndpointsFilter = {}): Promise<EndpointList> {
     this.#deps.assertStarted();
-    const { status } = parseOrThrow(listEndpointsFilterSchema, filter, 'filter');
-    const { registry } = this.#deps;
+    const { status, admin_state } = parseOrThrow(listEndpointsFilterSchema, filter, 'filter');
+    const { registry } = this.#deps.store;
     const endpoints = registry
       .listEndpoints(status)
+      .filter((record) => admin_state === undefined || record.admin_state === admin_state)
       .map((record) => ({ ...toPublicEndpoint(record), model_count: registry.modelCount(record.id) }));
     return { endpoints, total: endpoints.length };
   }
@@ -135,7 +158,7 @@ export class EndpointService {
   async get(id: string): Promise<EndpointDetail> {
     this.#deps.assertStarted();
     const record = this.#find(id);
-    const models = this.#deps.registry
+    const models = this.#deps.store.registry
       .modelsOf(record.id)
       .map(({ model_id, capabilities, last_checked }) => ({ model_id, capabilities: [...capabilities], last_checked }));
     return { ...toPublicEndpoint(record), models };
@@ -143,68 +166,95 @@ export class EndpointService {
 
   /**
    * Changes an endpoint. `api_key: null` removes the credential, `notes: null` clears the notes;
-   * `base_url` cannot change (`validation_error`).
+   * `base_url` cannot change (`validation_error`). A new credential is checked at once.
    */
   async update(id: string, input: UpdateEndpointInput): Promise<Endpoint> {
     this.#deps.assertStarted();
     const data = parseOrThrow(updateEndpointInputSchema, input, 'endpoint update');
     const previous = this.#find(id);
-    const patch: EndpointPatch = {};
-    if (data.name !== undefined) patch.name = data.name;
-    if (data.health_check_interval_secs !== undefined) patch.health_check_interval_secs = data.health_check_interval_secs;
-    if (data.inference_timeout_secs !== undefined) patch.inference_timeout_secs = data.inference_timeout_secs;
-    if (data.notes !== undefined) patch.notes = data.notes;
+    const patch: EndpointPatch = {
+      name: data.name,
+      health_check_interval_secs: data.health_check_interval_secs,
+      inference_timeout_secs: data.inference_timeout_secs,
+      notes: data.notes,
+      admin_state: data.admin_state,
+      updated_at: isoAt(this.#deps.clock),
+    };
     if (data.api_key !== undefined) {
       patch.api_key_encrypted = data.api_key === null ? null : this.#seal(data.api_key, previous.id);
     }
-    patch.updated_at = isoAt(this.#deps.clock);
-    const record = await this.#deps.storage.updateEndpoint(previous.id, patch);
-    if (!record) throw endpointNotFound(id);
-    this.#deps.registry.upsertEndpoint(record);
-    this.#deps.checker.retrack(record, previous);
-    return toPublicEndpoint(record);
+    return toPublicEndpoint(await this.#deps.store.update(previous.id, patch));
   }
 
   /** Deletes an endpoint with its models and history; `not_found` if there is none. */
   async delete(id: string): Promise<void> {
     this.#deps.assertStarted();
     const record = this.#find(id);
-    const existed = await this.#deps.storage.deleteEndpoint(record.id);
-    this.#deps.registry.removeEndpoint(record.id);
-    if (!existed) throw endpointNotFound(id);
-    this.#deps.checker.untrack(record.id);
-    this.#deps.onDelete(record.id);
+    if (!(await this.#deps.store.remove(record.id))) throw endpointNotFound(id);
   }
 
   /**
    * Connection test: checks the endpoint now (its status moves as with a scheduled check) and
-   * reports the outcome. Never throws for an unreachable endpoint; `not_found` for an unknown id.
+   * reports the outcome, with the upstream's version when it tells (Ollama's `/api/version`,
+   * else its `Server` header). Never throws for an unreachable endpoint; `not_found` for an
+   * unknown id.
    */
   async test(id: string): Promise<ConnectionTestResult> {
     this.#deps.assertStarted();
-    return this.#deps.checker.test(this.#find(id).id);
+    const record = this.#find(id);
+    const report = await this.#deps.checker.check(record.id);
+    if (!report.success) return { success: false, error: report.error, error_kind: report.kind, latency_ms: null };
+    const version = (await this.#deps.probeVersion(this.#target(record))) ?? report.server;
+    return { success: true, latency_ms: report.latency_ms, endpoint_info: { version, model_count: report.model_ids.length } };
   }
 
   /**
    * Fetches the endpoint's model list now and stores it (added, removed, updated). Throws
-   * `endpoint_offline`, keeping the stored models, when the endpoint does not answer.
+   * `endpoint_offline`, keeping the stored models, when the endpoint does not answer. Does not
+   * change the endpoint's status.
    */
   async sync(id: string): Promise<SyncResult> {
     this.#deps.assertStarted();
-    const { models, diff } = await this.#deps.checker.sync(this.#find(id).id);
+    const record = this.#find(id);
+    const probe = await this.#deps.probe(this.#target(record), new AbortController().signal);
+    if (!probe.ok) {
+      this.#deps.logger.warn({ endpoint_id: record.id, reason: probe.message }, 'model sync failed: endpoint did not answer');
+      throw new LlmlbError('endpoint_offline', `endpoint ${record.name} did not answer: ${probe.message}`);
+    }
+    const diff = await this.#deps.sync(record.id, probe.modelIds);
+    if (!diff) throw endpointNotFound(id);
     return {
-      synced_models: models.map(({ model_id, capabilities }) => ({ model_id, capabilities: [...capabilities] })),
+      synced_models: this.#deps.store.registry
+        .modelsOf(record.id)
+        .map(({ model_id, capabilities }) => ({ model_id, capabilities: [...capabilities] })),
       added: diff.added.length,
       removed: diff.removed.length,
       updated: diff.updated.length,
     };
   }
 
+  /**
+   * One page of the endpoint's health-check history, newest first (kept `retentionDays`).
+   * `not_found` for an unknown id, `validation_error` for a bad `limit` or `before`.
+   */
+  async healthChecks(id: string, page: HealthCheckPageInput = {}): Promise<HealthCheckList> {
+    this.#deps.assertStarted();
+    const { limit, before } = parseOrThrow(healthCheckPageSchema, page, 'health-check query');
+    const record = this.#find(id);
+    const rows = await this.#deps.store.healthChecks(record.id, before === undefined ? { limit } : { limit, before });
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    return { health_checks: rows, next_before: last?.checked_at ?? null };
+  }
+
   /** The stored record for an id (any non-UUID is simply not found). */
   #find(id: string): EndpointRecord {
-    const record = endpointIdSchema.safeParse(id).success ? this.#deps.registry.getEndpoint(id) : undefined;
+    const record = endpointIdSchema.safeParse(id).success ? this.#deps.store.registry.getEndpoint(id) : undefined;
     if (!record) throw endpointNotFound(typeof id === 'string' ? id.slice(0, 100) : String(id));
     return record;
+  }
+
+  #target(record: EndpointRecord): ProbeTarget {
+    return { base_url: record.base_url, apiKey: openApiKey(this.#deps.secretBox, record) };
   }
 
   #seal(apiKey: string, endpointId: string): string {

@@ -20,6 +20,7 @@ export const HTTP_STATUS_BY_CODE = {
   upstream_error: 502,
   endpoint_offline: 503,
   no_available_endpoint: 503,
+  not_ready: 503,
   upstream_timeout: 504,
 } as const;
 

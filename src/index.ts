@@ -12,7 +12,6 @@ export type {
   CheckEvent,
   CheckReport,
   CheckerErrorEvent,
-  ConnectionTestResult,
   HealthCheckerEvents,
   HealthCheckerOptions,
   StatusChangeEvent,
@@ -20,27 +19,24 @@ export type {
 } from './health/checker.js';
 export { FAILURE_KINDS, OFFLINE_AFTER_FAILURES, nextStatus } from './health/transition.js';
 export type { CheckOutcome, FailureKind } from './health/transition.js';
-export type { FetchLike } from './health/probe.js';
+export type { FetchLike, Probe, ProbeResult, ProbeTarget } from './health/probe.js';
 export * from './models/index.js';
 export type {
+  ConnectionTestResult,
   EndpointDetail,
   EndpointList,
   EndpointModelInfo,
   EndpointService,
   EndpointSummary,
+  HealthCheckList,
   SyncResult,
 } from './endpoints.js';
+export type { ModelCatalog, ModelEndpointInfo, ModelInfo } from './catalog.js';
 export { LlmlbError, isLlmlbError, HTTP_STATUS_BY_CODE } from './errors.js';
 export type { ErrorCode, ValidationIssue, LlmlbErrorOptions } from './errors.js';
-export {
-  ENDPOINT_STATUSES,
-  createEndpointInputSchema,
-  updateEndpointInputSchema,
-  listEndpointsFilterSchema,
-  normalizeBaseUrl,
-  toPublicEndpoint,
-} from './schema.js';
+export { ADMIN_STATES, ENDPOINT_STATUSES, normalizeBaseUrl, toPublicEndpoint } from './schema.js';
 export type {
+  AdminState,
   Capability,
   CreateEndpointInput,
   DiscoveredModel,
@@ -50,6 +46,7 @@ export type {
   EndpointPatch,
   EndpointRecord,
   EndpointStatus,
+  HealthCheckPageInput,
   ListEndpointsFilter,
   ModelSetDiff,
   UpdateEndpointInput,
@@ -57,7 +54,7 @@ export type {
 export { memoryStorage } from './storage/memory/index.js';
 export { sqliteStorage } from './storage/sqlite/index.js';
 export type { SqliteStorageConfig } from './storage/sqlite/index.js';
-export type { EndpointFilter, StorageAdapter } from './storage/types.js';
+export type { ChangeBatch, ChangeKind, HealthCheckPage, StorageAdapter, StorageChange } from './storage/types.js';
 export { createSecretBox } from './crypto.js';
 export type { SecretBox } from './crypto.js';
 export { silentLogger } from './logger.js';

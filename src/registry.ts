@@ -1,15 +1,38 @@
 /**
  * The in-memory view of every endpoint and its models, loaded from storage at start and kept in
- * step by every write. It answers "which online endpoints serve model M" from an index, so
- * routing never touches storage (SPEC §7).
+ * step by the endpoint store, its only writer. It answers "which routable endpoints serve
+ * model M" from an index, so routing never touches storage (SPEC §7).
  */
 import type { EndpointModel, EndpointRecord, EndpointStatus } from './schema.js';
 
 const EMPTY: readonly EndpointRecord[] = Object.freeze([]);
 
+/** What everyone but the store may do with the registry: read. */
+export type RegistryView = Pick<
+  Registry,
+  | 'version'
+  | 'getEndpoint'
+  | 'listEndpoints'
+  | 'size'
+  | 'modelsOf'
+  | 'modelCount'
+  | 'modelOf'
+  | 'hasModel'
+  | 'modelIds'
+  | 'endpointsFor'
+  | 'onlineEndpointsFor'
+  | 'hasCapability'
+>;
+
+/** True when an endpoint takes new requests: online and enabled by its admin. */
+export function isRoutable(endpoint: Pick<EndpointRecord, 'status' | 'admin_state'>): boolean {
+  return endpoint.status === 'online' && endpoint.admin_state === 'enabled';
+}
+
 /**
  * Endpoints by id, models by endpoint, and endpoints by model. Candidate lists are computed once
  * per model and cached until a change to one of its endpoints (status, latency, model set).
+ * Written only by the endpoint store; everyone else gets a {@link RegistryView}.
  *
  * @example
  * const registry = new Registry();
@@ -27,7 +50,7 @@ export class Registry {
 
   /**
    * Increases whenever what a model listing shows changes: an endpoint added or removed, a status
-   * change, a model set or capabilities change (not latency or timestamps). Lets callers cache
+   * or admin-state change, a model set or capabilities change (not latency or timestamps). Lets callers cache
    * what they derive from the registry.
    */
   get version(): number {
@@ -50,14 +73,19 @@ export class Registry {
     for (const [endpointId, list] of grouped) this.setModels(endpointId, list);
   }
 
-  /** Adds an endpoint or replaces it with a newer version of its record. */
-  upsertEndpoint(record: EndpointRecord): void {
+  /**
+   * Adds an endpoint or replaces it with a newer version of its record. A record older than the
+   * one held (a lower `version`) is stale and ignored: returns false.
+   */
+  upsertEndpoint(record: EndpointRecord): boolean {
     const previous = this.#endpoints.get(record.id);
-    if (previous?.status !== record.status) this.#version++;
+    if (previous && previous.version > record.version) return false;
+    if (previous?.status !== record.status || previous.admin_state !== record.admin_state) this.#version++;
     this.#endpoints.set(record.id, record);
     if (!this.#modelsByEndpoint.has(record.id)) this.#modelsByEndpoint.set(record.id, new Map());
     // Any change can alter candidate order (status, latency): drop the endpoint's cached lists.
     if (previous !== record) this.#invalidateModelsOf(record.id);
+    return true;
   }
 
   /** Forgets an endpoint and its models. */
@@ -99,7 +127,7 @@ export class Registry {
     return this.#endpoints.get(id);
   }
 
-  /** Every endpoint (optionally only those with `status`), in registration order. */
+  /** Every endpoint (optionally only those with `status`), oldest registration first. */
   listEndpoints(status?: EndpointStatus): EndpointRecord[] {
     const all = [...this.#endpoints.values()];
     return status === undefined ? all : all.filter((e) => e.status === status);
@@ -150,8 +178,9 @@ export class Registry {
   }
 
   /**
-   * The online endpoints serving the model (with `capability`, when given). The returned array is
-   * shared and frozen: it stays valid until the next change and costs nothing to fetch again.
+   * The routable endpoints (online and enabled) serving the model, with `capability` when given.
+   * The returned array is shared and frozen: it stays valid until the next change and costs
+   * nothing to fetch again.
    */
   onlineEndpointsFor(modelId: string, capability?: string): readonly EndpointRecord[] {
     const key = capability ?? '*';
@@ -161,7 +190,7 @@ export class Registry {
     if (!this.#endpointsByModel.has(modelId)) return EMPTY;
     const online = Object.freeze(
       this.endpointsFor(modelId).filter(
-        (e) => e.status === 'online' && (capability === undefined || this.hasCapability(e.id, modelId, capability)),
+        (e) => isRoutable(e) && (capability === undefined || this.hasCapability(e.id, modelId, capability)),
       ),
     );
     if (!byCapability) this.#onlineCache.set(modelId, (byCapability = new Map()));

@@ -7,17 +7,24 @@ import { type Clock, systemClock } from './clock.js';
 import { MIN_SECRET_LENGTH, type SecretBox, createSecretBox } from './crypto.js';
 import { EventEmitter } from 'eventemitter3';
 import { Agent, type Dispatcher } from 'undici';
+import { ModelCatalog } from './catalog.js';
 import { EndpointService } from './endpoints.js';
-import { HealthChecker, type HealthCheckerOptions } from './health/checker.js';
+import { runCheck } from './health/check.js';
+import { HealthChecker, type HealthCheckerOptions, announceCheck, announceError, bindChecker } from './health/checker.js';
 import { dispatcherFetch } from './health/dispatcher-fetch.js';
-import type { FetchLike } from './health/probe.js';
+import { type FetchLike, type ProbeOptions, modelListProbe, probeVersion } from './health/probe.js';
+import { RetentionLoop } from './health/retention.js';
+import { CheckScheduler } from './health/scheduler.js';
+import { setRouterInternals } from './internals.js';
+import { modelSync } from './models/sync.js';
+import { EndpointStore } from './store.js';
 import { type CapabilityDetector, type CapabilityRule, toCapabilityDetector } from './models/capabilities.js';
 import { LlmlbError } from './errors.js';
-import { type AuthOption, type Authenticator, authOptionSchema, createAuthenticator } from './http/auth.js';
+import { type AuthOption, authOptionSchema, createAuthenticator } from './http/auth.js';
 import { type Logger, silentLogger } from './logger.js';
 import { InferenceProxy, type ProxyOptions, type RequestEvent, proxyOptionsSchema } from './proxy/proxy.js';
 import { EndpointStats } from './proxy/stats.js';
-import { Registry } from './registry.js';
+import type { Registry } from './registry.js';
 import { latencySelector } from './select/latency.js';
 import type { Selector } from './select/types.js';
 import { type UpstreamPolicyOptions, createUpstreamPolicy, upstreamPolicyOptionsSchema } from './upstream-policy.js';
@@ -30,7 +37,7 @@ const hasMethods = (value: unknown, names: readonly string[]): boolean =>
   value !== null &&
   names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
 
-const STORAGE_METHODS = ['init', 'close', 'insertEndpoint', 'updateEndpoint', 'deleteEndpoint', 'listEndpoints'] as const;
+const STORAGE_METHODS = ['init', 'close', 'insertEndpoint', 'updateEndpoint', 'deleteEndpoint', 'listEndpoints', 'changesSince', 'tryLease'] as const;
 
 const routerOptionsSchema = z.strictObject({
   storage: z
@@ -137,18 +144,12 @@ export interface RouterEvents {
 export interface Router extends EventEmitter<RouterEvents> {
   /** The programmatic endpoint API. */
   readonly endpoints: EndpointService;
+  /** Every model the router knows, with the endpoints serving it. */
+  readonly models: ModelCatalog;
   /** The health checker: subscribe to its events, or check an endpoint now. */
   readonly checker: HealthChecker;
   /** Current lifecycle state. */
   readonly state: RouterState;
-  /** Resolves HTTP callers to principals; undefined when no `auth` option was given. */
-  readonly authenticator: Authenticator | undefined;
-  /** The router's logger. */
-  readonly logger: Logger;
-  /** The in-memory view of endpoints and models (read it; change it only through `endpoints`). */
-  readonly registry: Registry;
-  /** The inference proxy behind `/v1`. */
-  readonly proxy: InferenceProxy;
   /**
    * The endpoint the selector would pick for `model` right now (programmatic routing), as a
    * frozen object.
@@ -167,15 +168,17 @@ export interface Router extends EventEmitter<RouterEvents> {
 
 class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly endpoints: EndpointService;
+  readonly models: ModelCatalog;
   readonly checker: HealthChecker;
-  readonly registry = new Registry();
-  readonly proxy: InferenceProxy;
+  readonly #store: EndpointStore;
+  readonly #scheduler: CheckScheduler;
+  readonly #retention: RetentionLoop;
+  readonly #proxy: InferenceProxy;
   readonly #storage: StorageAdapter;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #secretBox: SecretBox | null;
-  readonly logger: Logger;
-  readonly authenticator: Authenticator | undefined;
+  readonly #logger: Logger;
   /** Frozen public copies of records, so `select` allocates nothing per call. */
   readonly #publicEndpoints = new WeakMap<EndpointRecord, Endpoint>();
   #state: RouterState = 'created';
@@ -185,52 +188,81 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     super();
     this.#storage = options.storage ?? memoryStorage();
     this.#secretBox = options.secret === undefined ? null : createSecretBox(options.secret);
-    this.logger = options.logger ?? silentLogger;
-    this.authenticator = options.auth === undefined ? undefined : createAuthenticator(options.auth);
+    const logger = (this.#logger = options.logger ?? silentLogger);
     const clock = options.clock ?? systemClock;
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 1, connections: options.connections ?? null });
-    const dispatcher = this.#dispatcher;
-    const fetch: FetchLike = options.fetch ?? dispatcherFetch(dispatcher);
-    this.checker = toChecker(options.checker);
-    this.checker.attach({
-      storage: this.#storage,
-      registry: this.registry,
-      secretBox: this.#secretBox,
+    const store = (this.#store = new EndpointStore(this.#storage));
+    const checker = (this.checker = toChecker(options.checker));
+    const probeOptions: ProbeOptions = {
+      fetch: options.fetch ?? dispatcherFetch(this.#dispatcher),
       clock,
-      logger: this.logger,
-      fetch,
-      detectCapabilities: toCapabilityDetector(options.capabilities),
+      timeoutMs: checker.options.timeoutMs,
+      maxBodyBytes: checker.options.maxBodyBytes,
+    };
+    const probe = modelListProbe(probeOptions);
+    const sync = modelSync(store, toCapabilityDetector(options.capabilities), clock);
+    const checkDeps = { store, probe, clock, secretBox: this.#secretBox, sync: checker.options.syncOnCheck ? sync : null };
+    this.#scheduler = new CheckScheduler({
+      store,
+      clock,
+      check: (record, signal) => runCheck(checkDeps, record, signal),
+      owns: () => true,
+      schedule: checker.options.schedule,
+      concurrency: checker.options.concurrency,
+      strikeRecheckMs: checker.options.strikeRecheckMs,
+      onChecked: (result) => announceCheck(checker, result, logger),
+      onError: (id, err) => announceError(checker, id, err, logger),
+    });
+    bindChecker(checker, { scheduler: this.#scheduler, store, logger });
+    this.#retention = new RetentionLoop({
+      storage: this.#storage,
+      clock,
+      logger,
+      retentionDays: checker.options.retentionDays,
+      intervalMs: checker.options.retentionIntervalMs,
+      onError: (err) => announceError(checker, null, err, logger),
     });
     const stats = new EndpointStats();
     const suspendMs = options.proxy?.suspendMs ?? DEFAULT_SUSPEND_MS;
     // A good check lifts a suspension; a failed one confirms it for another window.
-    this.checker.on('check', ({ endpoint, report }) => {
+    checker.on('check', ({ endpoint, report }) => {
       if (report.success) stats.recovered(endpoint.id);
       else stats.prolong(endpoint.id, clock.monotonic() + suspendMs, clock.monotonic());
     });
-    this.proxy = new InferenceProxy({
-      registry: this.registry,
+    store.on('endpointRemoved', (endpoint) => stats.forget(endpoint.id));
+    this.#proxy = new InferenceProxy({
+      registry: store.registry as Registry,
       stats,
       selector: options.selector ?? latencySelector(),
-      dispatcher,
+      dispatcher: this.#dispatcher,
       secretBox: this.#secretBox,
       clock,
-      logger: this.logger,
-      strike: (id) => this.checker.strike(id),
+      logger,
+      strike: (id) => this.#scheduler.strike(id),
       emit: (event) => this.emit('request', event),
       hasListeners: () => this.listenerCount('request') > 0,
       options: { bodyLimit: 16 * 1024 * 1024, retries: 2, suspendMs: DEFAULT_SUSPEND_MS, ...options.proxy },
     });
+    const assertStarted = () => this.#assertStarted();
+    this.models = new ModelCatalog(store.registry, assertStarted);
     this.endpoints = new EndpointService({
-      storage: this.#storage,
-      registry: this.registry,
+      store,
       secretBox: this.#secretBox,
       clock,
-      checker: this.checker,
-      onDelete: (id) => stats.forget(id),
+      logger,
+      checker,
+      probe,
+      probeVersion: (target) => probeVersion(target.base_url, target.apiKey, probeOptions),
+      sync,
       upstreamPolicy: createUpstreamPolicy(options.upstreams),
-      assertStarted: () => this.#assertStarted(),
+      assertStarted,
+    });
+    setRouterInternals(this, {
+      proxy: this.#proxy,
+      authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth),
+      logger,
+      store,
     });
   }
 
@@ -240,7 +272,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
 
   select(model: string, capability: 'chat' | 'embeddings' = 'chat'): Readonly<Endpoint> {
     this.#assertStarted();
-    const record = this.proxy.select(model, capability);
+    const record = this.#proxy.select(model, capability);
     let endpoint = this.#publicEndpoints.get(record);
     if (!endpoint) this.#publicEndpoints.set(record, (endpoint = Object.freeze(toPublicEndpoint(record))));
     return endpoint;
@@ -248,7 +280,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
 
   start(): Promise<void> {
     if (this.#state === 'stopped') {
-      return Promise.reject(new LlmlbError('invalid_request', 'a stopped router cannot be started again'));
+      return Promise.reject(new LlmlbError('not_ready', 'a stopped router cannot be started again'));
     }
     this.#starting ??= this.#start();
     return this.#starting;
@@ -258,12 +290,12 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#state = 'starting';
     try {
       await this.#storage.init();
-      const [endpoints, models] = await Promise.all([this.#storage.listEndpoints(), this.#storage.listAllModels()]);
-      this.#verifySecret(endpoints);
-      this.registry.load(endpoints, models);
+      const loaded = await this.#store.load();
+      this.#verifySecret(this.#store.registry.listEndpoints());
       this.#state = 'started';
-      this.checker.start();
-      this.logger.info({ storage: this.#storage.kind, endpoints: endpoints.length, models: models.length }, 'llmlb started');
+      this.#scheduler.start();
+      this.#retention.start();
+      this.#logger.info({ storage: this.#storage.kind, ...loaded }, 'llmlb started');
     } catch (err) {
       this.#state = 'created';
       this.#starting = undefined;
@@ -285,16 +317,17 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     if (this.#state === 'stopped') return;
     if (this.#starting) await this.#starting.catch(() => undefined);
     this.#state = 'stopped';
-    await this.checker.stop();
+    this.#retention.stop();
+    await this.#scheduler.stop();
     await this.#storage.close();
     if (this.#ownsDispatcher) await this.#dispatcher.close();
-    this.logger.info('llmlb stopped');
+    this.#logger.info('llmlb stopped');
   }
 
   #assertStarted(): void {
     if (this.#state === 'started') return;
     const hint = this.#state === 'stopped' ? 'the router is stopped' : 'call `await router.start()` first';
-    throw new LlmlbError('invalid_request', `router is not started: ${hint}`);
+    throw new LlmlbError('not_ready', `router is not started: ${hint}`);
   }
 }
 

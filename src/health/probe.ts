@@ -16,6 +16,31 @@ export type ProbeResult =
   | { ok: true; latencyMs: number; modelIds: string[]; server: string | null }
   | { ok: false; kind: FailureKind; message: string; latencyMs: number };
 
+/** What a probe needs to reach an endpoint. */
+export interface ProbeTarget {
+  base_url: string;
+  /** The plaintext upstream credential, or null. */
+  apiKey: string | null;
+}
+
+/**
+ * Probes one endpoint: the health check's request. Never throws: every failure is a result.
+ * The default asks `GET /v1/models`; backend-specific probes (Ollama's `/api/tags`, …) fit the
+ * same shape.
+ */
+export type Probe = (target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult>;
+
+/**
+ * The default probe: {@link probeModels} with fixed options.
+ *
+ * @example
+ * const probe = modelListProbe({ fetch, clock: systemClock, timeoutMs: 5000, maxBodyBytes: 1 << 20 });
+ * const result = await probe({ base_url: 'http://127.0.0.1:11434', apiKey: null }, new AbortController().signal);
+ */
+export function modelListProbe(options: Omit<ProbeOptions, 'signal'>): Probe {
+  return (target, signal) => probeModels(target.base_url, target.apiKey, { ...options, signal });
+}
+
 /** How to probe. */
 export interface ProbeOptions {
   fetch: FetchLike;
@@ -23,7 +48,7 @@ export interface ProbeOptions {
   timeoutMs: number;
   /** Largest accepted body in bytes. */
   maxBodyBytes: number;
-  /** Aborts the probe (router stopping). */
+  /** Aborts the probe (router stopping): one signal per probe. */
   signal?: AbortSignal;
 }
 

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { LlmlbError, toLlmlbError } from '../errors.js';
+import { routerInternals } from '../internals.js';
 import type { Router } from '../router.js';
 import { type RouteContext, type RouteHandler, type RouteTable, adminRoutes } from './admin-routes.js';
 import { type Area, isAllowed } from './auth.js';
@@ -90,7 +91,7 @@ function segmentsOf(path: string): string[] | null {
 export function createHandler(router: Router, options: HandlerOptions = {}): LlmlbHandler {
   const parsed = handlerOptionsSchema.safeParse(options);
   if (!parsed.success) throw new LlmlbError('invalid_request', `invalid handler options: ${z.prettifyError(parsed.error)}`);
-  const authenticate = router.authenticator;
+  const { authenticator: authenticate, logger } = routerInternals(router);
   if (!authenticate) {
     throw new LlmlbError(
       'invalid_request',
@@ -99,7 +100,6 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
   }
   const prefix = (parsed.data.prefix ?? '').replace(/\/$/, '');
   const adminBodyLimit = parsed.data.adminBodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT;
-  const logger = router.logger;
 
   const fail = (res: ServerResponse, err: unknown, style: ErrorStyle, allow?: readonly string[]) => {
     const error = toLlmlbError(err);

@@ -1,0 +1,83 @@
+/**
+ * `router.models`: every model the router knows, with the endpoints serving it and whether any of
+ * them can take a request now. What `GET /v1/models` lists, and what a dashboard shows.
+ */
+import { LlmlbError } from './errors.js';
+import { type RegistryView, isRoutable } from './registry.js';
+import type { AdminState, EndpointStatus } from './schema.js';
+
+/** An endpoint as listed under a model. */
+export interface ModelEndpointInfo {
+  id: string;
+  name: string;
+  status: EndpointStatus;
+  admin_state: AdminState;
+}
+
+/** A model known to the router. */
+export interface ModelInfo {
+  id: string;
+  /** True when at least one endpoint serving it is online and enabled. */
+  available: boolean;
+  /** Union of the capabilities its endpoints report, sorted. */
+  capabilities: string[];
+  /** Unix seconds of the earliest registration among its endpoints. */
+  created: number;
+  /** Every endpoint serving it, in any status. */
+  endpoints: ModelEndpointInfo[];
+}
+
+/**
+ * Reads models from the registry. Whole listings are cached until the registry changes.
+ *
+ * @example
+ * router.models.list().filter((m) => m.available).map((m) => m.id);
+ * router.models.get('llama3.1:8b').endpoints; // [{ id, name, status, admin_state }]
+ */
+export class ModelCatalog {
+  readonly #registry: RegistryView;
+  readonly #assertStarted: () => void;
+  #cache: { version: number; models: readonly ModelInfo[] } | undefined;
+
+  constructor(registry: RegistryView, assertStarted: () => void) {
+    this.#registry = registry;
+    this.#assertStarted = assertStarted;
+  }
+
+  /** Every model, sorted by id. The array and its entries are shared and frozen. */
+  list(): readonly ModelInfo[] {
+    this.#assertStarted();
+    const version = this.#registry.version;
+    if (this.#cache?.version !== version) {
+      const models = Object.freeze(this.#registry.modelIds().map((id) => this.#describe(id)));
+      this.#cache = { version, models };
+    }
+    return this.#cache.models;
+  }
+
+  /** One model; `model_not_found` when no endpoint serves it. */
+  get(id: string): ModelInfo {
+    this.#assertStarted();
+    if (!this.#registry.hasModel(id)) {
+      throw new LlmlbError('model_not_found', `model ${JSON.stringify(id)} is not served by any endpoint`);
+    }
+    return this.#describe(id);
+  }
+
+  #describe(id: string): ModelInfo {
+    const holders = this.#registry.endpointsFor(id);
+    const capabilities = new Set<string>();
+    let created = Infinity;
+    for (const endpoint of holders) {
+      for (const c of this.#registry.modelOf(endpoint.id, id)?.capabilities ?? []) capabilities.add(c);
+      created = Math.min(created, Date.parse(endpoint.registered_at));
+    }
+    return Object.freeze({
+      id,
+      available: holders.some(isRoutable),
+      capabilities: [...capabilities].sort(),
+      created: Number.isFinite(created) ? Math.floor(created / 1000) : 0,
+      endpoints: holders.map(({ id: endpointId, name, status, admin_state }) => ({ id: endpointId, name, status, admin_state })),
+    });
+  }
+}

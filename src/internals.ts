@@ -1,0 +1,39 @@
+/**
+ * What the HTTP layer needs of a router but users do not: reached through a module-private map,
+ * so none of it shows in the public `Router` type.
+ */
+import { LlmlbError } from './errors.js';
+import type { Authenticator } from './http/auth.js';
+import type { Logger } from './logger.js';
+import type { InferenceProxy } from './proxy/proxy.js';
+import type { EndpointStore } from './store.js';
+
+/** A router's internals. */
+export interface RouterInternals {
+  /** The `/v1` forwarder. */
+  proxy: InferenceProxy;
+  /** Resolves HTTP callers to principals; undefined when the router has no `auth` option. */
+  authenticator: Authenticator | undefined;
+  logger: Logger;
+  /** The one writer of storage and registry (its `registry` is the read-only view). */
+  store: EndpointStore;
+}
+
+const internals = new WeakMap<object, RouterInternals>();
+
+/** Records the internals of a router (called once, by `createRouter`). */
+export function setRouterInternals(router: object, value: RouterInternals): void {
+  internals.set(router, value);
+}
+
+/**
+ * The internals of a router made by `createRouter`; `invalid_request` for anything else.
+ *
+ * @example
+ * const { proxy } = routerInternals(router);
+ */
+export function routerInternals(router: object): RouterInternals {
+  const value = internals.get(router);
+  if (!value) throw new LlmlbError('invalid_request', 'not an llmlb router: create it with createRouter()');
+  return value;
+}
