@@ -4,7 +4,7 @@
  * works, not just the sources.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -45,6 +45,18 @@ describe('packed package', () => {
     expect(files).not.toContain('src');
     expect(files).not.toContain('tests');
     expect(existsSync(join(project, 'node_modules', 'llmlb', 'dist', 'index.d.ts'))).toBe(true);
+  });
+
+  it('carries every doc its README links to, and points at its repository for the rest', () => {
+    const installed = join(project, 'node_modules', 'llmlb');
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(((?!https?:|#)[^)#]+)(?:#[^)]*)?\)/g)].map((m) => m[1] as string);
+    const docs = links.filter((link) => link.startsWith('docs/'));
+    expect(docs.length).toBeGreaterThan(3);
+    for (const link of docs) expect(existsSync(join(installed, link)), link).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toHaveProperty('repository.url');
+    expect(manifest).toHaveProperty('homepage');
   });
 
   it('imports as ESM and works end to end', () => {
