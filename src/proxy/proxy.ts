@@ -13,8 +13,8 @@ import type { Logger } from '../logger.js';
 import type { Registry } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
 import type { SelectionCandidate, SelectionContext, Selector } from '../select/types.js';
-import { sendError } from '../http/respond.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { openAiErrorEvent, sendOpenAiError } from './openai-error.js';
 import type { EndpointStats } from './stats.js';
 
 /** The inference routes llmlb forwards. */
@@ -105,8 +105,6 @@ class AttemptFailure extends Error {
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 const RETRYABLE_STATUS = new Set([502, 503]);
-const SSE_ERROR = (message: string) =>
-  `data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: 'upstream_error' } })}\n\n`;
 
 /** The selector-facing error when no candidate is acceptable. */
 const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(model)} right now`);
@@ -301,7 +299,7 @@ export class InferenceProxy {
 
   #fail(res: ServerResponse, error: LlmlbError): void {
     if (res.destroyed) return;
-    sendError(res, error, 'openai');
+    sendOpenAiError(res, error);
   }
 
   #target(endpoint: EndpointRecord): UpstreamTarget {
@@ -417,8 +415,11 @@ class Relay implements Dispatcher.DispatchHandler {
     }
     if (error instanceof ClientGone) return this.#settle(null);
     this.ctx.logger.warn({ endpoint_id: this.endpoint.id }, 'upstream failed mid-response');
-    if (this.#streamed && !this.res.destroyed) this.res.end(SSE_ERROR(`endpoint ${this.endpoint.name} failed mid-stream`));
-    else this.res.destroy();
+    if (this.#streamed && !this.res.destroyed) {
+      this.res.end(openAiErrorEvent(new LlmlbError('upstream_error', `endpoint ${this.endpoint.name} failed mid-stream`)));
+    } else {
+      this.res.destroy();
+    }
     this.ctx.strike(this.endpoint);
     this.#settle('upstream_error');
   }
