@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
-import type { InferenceRoute } from '../proxy/proxy.js';
+import type { InferenceRoute } from '../proxy/forward.js';
 import type { Registry } from '../registry.js';
 import type { RouteContext, RouteTable } from './admin-routes.js';
 import { readJsonBytes } from './body.js';
