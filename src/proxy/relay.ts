@@ -66,13 +66,16 @@ export class Relay implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   #abortReason: Error | undefined;
   #relaying = false;
+  /** True once a body chunk or the end went to the client: the headers went with it. */
+  #bodySent = false;
   #settled = false;
   #status = 0;
   #ttfb = 0;
   #streamed = false;
   readonly #onDrain = (): void => this.#controller?.resume();
+  /** Sends an event stream's headers on their own when no event came along with them. */
   readonly #flush = (): void => {
-    if (!this.res.headersSent && !this.res.destroyed) this.res.flushHeaders();
+    if (!this.#bodySent && !this.res.writableEnded && !this.res.destroyed) this.res.flushHeaders();
   };
 
   constructor(
@@ -111,15 +114,18 @@ export class Relay implements Dispatcher.DispatchHandler {
     this.#status = statusCode;
     const contentType = headers['content-type'];
     this.#streamed = typeof contentType === 'string' && contentType.startsWith('text/event-stream');
+    // Node sends the headers with the first body write: one write per response.
     this.res.writeHead(statusCode, clientResponseHeaders(headers, this.endpoint.id));
     this.#relaying = true;
-    // An event stream's headers go out with its first event; if none comes right away, send
-    // them on their own so the client sees the stream open.
+    // An event stream's headers ride with its first event when that arrived with them (undici
+    // delivers what one read holds before the event loop turns); otherwise they go out on their
+    // own at once, so the client sees the stream open while the endpoint is still working.
     if (this.#streamed) setImmediate(this.#flush);
   }
 
   /** undici: a body chunk; pauses the upstream while the client cannot take more. */
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#bodySent = true;
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', this.#onDrain);
@@ -128,6 +134,7 @@ export class Relay implements Dispatcher.DispatchHandler {
 
   /** undici: the upstream's response ended. */
   onResponseEnd(): void {
+    this.#bodySent = true;
     this.res.end();
     this.#settle(null);
   }
