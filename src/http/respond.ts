@@ -8,6 +8,7 @@ import { type ErrorCode, LlmlbError } from '../errors.js';
 import { sendJson } from '../proxy/json-response.js';
 import { sendOpenAiError } from '../proxy/openai-error.js';
 
+/** Sends `body` as JSON with its length (the writer the proxy shares, in `proxy/json-response.ts`). */
 export { sendJson };
 
 /** Sends an empty response. */
