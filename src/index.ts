@@ -3,7 +3,7 @@ export { createRouter } from './router.js';
 export type { Router, RouterEvents, RouterOptions, RouterState } from './router.js';
 export { latencySelector, roundRobinSelector, leastBusySelector } from './select/index.js';
 export type { EndpointStatsView, SelectionCandidate, SelectionContext, Selector } from './select/index.js';
-export type { InferenceRoute, ProxyOptions, RequestEvent } from './proxy/proxy.js';
+export type { InferenceRoute, ProxyOptions, RequestEvent } from './proxy/forward.js';
 export { hashKey } from './http/auth.js';
 export type { UpstreamPolicyOptions } from './upstream-policy.js';
 export type { AuthFunction, AuthKey, AuthOption, Principal, Role } from './http/auth.js';

@@ -5,7 +5,7 @@
 import { LlmlbError } from './errors.js';
 import type { Authenticator } from './http/auth.js';
 import type { Logger } from './logger.js';
-import type { InferenceProxy } from './proxy/proxy.js';
+import type { InferenceProxy } from './proxy/forward.js';
 import type { EndpointStore } from './store.js';
 
 /** A router's internals. */

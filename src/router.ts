@@ -22,7 +22,7 @@ import { type CapabilityDetector, type CapabilityRule, toCapabilityDetector } fr
 import { LlmlbError } from './errors.js';
 import { type AuthOption, authOptionSchema, createAuthenticator } from './http/auth.js';
 import { type Logger, silentLogger } from './logger.js';
-import { InferenceProxy, type ProxyOptions, type RequestEvent, proxyOptionsSchema } from './proxy/proxy.js';
+import { InferenceProxy, type ProxyOptions, type RequestEvent, proxyOptionsSchema } from './proxy/forward.js';
 import { EndpointStats } from './proxy/stats.js';
 import type { Registry } from './registry.js';
 import { latencySelector } from './select/latency.js';

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
-import type { InferenceRoute } from '../proxy/proxy.js';
 import type { ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
+import type { InferenceRoute } from '../proxy/forward.js';
 import type { RouteContext, RouteTable } from './admin-routes.js';
 import { readJsonBytes } from './body.js';
 import { sendJson } from './respond.js';

@@ -1,26 +1,15 @@
 /**
  * Writing responses: JSON bodies with their length, and the two error shapes — the admin API's
- * `{"error":{"code","message","details?"}}` and the OpenAI shape `{"error":{"message","type","code"}}`
- * used on `/v1`. Internal errors never expose their cause.
+ * `{"error":{"code","message","details?"}}`, and on `/v1` the OpenAI shape, which
+ * `proxy/openai-error.ts` writes. Internal errors never expose their cause.
  */
 import type { ServerResponse } from 'node:http';
 import { type ErrorCode, LlmlbError } from '../errors.js';
+import { sendJson } from '../proxy/json-response.js';
+import { sendOpenAiError } from '../proxy/openai-error.js';
 
-/** Sends `body` as JSON with `status`. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
-}
+/** Sends `body` as JSON with its length (the writer the proxy shares, in `proxy/json-response.ts`). */
+export { sendJson };
 
 /** Sends an empty response. */
 export function sendEmpty(res: ServerResponse, status: number): void {
@@ -31,23 +20,8 @@ export function sendEmpty(res: ServerResponse, status: number): void {
 /** Which error shape a route speaks. */
 export type ErrorStyle = 'admin' | 'openai';
 
-const OPENAI_TYPE: Partial<Record<ErrorCode, string>> = {
-  unauthorized: 'authentication_error',
-  forbidden: 'permission_error',
-  not_found: 'not_found_error',
-  model_not_found: 'not_found_error',
-  internal_error: 'server_error',
-  upstream_error: 'upstream_error',
-  upstream_timeout: 'upstream_error',
-  no_available_endpoint: 'service_unavailable_error',
-  endpoint_offline: 'service_unavailable_error',
-};
-
-/** The JSON body of an error in the given style. */
-function errorBody(error: LlmlbError, style: ErrorStyle): unknown {
-  if (style === 'openai') {
-    return { error: { message: error.message, type: OPENAI_TYPE[error.code] ?? 'invalid_request_error', code: error.code } };
-  }
+/** The admin API's JSON body of an error. */
+function adminErrorBody(error: LlmlbError): unknown {
   const body: { code: ErrorCode; message: string; details?: unknown } = { code: error.code, message: error.message };
   if (error.details) body.details = error.details;
   return { error: body };
@@ -58,7 +32,8 @@ export function sendError(res: ServerResponse, error: LlmlbError, style: ErrorSt
   const headers: Record<string, string> = {};
   if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer';
   if (allow) headers.allow = allow.join(', ');
-  sendJson(res, error.status, errorBody(error, style), headers);
+  if (style === 'openai') sendOpenAiError(res, error, headers);
+  else sendJson(res, error.status, adminErrorBody(error), headers);
 }
 
 /** The error sent for anything that is not an {@link LlmlbError}: no detail leaves the process. */

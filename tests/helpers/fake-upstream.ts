@@ -53,6 +53,11 @@ export class FakeUpstream {
   streamGapMs = 0;
   /** SSE: destroy the connection after this many events (simulates a crash mid-stream). */
   dieAfterEvents: number | undefined;
+  /**
+   * SSE: when set, the status and headers are sent at once, on their own, and the first event
+   * waits until this settles (an endpoint that takes its time to produce the first token).
+   */
+  holdFirstEvent: Promise<unknown> | undefined;
   /** Inference requests whose client went away before they finished. */
   abortedInference = 0;
   /** Extra routes by `METHOD path` (path without any base prefix). */
@@ -172,6 +177,10 @@ export class FakeUpstream {
       });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (this.holdFirstEvent) {
+      res.flushHeaders();
+      await this.holdFirstEvent;
+    }
     for (let i = 0; i < this.streamEvents; i++) {
       if (this.dieAfterEvents !== undefined && i >= this.dieAfterEvents) {
         res.socket?.destroy();

@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RequestEvent } from '../../src/proxy/proxy.js';
+import type { RequestEvent } from '../../src/proxy/forward.js';
 import type { RouterOptions } from '../../src/router.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';

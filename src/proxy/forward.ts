@@ -1,7 +1,7 @@
 /**
- * The inference proxy (SPEC §5): choose an online endpoint for the requested model with the
- * selector, forward the original request bytes with undici, stream the answer back as it
- * arrives, fail over before the first byte, and report every request as an event.
+ * Forwarding (SPEC §5): choose an online endpoint for the requested model with the selector,
+ * forward the original request bytes with undici, fail over to another endpoint until one
+ * answers, and report every request as an event. Each attempt is relayed by a {@link Relay}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -13,8 +13,9 @@ import type { Logger } from '../logger.js';
 import type { Registry } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
 import type { SelectionCandidate, SelectionContext, Selector } from '../select/types.js';
-import { sendError } from '../http/respond.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { upstreamRequestHeaders } from './headers.js';
+import { sendOpenAiError } from './openai-error.js';
+import { AttemptFailure, type AttemptOutcome, Relay, type RelayContext } from './relay.js';
 import type { EndpointStats } from './stats.js';
 
 /** The inference routes llmlb forwards. */
@@ -71,6 +72,20 @@ interface UpstreamTarget {
   authorization: string | null;
 }
 
+/** One request on its way through the attempts: what they and the final report share. */
+interface Trip {
+  readonly route: InferenceRoute;
+  readonly model: string;
+  /** Monotonic ms when forwarding began. */
+  readonly started: number;
+  attempts: number;
+  /** The endpoint of the latest attempt. */
+  last: EndpointRecord | undefined;
+  /** The relay of the attempt in progress: a client that goes away aborts it. */
+  current: Relay | undefined;
+  clientGone: boolean;
+}
+
 /** What the proxy works with. */
 export interface ProxyDeps {
   registry: Registry;
@@ -87,26 +102,6 @@ export interface ProxyDeps {
   hasListeners: () => boolean;
   options: Required<ProxyOptions>;
 }
-
-/** Failures of one attempt that allow trying another endpoint. */
-class AttemptFailure extends Error {
-  constructor(
-    readonly code: 'upstream_error' | 'upstream_timeout',
-    message: string,
-  ) {
-    super(message);
-  }
-
-  /** The error for the client once no attempt is left. */
-  toError(attempts: number): LlmlbError {
-    return new LlmlbError(this.code, `${this.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
-  }
-}
-
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
-const RETRYABLE_STATUS = new Set([502, 503]);
-const SSE_ERROR = (message: string) =>
-  `data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: 'upstream_error' } })}\n\n`;
 
 /** The selector-facing error when no candidate is acceptable. */
 const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(model)} right now`);
@@ -175,80 +170,41 @@ export class InferenceProxy {
    * the client: the upstream's response, or an OpenAI-shaped error. Never throws.
    */
   async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string): Promise<void> {
-    const { clock, options } = this.#deps;
-    const started = clock.monotonic();
     const { path, capability } = ROUTES[route];
-    // The relay of the attempt in progress: a client that goes away aborts it.
-    let current: Relay | undefined;
-    let clientGone = false;
-    const onClose = () => {
+    const started = this.#deps.clock.monotonic();
+    const trip: Trip = { route, model, started, attempts: 0, last: undefined, current: undefined, clientGone: false };
+    res.once('close', () => {
       if (!res.writableFinished) {
-        clientGone = true;
-        current?.abort();
+        trip.clientGone = true;
+        trip.current?.abort();
       }
-    };
-    res.once('close', onClose);
-
+    });
     let tried: Set<string> | undefined;
-    let last: EndpointRecord | undefined;
     let lastFailure: AttemptFailure | undefined;
-    let attempts = 0;
-    const report = (status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null) => {
-      if (!this.#deps.hasListeners()) return;
-      this.#deps.emit({
-        route,
-        model,
-        endpoint_id: last?.id ?? null,
-        endpoint_name: last?.name ?? null,
-        status,
-        attempts,
-        ttfb_ms: ttfb === null ? null : roundMs(ttfb),
-        duration_ms: roundMs(clock.monotonic() - started),
-        streamed,
-        error,
-      });
-    };
-
     for (;;) {
       let endpoint: EndpointRecord;
       try {
         endpoint = this.select(model, capability, tried);
       } catch (err) {
-        const error =
-          lastFailure && err instanceof LlmlbError && err.code === 'no_available_endpoint'
-            ? lastFailure.toError(attempts)
-            : toLlmlbError(err); // a custom selector may throw anything
-        this.#fail(res, error);
-        report(error.status, null, false, error.code);
-        return;
+        const noneLeft = err instanceof LlmlbError && err.code === 'no_available_endpoint';
+        // A custom selector may throw anything.
+        return this.#answerError(res, trip, lastFailure && noneLeft ? lastFailure.toError(trip.attempts) : toLlmlbError(err));
       }
-      last = endpoint;
-      attempts++;
+      trip.last = endpoint;
+      trip.attempts++;
       // Another attempt is possible only within the budget and while another candidate is left;
       // otherwise the endpoint's own answer (e.g. a 503 with Retry-After) goes to the client.
       const mayRetry =
-        attempts <= options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > attempts;
+        trip.attempts <= this.#deps.options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > trip.attempts;
       try {
-        const outcome = await this.#attempt(req, res, endpoint, path, body, mayRetry, (relay) => {
-          current = relay;
-          if (clientGone) relay.abort();
-        });
-        report(clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error);
-        return;
+        const outcome = await this.#attempt(req, res, endpoint, path, body, mayRetry, trip);
+        return this.#report(trip, trip.clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error);
       } catch (err) {
-        if (clientGone) {
-          report(0, null, false, null);
-          return;
-        }
+        if (trip.clientGone) return this.#report(trip, 0, null, false, null);
         lastFailure = err instanceof AttemptFailure ? err : new AttemptFailure('upstream_error', 'upstream request failed');
         this.#strike(endpoint);
         this.#deps.logger.warn({ endpoint_id: endpoint.id, model, reason: lastFailure.message }, 'upstream attempt failed');
-        if (!mayRetry) {
-          const error = lastFailure.toError(attempts);
-          this.#fail(res, error);
-          report(error.status, null, false, error.code);
-          return;
-        }
+        if (!mayRetry) return this.#answerError(res, trip, lastFailure.toError(trip.attempts));
         (tried ??= new Set()).add(endpoint.id);
       }
     }
@@ -265,7 +221,7 @@ export class InferenceProxy {
     path: string,
     body: Buffer,
     mayRetry: boolean,
-    onRelay: (relay: Relay) => void,
+    trip: Trip,
   ): Promise<AttemptOutcome> {
     const { dispatcher, stats, clock } = this.#deps;
     const target = this.#target(endpoint);
@@ -273,7 +229,8 @@ export class InferenceProxy {
     stats.started(endpoint.id);
     return new Promise<AttemptOutcome>((resolve, reject) => {
       const relay = new Relay(res, endpoint, timeoutMs, mayRetry, clock.monotonic(), this.#relayContext, resolve, reject);
-      onRelay(relay);
+      trip.current = relay;
+      if (trip.clientGone) relay.abort();
       dispatcher.dispatch(
         {
           origin: target.origin,
@@ -289,6 +246,29 @@ export class InferenceProxy {
     });
   }
 
+  /** Answers the client with llmlb's own error (nothing was relayed) and reports the request. */
+  #answerError(res: ServerResponse, trip: Trip, error: LlmlbError): void {
+    if (!res.destroyed) sendOpenAiError(res, error);
+    this.#report(trip, error.status, null, false, error.code);
+  }
+
+  /** Emits the `request` event of a finished request, built only when someone listens. */
+  #report(trip: Trip, status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null): void {
+    if (!this.#deps.hasListeners()) return;
+    this.#deps.emit({
+      route: trip.route,
+      model: trip.model,
+      endpoint_id: trip.last?.id ?? null,
+      endpoint_name: trip.last?.name ?? null,
+      status,
+      attempts: trip.attempts,
+      ttfb_ms: ttfb === null ? null : roundMs(ttfb),
+      duration_ms: roundMs(this.#deps.clock.monotonic() - trip.started),
+      streamed,
+      error,
+    });
+  }
+
   /**
    * Marks an endpoint as failing: avoid it for a while, and — once per suspension window, so a
    * burst of failures costs one check, not one each — have it checked now.
@@ -297,11 +277,6 @@ export class InferenceProxy {
     const { stats, clock, options, strike } = this.#deps;
     const now = clock.monotonic();
     if (stats.failed(endpoint.id, now + options.suspendMs, now)) strike(endpoint.id);
-  }
-
-  #fail(res: ServerResponse, error: LlmlbError): void {
-    if (res.destroyed) return;
-    sendError(res, error, 'openai');
   }
 
   #target(endpoint: EndpointRecord): UpstreamTarget {
@@ -317,136 +292,13 @@ export class InferenceProxy {
   }
 }
 
-/** How one attempt ended, once the response was relayed. */
-interface AttemptOutcome {
-  status: number;
-  ttfb: number;
-  streamed: boolean;
-  error: ErrorCode | null;
-}
-
-/** What every relay shares with the proxy. */
-interface RelayContext {
-  stats: EndpointStats;
-  clock: Clock;
-  logger: Logger;
-  strike: (endpoint: EndpointRecord) => void;
-}
-
-/** Why an attempt was aborted because the client went away. */
-class ClientGone extends Error {}
-
-/**
- * The undici handler of one attempt: writes the upstream's status, headers and body chunks to
- * the client as they arrive, with backpressure — no intermediate stream, no per-request abort
- * signal. Before the first byte, failures reject the attempt (so the proxy can fail over);
- * after it, a broken SSE stream ends with an error event and any other response is cut.
- */
-class Relay implements Dispatcher.DispatchHandler {
-  #controller: Dispatcher.DispatchController | undefined;
-  #abortReason: Error | undefined;
-  #relaying = false;
-  #settled = false;
-  #status = 0;
-  #ttfb = 0;
-  #streamed = false;
-  readonly #onDrain = (): void => this.#controller?.resume();
-  readonly #flush = (): void => {
-    if (!this.res.headersSent && !this.res.destroyed) this.res.flushHeaders();
-  };
-
-  constructor(
-    readonly res: ServerResponse,
-    readonly endpoint: EndpointRecord,
-    readonly timeoutMs: number,
-    readonly mayRetry: boolean,
-    readonly started: number,
-    readonly ctx: RelayContext,
-    readonly resolve: (outcome: AttemptOutcome) => void,
-    readonly reject: (failure: AttemptFailure | ClientGone) => void,
-  ) {}
-
-  /** Aborts the upstream request (the client went away). */
-  abort(): void {
-    this.#abortReason ??= new ClientGone('client went away');
-    this.#controller?.abort(this.#abortReason);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#abortReason) controller.abort(this.#abortReason);
-  }
-
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    if (statusCode < 200) return; // informational
-    const { stats, clock } = this.ctx;
-    this.#ttfb = clock.monotonic() - this.started;
-    if (this.mayRetry && RETRYABLE_STATUS.has(statusCode)) {
-      controller.abort(new AttemptFailure('upstream_error', `endpoint ${this.endpoint.name} answered HTTP ${statusCode}`));
-      return;
-    }
-    stats.succeeded(this.endpoint.id, this.#ttfb);
-    this.#status = statusCode;
-    const contentType = headers['content-type'];
-    this.#streamed = typeof contentType === 'string' && contentType.startsWith('text/event-stream');
-    this.res.writeHead(statusCode, clientResponseHeaders(headers, this.endpoint.id));
-    this.#relaying = true;
-    // An event stream's headers go out with its first event; if none comes right away, send
-    // them on their own so the client sees the stream open.
-    if (this.#streamed) setImmediate(this.#flush);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.res.write(chunk)) {
-      controller.pause();
-      this.res.once('drain', this.#onDrain);
-    }
-  }
-
-  onResponseEnd(): void {
-    this.res.end();
-    this.#settle(null);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (!this.#relaying) {
-      this.ctx.stats.finished(this.endpoint.id);
-      this.#settled = true;
-      this.reject(error instanceof AttemptFailure || error instanceof ClientGone ? error : toAttemptFailure(error, this.timeoutMs));
-      return;
-    }
-    if (error instanceof ClientGone) return this.#settle(null);
-    this.ctx.logger.warn({ endpoint_id: this.endpoint.id }, 'upstream failed mid-response');
-    if (this.#streamed && !this.res.destroyed) this.res.end(SSE_ERROR(`endpoint ${this.endpoint.name} failed mid-stream`));
-    else this.res.destroy();
-    this.ctx.strike(this.endpoint);
-    this.#settle('upstream_error');
-  }
-
-  #settle(error: ErrorCode | null): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.res.off('drain', this.#onDrain);
-    this.ctx.stats.finished(this.endpoint.id);
-    this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error });
-  }
-}
-
 /** Milliseconds to 0.01 ms. */
 function roundMs(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
+/** The query string of a request URL, `?` included, or "". */
 function querySuffix(url: string | undefined): string {
   const at = url?.indexOf('?') ?? -1;
   return at === -1 || url === undefined ? '' : url.slice(at);
-}
-
-function toAttemptFailure(err: unknown, timeoutMs: number): AttemptFailure {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
-    return new AttemptFailure('upstream_timeout', `no response from the endpoint within ${timeoutMs} ms`);
-  }
-  if (typeof code === 'string') return new AttemptFailure('upstream_error', `cannot reach the endpoint (${code})`);
-  return new AttemptFailure('upstream_error', 'cannot reach the endpoint');
 }

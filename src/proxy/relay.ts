@@ -1,0 +1,178 @@
+/**
+ * Relaying one attempt: the undici dispatch handler that writes an endpoint's answer into the
+ * client's response as it arrives, and the failures that let the proxy try another endpoint.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../clock.js';
+import { type ErrorCode, LlmlbError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { EndpointRecord } from '../schema.js';
+import { clientResponseHeaders } from './headers.js';
+import { openAiErrorEvent } from './openai-error.js';
+import type { EndpointStats } from './stats.js';
+
+/** A failure of one attempt, before any byte reached the client: another endpoint may be tried. */
+export class AttemptFailure extends Error {
+  constructor(
+    readonly code: 'upstream_error' | 'upstream_timeout',
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** The error for the client once no attempt is left. */
+  toError(attempts: number): LlmlbError {
+    return new LlmlbError(this.code, `${this.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+  }
+}
+
+/** Why an attempt was aborted because the client went away. */
+export class ClientGone extends Error {}
+
+/** How one attempt ended, once the response was relayed. */
+export interface AttemptOutcome {
+  status: number;
+  /** Time to the upstream's response headers, in ms. */
+  ttfb: number;
+  streamed: boolean;
+  /** Set when the response broke after its first byte. */
+  error: ErrorCode | null;
+}
+
+/** What every relay shares with the proxy. */
+export interface RelayContext {
+  stats: EndpointStats;
+  clock: Clock;
+  logger: Logger;
+  /** Marks an endpoint that failed mid-response as failing. */
+  strike: (endpoint: EndpointRecord) => void;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const RETRYABLE_STATUS = new Set([502, 503]);
+
+/**
+ * The undici handler of one attempt: writes the upstream's status, headers and body chunks to
+ * the client as they arrive, with backpressure — no intermediate stream, no per-request abort
+ * signal. Before the first byte, failures reject the attempt (so the proxy can fail over);
+ * after it, a broken SSE stream ends with an error event and any other response is cut.
+ *
+ * @example
+ * const relay = new Relay(res, endpoint, 120_000, true, clock.monotonic(), ctx, resolve, reject);
+ * dispatcher.dispatch({ origin, path, method: 'POST', headers, body }, relay);
+ */
+export class Relay implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | undefined;
+  #abortReason: Error | undefined;
+  #relaying = false;
+  /** True once a body chunk or the end went to the client: the headers went with it. */
+  #bodySent = false;
+  #settled = false;
+  #status = 0;
+  #ttfb = 0;
+  #streamed = false;
+  readonly #onDrain = (): void => this.#controller?.resume();
+  /** Sends an event stream's headers on their own when no event came along with them. */
+  readonly #flush = (): void => {
+    if (!this.#bodySent && !this.res.writableEnded && !this.res.destroyed) this.res.flushHeaders();
+  };
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly endpoint: EndpointRecord,
+    readonly timeoutMs: number,
+    readonly mayRetry: boolean,
+    readonly started: number,
+    readonly ctx: RelayContext,
+    readonly resolve: (outcome: AttemptOutcome) => void,
+    readonly reject: (failure: AttemptFailure | ClientGone) => void,
+  ) {}
+
+  /** Aborts the upstream request (the client went away). */
+  abort(): void {
+    this.#abortReason ??= new ClientGone('client went away');
+    this.#controller?.abort(this.#abortReason);
+  }
+
+  /** undici: the request is on its way; keeps its controller to abort or pause it. */
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#abortReason) controller.abort(this.#abortReason);
+  }
+
+  /** undici: the upstream's status and headers arrived. */
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // informational
+    const { stats, clock } = this.ctx;
+    this.#ttfb = clock.monotonic() - this.started;
+    if (this.mayRetry && RETRYABLE_STATUS.has(statusCode)) {
+      controller.abort(new AttemptFailure('upstream_error', `endpoint ${this.endpoint.name} answered HTTP ${statusCode}`));
+      return;
+    }
+    stats.succeeded(this.endpoint.id, this.#ttfb);
+    this.#status = statusCode;
+    const contentType = headers['content-type'];
+    this.#streamed = typeof contentType === 'string' && contentType.startsWith('text/event-stream');
+    // Node sends the headers with the first body write: one write per response.
+    this.res.writeHead(statusCode, clientResponseHeaders(headers, this.endpoint.id));
+    this.#relaying = true;
+    // An event stream's headers ride with its first event when that arrived with them (undici
+    // delivers what one read holds before the event loop turns); otherwise they go out on their
+    // own at once, so the client sees the stream open while the endpoint is still working.
+    if (this.#streamed) setImmediate(this.#flush);
+  }
+
+  /** undici: a body chunk; pauses the upstream while the client cannot take more. */
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#bodySent = true;
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', this.#onDrain);
+    }
+  }
+
+  /** undici: the upstream's response ended. */
+  onResponseEnd(): void {
+    this.#bodySent = true;
+    this.res.end();
+    this.#settle(null);
+  }
+
+  /** undici: the attempt failed — before answering (reject), or mid-response (end or cut). */
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (!this.#relaying) {
+      this.ctx.stats.finished(this.endpoint.id);
+      this.#settled = true;
+      this.reject(error instanceof AttemptFailure || error instanceof ClientGone ? error : toAttemptFailure(error, this.timeoutMs));
+      return;
+    }
+    if (error instanceof ClientGone) return this.#settle(null);
+    this.ctx.logger.warn({ endpoint_id: this.endpoint.id }, 'upstream failed mid-response');
+    if (this.#streamed && !this.res.destroyed) {
+      this.res.end(openAiErrorEvent(new LlmlbError('upstream_error', `endpoint ${this.endpoint.name} failed mid-stream`)));
+    } else {
+      this.res.destroy();
+    }
+    this.ctx.strike(this.endpoint);
+    this.#settle('upstream_error');
+  }
+
+  #settle(error: ErrorCode | null): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.res.off('drain', this.#onDrain);
+    this.ctx.stats.finished(this.endpoint.id);
+    this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error });
+  }
+}
+
+/** The attempt failure for an error undici raised before the endpoint answered. */
+function toAttemptFailure(err: unknown, timeoutMs: number): AttemptFailure {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
+    return new AttemptFailure('upstream_timeout', `no response from the endpoint within ${timeoutMs} ms`);
+  }
+  if (typeof code === 'string') return new AttemptFailure('upstream_error', `cannot reach the endpoint (${code})`);
+  return new AttemptFailure('upstream_error', 'cannot reach the endpoint');
+}
