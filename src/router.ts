@@ -24,7 +24,8 @@ import { type AuthOption, authOptionSchema, createAuthenticator } from './http/a
 import { type Logger, silentLogger } from './logger.js';
 import { InferenceProxy, type ProxyOptions, type RequestEvent, proxyOptionsSchema } from './proxy/forward.js';
 import { EndpointStats } from './proxy/stats.js';
-import type { Registry } from './registry.js';
+import { LiveStats } from './live-stats.js';
+import { PassiveHealth } from './health/outlier.js';
 import { latencySelector } from './select/latency.js';
 import type { Selector } from './select/types.js';
 import { type UpstreamPolicyOptions, createUpstreamPolicy, upstreamPolicyOptionsSchema } from './upstream-policy.js';
@@ -148,6 +149,8 @@ export interface Router extends EventEmitter<RouterEvents> {
   readonly models: ModelCatalog;
   /** The health checker: subscribe to its events, or check an endpoint now. */
   readonly checker: HealthChecker;
+  /** Live figures of each endpoint's traffic (in flight, latency, failures, suspension). */
+  readonly stats: LiveStats;
   /** Current lifecycle state. */
   readonly state: RouterState;
   /**
@@ -169,6 +172,7 @@ export interface Router extends EventEmitter<RouterEvents> {
 class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly endpoints: EndpointService;
   readonly models: ModelCatalog;
+  readonly stats: LiveStats;
   readonly checker: HealthChecker;
   readonly #store: EndpointStore;
   readonly #scheduler: CheckScheduler;
@@ -224,28 +228,31 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       onError: (err) => announceError(checker, null, err, logger),
     });
     const stats = new EndpointStats();
-    const suspendMs = options.proxy?.suspendMs ?? DEFAULT_SUSPEND_MS;
-    // A good check lifts a suspension; a failed one confirms it for another window.
-    checker.on('check', ({ endpoint, report }) => {
-      if (report.success) stats.recovered(endpoint.id);
-      else stats.prolong(endpoint.id, clock.monotonic() + suspendMs, clock.monotonic());
-    });
     store.on('endpointRemoved', (endpoint) => stats.forget(endpoint.id));
+    const proxyOptions = { bodyLimit: 16 * 1024 * 1024, retries: 2, suspendMs: DEFAULT_SUSPEND_MS, ...options.proxy };
+    const passive = new PassiveHealth({
+      clock,
+      suspendMs: proxyOptions.suspendMs,
+      strike: (id) => this.#scheduler.strike(id),
+      checker,
+      store,
+    });
     this.#proxy = new InferenceProxy({
-      registry: store.registry as Registry,
+      registry: store.registry,
       stats,
+      passive,
       selector: options.selector ?? latencySelector(),
       dispatcher: this.#dispatcher,
       secretBox: this.#secretBox,
       clock,
       logger,
-      strike: (id) => this.#scheduler.strike(id),
       emit: (event) => this.emit('request', event),
       hasListeners: () => this.listenerCount('request') > 0,
-      options: { bodyLimit: 16 * 1024 * 1024, retries: 2, suspendMs: DEFAULT_SUSPEND_MS, ...options.proxy },
+      options: proxyOptions,
     });
     const assertStarted = () => this.#assertStarted();
     this.models = new ModelCatalog(store.registry, assertStarted);
+    this.stats = new LiveStats(store.registry, stats, passive, clock, assertStarted);
     this.endpoints = new EndpointService({
       store,
       secretBox: this.#secretBox,

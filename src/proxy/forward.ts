@@ -10,7 +10,8 @@ import type { Clock } from '../clock.js';
 import { type SecretBox, openApiKey } from '../crypto.js';
 import { type ErrorCode, LlmlbError, toLlmlbError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Registry } from '../registry.js';
+import type { PassiveHealth } from '../health/outlier.js';
+import type { RegistryView } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
 import type { SelectionCandidate, SelectionContext, Selector } from '../select/types.js';
 import { upstreamRequestHeaders } from './headers.js';
@@ -88,15 +89,15 @@ interface Trip {
 
 /** What the proxy works with. */
 export interface ProxyDeps {
-  registry: Registry;
+  registry: RegistryView;
   stats: EndpointStats;
+  /** Passive health: suspensions after failures, and the strike that checks at once. */
+  passive: PassiveHealth;
   selector: Selector;
   dispatcher: Dispatcher;
   secretBox: SecretBox | null;
   clock: Clock;
   logger: Logger;
-  /** Passive strike: check an endpoint now. */
-  strike: (endpointId: string) => void;
   /** Emits a request event (only called when someone listens). */
   emit: (event: RequestEvent) => void;
   hasListeners: () => boolean;
@@ -138,7 +139,7 @@ export class InferenceProxy {
    * `no_available_endpoint` or `invalid_request` (model lacks the capability).
    */
   select(model: string, capability: Capability, exclude?: ReadonlySet<string>): EndpointRecord {
-    const { registry, stats, selector, clock } = this.#deps;
+    const { registry, stats, passive, selector, clock } = this.#deps;
     if (!registry.hasModel(model)) {
       throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} is not served by any endpoint`);
     }
@@ -153,8 +154,8 @@ export class InferenceProxy {
     if (exclude && exclude.size > 0) candidates = candidates.filter((c) => !exclude.has(c.id));
     // Prefer endpoints not suspended after a recent failure; fall back to all if none is left.
     const now = clock.monotonic();
-    if (candidates.some((c) => stats.isSuspended(c.id, now))) {
-      const healthy = candidates.filter((c) => !stats.isSuspended(c.id, now));
+    if (candidates.some((c) => passive.isSuspended(c.id, now))) {
+      const healthy = candidates.filter((c) => !passive.isSuspended(c.id, now));
       if (healthy.length > 0) candidates = healthy;
     }
     if (candidates.length === 0) throw noEndpoint(model);
@@ -269,14 +270,10 @@ export class InferenceProxy {
     });
   }
 
-  /**
-   * Marks an endpoint as failing: avoid it for a while, and — once per suspension window, so a
-   * burst of failures costs one check, not one each — have it checked now.
-   */
+  /** A request to the endpoint failed before it answered: count it, and let passive health act. */
   #strike(endpoint: EndpointRecord): void {
-    const { stats, clock, options, strike } = this.#deps;
-    const now = clock.monotonic();
-    if (stats.failed(endpoint.id, now + options.suspendMs, now)) strike(endpoint.id);
+    this.#deps.stats.failed(endpoint.id);
+    this.#deps.passive.failed(endpoint.id);
   }
 
   #target(endpoint: EndpointRecord): UpstreamTarget {

@@ -1,7 +1,7 @@
 /**
  * Per-endpoint live statistics of proxied traffic, kept in memory: requests in flight, an EWMA of
- * time to response headers, recent failures, and a short suspension after a failure so a dead
- * endpoint stops receiving traffic before its health check confirms it.
+ * time to response headers, and recent failures. (Suspension after a failure is passive
+ * health's, in `health/outlier.ts`.)
  */
 import type { EndpointStatsView } from '../select/types.js';
 
@@ -9,8 +9,6 @@ interface Entry {
   inFlight: number;
   latencyMs: number | null;
   failures: number;
-  /** Monotonic ms until which the endpoint is avoided; 0 when not suspended. */
-  suspendedUntil: number;
 }
 
 const EWMA_WEIGHT = 0.2;
@@ -28,7 +26,7 @@ export class EndpointStats implements EndpointStatsView {
 
   #entry(id: string): Entry {
     let entry = this.#entries.get(id);
-    if (!entry) this.#entries.set(id, (entry = { inFlight: 0, latencyMs: null, failures: 0, suspendedUntil: 0 }));
+    if (!entry) this.#entries.set(id, (entry = { inFlight: 0, latencyMs: null, failures: 0 }));
     return entry;
   }
 
@@ -42,12 +40,6 @@ export class EndpointStats implements EndpointStatsView {
 
   recentFailures(id: string): number {
     return this.#entries.get(id)?.failures ?? 0;
-  }
-
-  /** True while the endpoint is suspended after a failure. */
-  isSuspended(id: string, now: number): boolean {
-    const until = this.#entries.get(id)?.suspendedUntil ?? 0;
-    return until > now;
   }
 
   /** A request to the endpoint started. */
@@ -68,28 +60,9 @@ export class EndpointStats implements EndpointStatsView {
     if (entry.failures > 0) entry.failures--;
   }
 
-  /**
-   * The endpoint failed before answering: count it and avoid it until `until` (monotonic ms).
-   * Returns true when it was not suspended before (the first failure of a suspension window).
-   */
-  failed(id: string, until: number, now: number): boolean {
-    const entry = this.#entry(id);
-    const fresh = entry.suspendedUntil <= now;
-    entry.failures++;
-    entry.suspendedUntil = until;
-    return fresh;
-  }
-
-  /** Extends a running suspension until `until` (a check confirmed the failure). */
-  prolong(id: string, until: number, now: number): void {
-    const entry = this.#entries.get(id);
-    if (entry && entry.suspendedUntil > now) entry.suspendedUntil = until;
-  }
-
-  /** A health check succeeded: lift any suspension. */
-  recovered(id: string): void {
-    const entry = this.#entries.get(id);
-    if (entry) entry.suspendedUntil = 0;
+  /** The endpoint failed before answering. */
+  failed(id: string): void {
+    this.#entry(id).failures++;
   }
 
   /** Forgets a deleted endpoint. */

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestEvent } from '../../src/proxy/forward.js';
 import type { RouterOptions } from '../../src/router.js';
+import type { Selector } from '../../src/select/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
 import { CLIENT_KEY, type LlmlbServer, VIEWER_KEY, startLlmlb, until } from '../helpers/llmlb-server.js';
@@ -20,6 +21,9 @@ async function upstream(options: Parameters<typeof startFakeUpstream>[0] = {}): 
   cleanups.push(() => u.stop());
   return u;
 }
+
+/** Picks the endpoint named `a` while it is a candidate, else the first candidate. */
+const PREFER_A: Selector = (candidates) => candidates.find((c) => c.name === 'a') ?? candidates[0];
 
 async function llmlb(options: RouterOptions = {}): Promise<LlmlbServer> {
   const s = await startLlmlb({ checker: { timeoutMs: 2000 }, ...options });
@@ -207,7 +211,7 @@ describe('errors', () => {
       await clock.advance(30_000);
       await s.router.checker.idle();
     }
-    expect(s.router.registry.listEndpoints('offline')).toHaveLength(1);
+    expect((await s.router.endpoints.list({ status: 'offline' })).total).toBe(1);
     const res = await s.infer('/v1/chat/completions', chat('llama3.1:8b'));
     expect(res.status).toBe(503);
     expect((await jsonOf(res)).error.code).toBe('no_available_endpoint');
@@ -296,11 +300,10 @@ describe('failover', () => {
   it('fails over from a dead endpoint with no client-visible error, and stops sending it traffic', async () => {
     const a = await upstream({ name: 'a' });
     const b = await upstream({ name: 'b' });
-    const s = await llmlb({ clock: Object.assign(new FakeClock(), { monotonic: () => performance.now() }) });
-    const aId = await register(s, a);
+    // `a` is the preferred endpoint; then it dies.
+    const s = await llmlb({ clock: Object.assign(new FakeClock(), { monotonic: () => performance.now() }), selector: PREFER_A });
+    await register(s, a);
     await register(s, b);
-    // Make `a` the preferred endpoint, then kill it.
-    s.router.registry.upsertEndpoint({ ...s.router.registry.getEndpoint(aId)!, latency_ms: 0 });
     await a.stop();
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -320,18 +323,17 @@ describe('failover', () => {
   it('takes a dead endpoint offline within a recheck after a burst of failures, with one check per burst', async () => {
     const a = await upstream({ name: 'a' });
     const b = await upstream({ name: 'b' });
-    const s = await llmlb({ checker: { timeoutMs: 2000, strikeRecheckMs: 200 } });
+    // `a` is the preferred endpoint; then it dies.
+    const s = await llmlb({ checker: { timeoutMs: 2000, strikeRecheckMs: 200 }, selector: PREFER_A });
     const aId = await register(s, a);
     await register(s, b);
     const checksOfA: boolean[] = [];
     s.router.checker.on('check', (e) => e.endpoint.id === aId && checksOfA.push(e.report.success));
-    // Make `a` the preferred endpoint, then kill it.
-    s.router.registry.upsertEndpoint({ ...s.router.registry.getEndpoint(aId)!, latency_ms: 0 });
     await a.stop();
     // Ten requests at once: every one that lands on `a` fails over; only one strike check runs.
     const results = await Promise.all(Array.from({ length: 10 }, () => s.infer('/v1/chat/completions', chat('llama3.1:8b'))));
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
-    await until(() => s.router.registry.getEndpoint(aId)?.status === 'offline');
+    await until(async () => (await s.router.endpoints.get(aId)).status === 'offline');
     expect(checksOfA).toEqual([false, false]); // the strike, then the recheck: 2 failures → offline
   });
 
@@ -343,9 +345,9 @@ describe('failover', () => {
     s.router.checker.on('statusChange', (e) => statuses.push(e.to));
     await u.stop();
     expect((await s.infer('/v1/chat/completions', chat('llama3.1:8b'))).status).toBe(502);
-    await until(() => s.router.registry.getEndpoint(id)?.error_count === 1);
+    await until(async () => (await s.router.endpoints.get(id)).error_count === 1);
     await u.start();
-    await until(() => s.router.registry.getEndpoint(id)?.error_count === 0);
+    await until(async () => (await s.router.endpoints.get(id)).error_count === 0);
     expect((await s.infer('/v1/chat/completions', chat('llama3.1:8b'))).status).toBe(200);
     expect(statuses).toEqual([]);
   });
@@ -353,10 +355,9 @@ describe('failover', () => {
   it('fails over on 503 from an endpoint and reports the attempts', async () => {
     const a = await upstream({ name: 'a' });
     const b = await upstream({ name: 'b' });
-    const s = await llmlb();
-    const aId = await register(s, a);
+    const s = await llmlb({ selector: PREFER_A });
+    await register(s, a);
     await register(s, b);
-    s.router.registry.upsertEndpoint({ ...s.router.registry.getEndpoint(aId)!, latency_ms: 0 });
     a.inferenceStatus = 503;
     const events: RequestEvent[] = [];
     s.router.on('request', (e) => events.push(e));

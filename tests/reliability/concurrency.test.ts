@@ -14,6 +14,7 @@
  * seed: `LLMLB_FUZZ_SEED=<seed> npx vitest run tests/reliability/concurrency.test.ts`; soak it with
  * `LLMLB_FUZZ_RUNS=<factor>`.
  */
+import { routerInternals } from '../../src/internals.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -283,8 +284,9 @@ async function runScenario(upstream: FakeUpstream, ops: readonly Op[], lanes: nu
     const detail = await call('GET', `/v0/endpoints/${id}`);
     expect(detail.status).toBe(404);
     expect(rows).toEqual({ endpoint: undefined, models: [], history: [] });
-    expect(llmlb!.router.registry.getEndpoint(id)).toBeUndefined();
-    expect(llmlb!.router.registry.modelsOf(id)).toEqual([]);
+    const { registry } = routerInternals(llmlb!.router).store;
+    expect(registry.getEndpoint(id)).toBeUndefined();
+    expect(registry.modelsOf(id)).toEqual([]);
     const list = await call('GET', '/v0/endpoints');
     expect(list.body.endpoints.map((e: { id: string }) => e.id)).not.toContain(id);
     return;

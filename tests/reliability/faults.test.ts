@@ -85,7 +85,7 @@ async function setup(): Promise<{ s: LlmlbServer; good: FakeUpstream }> {
     await s.router.endpoints.create({ name, base_url: await faultyUpstream(`m-${name}`, fault), inference_timeout_secs: 10 });
   }
   await s.router.checker.idle();
-  expect(s.router.registry.listEndpoints('online')).toHaveLength(Object.keys(FAULTS).length + 1);
+  expect((await s.router.endpoints.list({ status: 'online' })).total).toBe(Object.keys(FAULTS).length + 1);
   return { s, good };
 }
 

@@ -67,7 +67,7 @@ describe('leastBusySelector', () => {
 });
 
 describe('EndpointStats', () => {
-  it('tracks in-flight, an EWMA of latency, failures and suspension', () => {
+  it('tracks in-flight, an EWMA of latency and failures that decay with successes', () => {
     const s = new EndpointStats();
     s.started('x');
     expect(s.inFlight('x')).toBe(1);
@@ -77,19 +77,13 @@ describe('EndpointStats', () => {
     s.finished('x');
     s.finished('x');
     expect(s.inFlight('x')).toBe(0);
-    expect(s.failed('x', 1000, 0)).toBe(true); // first failure of a window
+    s.failed('x');
+    s.failed('x');
+    expect(s.recentFailures('x')).toBe(2);
+    s.succeeded('x', 100);
     expect(s.recentFailures('x')).toBe(1);
-    expect(s.isSuspended('x', 999)).toBe(true);
-    expect(s.isSuspended('x', 1000)).toBe(false);
-    expect(s.failed('x', 1500, 500)).toBe(false); // already suspended
-    s.prolong('x', 3000, 600);
-    expect(s.isSuspended('x', 2999)).toBe(true);
-    s.prolong('x', 9000, 4000); // not suspended any more: nothing to prolong
-    expect(s.isSuspended('x', 4001)).toBe(false);
-    s.failed('x', 5000, 4500);
-    s.recovered('x');
-    expect(s.isSuspended('x', 10)).toBe(false);
     s.forget('x');
     expect(s.latencyMs('x')).toBeNull();
+    expect(s.recentFailures('x')).toBe(0);
   });
 });
