@@ -6,6 +6,7 @@ const PATCHABLE: Readonly<Record<keyof EndpointPatch, true>> = Object.freeze({
   name: true,
   api_key_encrypted: true,
   status: true,
+  admin_state: true,
   health_check_interval_secs: true,
   inference_timeout_secs: true,
   latency_ms: true,

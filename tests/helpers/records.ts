@@ -16,7 +16,8 @@ export const T3 = '2025-01-01T00:00:03.000Z';
 
 /**
  * What a newly registered endpoint looks like when the input left these fields out
- * (docs/api.md): pending, checked every 30 s, a 120 s inference timeout, no check run yet.
+ * (docs/api.md): pending, enabled, checked every 30 s, a 120 s inference timeout, no check run
+ * yet.
  * Tests of `create` assert it; {@link makeEndpointRecord} starts from it.
  *
  * @example
@@ -24,6 +25,7 @@ export const T3 = '2025-01-01T00:00:03.000Z';
  */
 export const NEW_ENDPOINT_DEFAULTS = {
   status: 'pending',
+  admin_state: 'enabled',
   health_check_interval_secs: 30,
   inference_timeout_secs: 120,
   latency_ms: null,
@@ -35,7 +37,7 @@ export const NEW_ENDPOINT_DEFAULTS = {
 /**
  * A valid stored endpoint: a random UUID `id`, a `name` (`endpoint-<first 8 of id>`) and a
  * `base_url` (`http://host-<first 8 of id>.test:11434`) unique per call, no api key, no notes,
- * {@link NEW_ENDPOINT_DEFAULTS}, registered and updated at {@link T0}. `overrides` win.
+ * {@link NEW_ENDPOINT_DEFAULTS}, registered and updated at {@link T0}, version 1. `overrides` win.
  *
  * @example
  * const online = makeEndpointRecord({ status: 'online', registered_at: T1 });
@@ -53,6 +55,7 @@ export function makeEndpointRecord(overrides: Partial<EndpointRecord> = {}): End
     registered_at: T0,
     updated_at: T0,
     notes: null,
+    version: 1,
     ...overrides,
   };
 }

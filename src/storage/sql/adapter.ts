@@ -1,0 +1,227 @@
+/**
+ * The storage adapter every SQL database shares: each contract method written once with kysely's
+ * query builder, parameterised by a {@link SqlDialect} for what differs between databases.
+ */
+import type { Kysely } from 'kysely';
+import { LlmlbError } from '../../errors.js';
+import type { DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord, ModelSetDiff } from '../../schema.js';
+import { conflictError, type UniqueField } from '../conflict.js';
+import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
+import type { ChangeBatch, HealthCheckPage, StorageAdapter } from '../types.js';
+import type { SqlDialect } from './dialect.js';
+import * as feed from './feed.js';
+import { migrateToLatest } from './migrations.js';
+import { toEndpointModel, toEndpointRecord, toHealthCheck } from './rows.js';
+import type { LlmlbDatabase } from './tables.js';
+import * as writes from './writes.js';
+
+type Db = Kysely<LlmlbDatabase>;
+
+/** The values a write tried for its unique fields, named in a `conflict`. */
+type Attempted = Partial<Record<UniqueField, string>>;
+
+/** JavaScript's string order (UTF-16 code units), which SQL collations need not follow. */
+function byModelId(a: EndpointModel, b: EndpointModel): number {
+  return a.model_id < b.model_id ? -1 : a.model_id > b.model_id ? 1 : 0;
+}
+
+/**
+ * {@link StorageAdapter} on a SQL database. Lazy: nothing is opened before `init()`, which is
+ * idempotent. Operations before `init()` or after `close()` fail with `internal_error`;
+ * `close()` waits for operations already running and destroys the database only if owned.
+ *
+ * @example
+ * const storage: StorageAdapter = new SqlStorage(sqliteDialect(source));
+ */
+export class SqlStorage implements StorageAdapter {
+  readonly kind: string;
+  readonly #dialect: SqlDialect;
+  #initPromise: Promise<void> | undefined;
+  #closePromise: Promise<void> | undefined;
+  #closed = false;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(dialect: SqlDialect) {
+    this.#dialect = dialect;
+    this.kind = dialect.kind;
+  }
+
+  init(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    this.#initPromise ??= this.#migrate().catch((error: unknown) => {
+      this.#initPromise = undefined;
+      throw error;
+    });
+    return this.#initPromise;
+  }
+
+  async #migrate(): Promise<void> {
+    const dialect = this.#dialect;
+    try {
+      await dialect.connect(dialect.db);
+    } catch (error) {
+      const where = dialect.location === undefined ? '' : ` ${JSON.stringify(dialect.location)}`;
+      throw new LlmlbError('internal_error', `${this.kind} storage: cannot open database${where}`, { cause: error });
+    }
+    await migrateToLatest(dialect);
+  }
+
+  close(): Promise<void> {
+    this.#closePromise ??= this.#shutdown();
+    return this.#closePromise;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true;
+    await this.#initPromise?.catch(() => undefined);
+    await Promise.allSettled([...this.#inFlight]);
+    if (this.#dialect.owned) await this.#dialect.db.destroy();
+  }
+
+  #closedError(): LlmlbError {
+    return new LlmlbError('internal_error', `${this.kind} storage: the storage is closed`);
+  }
+
+  /**
+   * Runs one operation: checks the lifecycle, tracks it for close(), turns a unique violation
+   * into `conflict` (naming the value `attempted` for the field) and anything else into
+   * `internal_error`.
+   */
+  #op<T>(operation: string, fn: (db: Db) => Promise<T>, attempted: Attempted = {}): Promise<T> {
+    const run = (async () => {
+      if (this.#closed) throw this.#closedError();
+      if (this.#initPromise === undefined) {
+        throw new LlmlbError('internal_error', `${this.kind} storage: call init() before using the storage`);
+      }
+      // Operations called before close() run to completion: close() waits for them.
+      await this.#initPromise;
+      try {
+        return await fn(this.#dialect.db);
+      } catch (error) {
+        if (error instanceof LlmlbError) throw error;
+        const field = this.#dialect.uniqueViolation(error);
+        if (field !== undefined) throw conflictError(field, attempted[field], error);
+        throw new LlmlbError('internal_error', `${this.kind} storage: ${operation} failed`, { cause: error });
+      }
+    })();
+    this.#inFlight.add(run);
+    const forget = (): void => {
+      this.#inFlight.delete(run);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** {@link #op} in the dialect's write transaction. */
+  #write<T>(operation: string, fn: (trx: Db) => Promise<T>, attempted?: Attempted): Promise<T> {
+    return this.#op(operation, (db) => this.#dialect.transaction(db, fn), attempted);
+  }
+
+  insertEndpoint(record: EndpointRecord): Promise<void> {
+    return this.#write('insertEndpoint', (trx) => writes.insertEndpoint(trx, { ...record }), record);
+  }
+
+  updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord | undefined> {
+    const copy = { ...patch };
+    const write = async (trx: Db) => (await writes.updateEndpoint(trx, id, copy))?.record;
+    return this.#write('updateEndpoint', write, { name: patch.name });
+  }
+
+  deleteEndpoint(id: string): Promise<boolean> {
+    return this.#write('deleteEndpoint', (trx) => writes.deleteEndpoint(trx, id));
+  }
+
+  getEndpoint(id: string): Promise<EndpointRecord | undefined> {
+    return this.#op('getEndpoint', async (db) => {
+      const row = await db.selectFrom('endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toEndpointRecord(row);
+    });
+  }
+
+  listEndpoints(): Promise<EndpointRecord[]> {
+    return this.#op('listEndpoints', async (db) => {
+      const rows = await db.selectFrom('endpoints').selectAll().orderBy('registered_at').orderBy('id').execute();
+      // Same comparator as the memory adapter, whatever the database's collation.
+      return rows
+        .map(toEndpointRecord)
+        .sort((a, b) => a.registered_at.localeCompare(b.registered_at) || a.id.localeCompare(b.id));
+    });
+  }
+
+  replaceEndpointModels(
+    endpointId: string,
+    models: readonly DiscoveredModel[],
+    checkedAt: string,
+  ): Promise<ModelSetDiff | undefined> {
+    const copy = models.map((m) => ({ model_id: m.model_id, capabilities: [...m.capabilities] }));
+    return this.#write('replaceEndpointModels', (trx) => writes.replaceEndpointModels(trx, endpointId, copy, checkedAt));
+  }
+
+  listEndpointModels(endpointId: string): Promise<EndpointModel[]> {
+    return this.#op('listEndpointModels', async (db) => {
+      const rows = await db
+        .selectFrom('endpoint_models')
+        .selectAll()
+        .where('endpoint_id', '=', endpointId)
+        .orderBy('model_id')
+        .execute();
+      return rows.map(toEndpointModel).sort(byModelId);
+    });
+  }
+
+  listAllModels(): Promise<EndpointModel[]> {
+    return this.#op('listAllModels', async (db) => {
+      const rows = await db.selectFrom('endpoint_models').selectAll().orderBy('endpoint_id').orderBy('model_id').execute();
+      return rows.map(toEndpointModel);
+    });
+  }
+
+  recordHealthCheck(
+    endpointId: string,
+    patch: EndpointPatch,
+    check: EndpointHealthCheck,
+  ): Promise<EndpointRecord | undefined> {
+    const [columns, copy] = [this.#dialect.columns, { ...patch }];
+    const write = (trx: Db) => writes.recordHealthCheck(trx, columns, endpointId, copy, { ...check });
+    return this.#write('recordHealthCheck', write, { name: patch.name });
+  }
+
+  listHealthChecks(endpointId: string, page: HealthCheckPage = {}): Promise<EndpointHealthCheck[]> {
+    return this.#op('listHealthChecks', async (db) => {
+      let query = db.selectFrom('endpoint_health_checks').selectAll().where('endpoint_id', '=', endpointId);
+      if (page.before !== undefined) query = query.where('checked_at', '<', page.before);
+      // Equal times: the later write first (rows from before change_seq existed sort last).
+      query = query.orderBy('checked_at', 'desc').orderBy('change_seq', (ob) => ob.desc().nullsLast());
+      const limit = rowLimit(page.limit);
+      const rows = await (limit === undefined ? query : query.limit(limit)).execute();
+      return rows.map(toHealthCheck);
+    });
+  }
+
+  deleteHealthChecksBefore(cutoff: string): Promise<number> {
+    return this.#write('deleteHealthChecksBefore', async (trx) => {
+      const result = await trx.deleteFrom('endpoint_health_checks').where('checked_at', '<', cutoff).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  latestChange(): Promise<number> {
+    return this.#op('latestChange', feed.latestChange);
+  }
+
+  changesSince(cursor: number, limit = DEFAULT_CHANGES_LIMIT): Promise<ChangeBatch> {
+    return this.#op('changesSince', (db) => feed.changesSince(db, cursor, limit));
+  }
+
+  deleteChangesBefore(cutoff: string): Promise<number> {
+    return this.#write('deleteChangesBefore', (trx) => feed.deleteChangesBefore(trx, cutoff));
+  }
+
+  tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.#write('tryLease', (trx) => feed.tryLease(trx, name, holder, ttlMs, now));
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.#write('releaseLease', (trx) => feed.releaseLease(trx, name, holder));
+  }
+}

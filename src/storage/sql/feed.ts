@@ -1,0 +1,76 @@
+/** The change feed and leases, shared by every SQL dialect. */
+import type { Kysely } from 'kysely';
+import { rowLimit } from '../limits.js';
+import type { ChangeBatch, ChangeKind } from '../types.js';
+import { toStorageChange } from './rows.js';
+import type { LlmlbDatabase } from './tables.js';
+
+type Db = Kysely<LlmlbDatabase>;
+
+/**
+ * Appends a `kind` change of `endpointId` to the feed (call it inside the write's transaction)
+ * and returns its position.
+ *
+ * @example
+ * const seq = await appendChange(trx, id, 'endpoint');
+ */
+export async function appendChange(trx: Db, endpointId: string, kind: ChangeKind): Promise<number> {
+  const row = await trx
+    .insertInto('llmlb_changes')
+    .values({ endpoint_id: endpointId, kind, changed_at: new Date().toISOString() })
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  return Number(row.seq);
+}
+
+/** The newest feed position, 0 when the feed is empty. */
+export async function latestChange(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('llmlb_changes')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return row?.seq == null ? 0 : Number(row.seq);
+}
+
+/** At most `limit` changes after `cursor`, oldest first, and the cursor to ask from next. */
+export async function changesSince(db: Db, cursor: number, limit: number): Promise<ChangeBatch> {
+  const rows = await db
+    .selectFrom('llmlb_changes')
+    .select(['seq', 'endpoint_id', 'kind'])
+    .where('seq', '>', cursor)
+    .orderBy('seq')
+    .limit(rowLimit(limit) ?? Number.MAX_SAFE_INTEGER)
+    .execute();
+  const changes = rows.map(toStorageChange);
+  return { changes, cursor: changes.at(-1)?.seq ?? cursor };
+}
+
+/** Deletes the changes recorded strictly before `cutoff`; returns how many. */
+export async function deleteChangesBefore(trx: Db, cutoff: string): Promise<number> {
+  const result = await trx.deleteFrom('llmlb_changes').where('changed_at', '<', cutoff).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/**
+ * Takes or renews lease `name` for `holder` until `now + ttlMs` in one statement: an insert
+ * that, when the lease exists, updates it only if `holder` holds it or it has expired.
+ */
+export async function tryLease(trx: Db, name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+  const expires_at = now + ttlMs;
+  const result = await trx
+    .insertInto('llmlb_leases')
+    .values({ name, holder, expires_at })
+    .onConflict((oc) =>
+      oc
+        .column('name')
+        .doUpdateSet({ holder, expires_at })
+        .where((eb) => eb.or([eb('llmlb_leases.holder', '=', holder), eb('llmlb_leases.expires_at', '<=', now)])),
+    )
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** Deletes lease `name` if `holder` holds it. */
+export async function releaseLease(trx: Db, name: string, holder: string): Promise<void> {
+  await trx.deleteFrom('llmlb_leases').where('name', '=', name).where('holder', '=', holder).execute();
+}
