@@ -96,14 +96,17 @@ export class Registry {
     this.#version++;
   }
 
-  /** Replaces the model set of an endpoint (ignored if the endpoint is unknown). */
-  setModels(endpointId: string, models: readonly EndpointModel[]): void {
+  /**
+   * Replaces the model set of an endpoint (ignored if the endpoint is unknown). Returns true when
+   * the set or a capability changed, false for a routine refresh.
+   */
+  setModels(endpointId: string, models: readonly EndpointModel[]): boolean {
     const current = this.#modelsByEndpoint.get(endpointId);
-    if (!current) return;
+    if (!current) return false;
     if (sameModels(current, models)) {
       // Same models and capabilities (a routine sync): refresh the entries, keep every index.
       for (const model of models) current.set(model.model_id, model);
-      return;
+      return false;
     }
     this.#version++;
     for (const modelId of current.keys()) {
@@ -120,6 +123,7 @@ export class Registry {
       if (!holders) this.#endpointsByModel.set(model.model_id, (holders = new Set()));
       holders.add(endpointId);
     }
+    return true;
   }
 
   /** One endpoint, or `undefined`. */

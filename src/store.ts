@@ -165,7 +165,8 @@ export class EndpointStore extends EventEmitter<StoreEvents> {
     if (!endpoint) return;
     const before = new Set(this.#registry.modelsOf(id).map((m) => m.model_id));
     const models = await this.#storage.listEndpointModels(id);
-    this.#registry.setModels(id, models);
+    // Our own write read back from the feed changes nothing: nothing to announce.
+    if (!this.#registry.setModels(id, models)) return;
     const after = new Set(models.map((m) => m.model_id));
     const diff: ModelSetDiff = {
       added: [...after].filter((m) => !before.has(m)),

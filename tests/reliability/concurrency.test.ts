@@ -93,7 +93,9 @@ describe('(a) racing registrations on SQLite', () => {
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, ...Array<number>(49).fill(409)]);
     for (const r of results.filter((x) => x.status === 409)) {
-      expect(r.body).toEqual({ error: { code: 'conflict', message: expect.stringContaining('same-name') } });
+      expect(r.body).toEqual({
+        error: { code: 'conflict', message: expect.stringContaining('same-name'), details: [{ path: 'name', message: 'already taken' }] },
+      });
     }
     const winner = results.find((r) => r.status === 201)!.body;
     expect(db!.prepare('SELECT id, name, base_url FROM endpoints').all()).toEqual([{ id: winner.id, name: 'same-name', base_url: winner.base_url }]);
@@ -297,7 +299,8 @@ async function runScenario(upstream: FakeUpstream, ops: readonly Op[], lanes: nu
   expect(detail.status).toBe(200);
   const row = rows.endpoint!;
   expect(row).toBeDefined();
-  const { api_key_encrypted, ...publicRow } = row;
+  // The row's version is internal: the API never shows it.
+  const { api_key_encrypted, version: _version, ...publicRow } = row;
   const { models: detailModels, has_api_key, ...publicDetail } = detail.body as Record<string, unknown> & { models: unknown[] };
   expect(publicDetail).toEqual(publicRow);
   expect(has_api_key).toBe(api_key_encrypted !== null);
@@ -342,7 +345,9 @@ async function runScenario(upstream: FakeUpstream, ops: readonly Op[], lanes: nu
   expect(row.error_count).toBe(errorCount);
   expect(row.last_seen).toBe(lastSuccess?.checked_at ?? null);
   expect(row.latency_ms).toBe(lastSuccess?.latency_ms ?? null);
-  expect(row.last_error).toBe(lastFailure?.error_message ?? null);
+  // A successful check clears last_error; the history keeps every error.
+  const lastCheck = rows.history[rows.history.length - 1];
+  expect(row.last_error).toBe(lastCheck?.success === 1 ? null : (lastFailure?.error_message ?? null));
   if (ops.some((op, i) => op.kind === 'test' && results[i]!.status === 200)) expect(rows.history.length).toBeGreaterThan(0);
   if (lastSuccess || results.some((r, i) => ops[i]!.kind === 'sync' && r.status === 200)) {
     expect(rows.models.map((m) => m.model_id)).toEqual([...MODELS].sort());

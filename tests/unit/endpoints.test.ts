@@ -145,13 +145,16 @@ describe('router lifecycle and options', () => {
 
   it('refuses calls before start and after stop', async () => {
     const r = createRouter();
-    await expectCode(r.endpoints.list(), 'invalid_request');
+    await expectCode(r.endpoints.list(), 'not_ready');
+    expect(() => r.models.list()).toThrow(expect.objectContaining({ code: 'not_ready', status: 503 }));
+    expect(() => r.select('m')).toThrow(expect.objectContaining({ code: 'not_ready' }));
     await r.start();
     expect(r.state).toBe('started');
     await r.stop();
     await r.stop();
     expect(r.state).toBe('stopped');
-    await expectCode(r.endpoints.list(), 'invalid_request');
+    await expectCode(r.endpoints.list(), 'not_ready');
+    expect(() => r.stats.list()).toThrow(expect.objectContaining({ code: 'not_ready' }));
     await expect(r.start()).rejects.toThrow(/cannot be started again/);
   });
 

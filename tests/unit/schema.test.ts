@@ -29,7 +29,13 @@ describe('create input', () => {
       base_url: 'http://127.0.0.1:11434',
       health_check_interval_secs: 30,
       inference_timeout_secs: 120,
+      admin_state: 'enabled',
     });
+  });
+
+  it('accepts an admin state and refuses an unknown one', () => {
+    expect(parseOrThrow(createEndpointInputSchema, { ...valid, admin_state: 'disabled' }, 'endpoint').admin_state).toBe('disabled');
+    expect(rejectCreate({ ...valid, admin_state: 'paused' }).details?.[0]?.path).toBe('admin_state');
   });
 
   it('trims the name', () => {
