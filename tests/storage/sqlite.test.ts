@@ -1,15 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LlmlbError } from '../../src/errors.js';
 import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
-import type { StorageAdapter } from '../../src/storage/types.js';
 import { makeEndpointRecord, makeHealthCheck } from '../helpers/records.js';
 import { runStorageConformance } from './conformance.js';
+import {
+  callerDatabase,
+  rejection,
+  releaseAll,
+  schemaNames,
+  tempFile,
+  track,
+  trackDatabase,
+} from './sqlite-resources.js';
 
 // Records every better-sqlite3 database opened in this file, so the tests can inspect the
 // connection the adapter opened itself (connection-level pragmas such as foreign_keys).
@@ -28,52 +34,12 @@ vi.mock('better-sqlite3', async (importOriginal) => {
 /** Every migration of the current release, as `llmlb_migration` lists them. */
 const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }];
 
-const tempDirs: string[] = [];
-const callerDatabases: Database.Database[] = [];
 const callerKyselys: Kysely<unknown>[] = [];
-const adapters: StorageAdapter[] = [];
-
-async function tempFile(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'llmlb-sqlite-'));
-  tempDirs.push(dir);
-  return join(dir, 'llmlb.db');
-}
-
-/** An adapter closed automatically after the test. */
-function track(storage: StorageAdapter): StorageAdapter {
-  adapters.push(storage);
-  return storage;
-}
-
-function callerDatabase(): Database.Database {
-  const db = new Database(':memory:');
-  callerDatabases.push(db);
-  return db;
-}
-
-/** The names of the schema objects of one `type` in `db`, sorted, without SQLite's own. */
-function schemaNames(db: Database.Database, type: 'table' | 'index'): string[] {
-  return db
-    .prepare(`SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-    .all(type)
-    .map((r) => (r as { name: string }).name);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LlmlbError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LlmlbError);
-  return error as LlmlbError;
-}
 
 afterEach(async () => {
-  for (const adapter of adapters.splice(0)) await adapter.close();
+  await releaseAll();
   for (const kysely of callerKyselys.splice(0)) await kysely.destroy();
-  for (const db of callerDatabases.splice(0)) db.close();
   for (const db of openedDatabases.splice(0)) if (db.open) db.close();
-  for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 runStorageConformance('sqlite (file)', async () => {
@@ -118,7 +84,7 @@ describe('sqliteStorage', () => {
     await storage.close();
 
     const db = new Database(filename, { readonly: true });
-    callerDatabases.push(db);
+    trackDatabase(db);
     expect(db.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual(ALL_MIGRATIONS);
     expect(schemaNames(db, 'table')).toEqual([
       'endpoint_health_checks',
@@ -158,7 +124,7 @@ describe('sqliteStorage', () => {
     await first.close();
 
     const raw = new Database(filename, { readonly: true });
-    callerDatabases.push(raw);
+    trackDatabase(raw);
     const before = raw.prepare('SELECT name, timestamp FROM llmlb_migration').all();
     raw.close();
 
@@ -168,7 +134,7 @@ describe('sqliteStorage', () => {
     await second.close();
 
     const after = new Database(filename, { readonly: true });
-    callerDatabases.push(after);
+    trackDatabase(after);
     expect(after.prepare('SELECT name, timestamp FROM llmlb_migration').all()).toEqual(before);
     expect(before).toHaveLength(ALL_MIGRATIONS.length);
   });
@@ -276,6 +242,19 @@ describe('sqliteStorage', () => {
     expect(await b.listEndpoints()).toHaveLength(1);
   });
 
+  it('grants a lease to one of two adapters racing on the same file', async () => {
+    const filename = await tempFile();
+    const [a, b] = [track(sqliteStorage({ filename })), track(sqliteStorage({ filename }))];
+    await a.init();
+    await b.init();
+    const now = Date.parse('2025-01-01T00:00:00.000Z');
+    const won = await Promise.all([a.tryLease('checker', 'a', 1000, now), b.tryLease('checker', 'b', 1000, now)]);
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const [holder, other] = won[0] ? ['a', b] : ['b', a];
+    expect(await other.tryLease('checker', holder === 'a' ? 'b' : 'a', 1000, now + 999)).toBe(false);
+    expect(await other.tryLease('checker', holder, 1000, now + 999)).toBe(true);
+  });
+
   it('rejects an invalid status through the CHECK constraint, not as a conflict', async () => {
     const storage = track(sqliteStorage({ filename: ':memory:' }));
     await storage.init();
@@ -302,8 +281,7 @@ describe('sqliteStorage', () => {
   });
 
   it('fails init() with internal_error when the file cannot be opened', async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'llmlb-sqlite-'));
-    tempDirs.push(parent);
+    const parent = dirname(await tempFile());
     const storage = track(sqliteStorage({ filename: join(parent, 'missing', 'llmlb.db') }));
     const error = await rejection(storage.init());
     expect(error.code).toBe('internal_error');
