@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LlmlbError } from '../../src/errors.js';
 import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
@@ -61,18 +61,14 @@ runStorageConformance('sqlite (caller-provided kysely)', async () => {
   return { storage: sqliteStorage({ kysely }), reopen: async () => sqliteStorage({ kysely }) };
 });
 
-describe('sqliteStorage', () => {
-  beforeEach(() => {
-    openedDatabases.length = 0;
-  });
+/** The better-sqlite3 connection the adapter opened for `filename`. */
+function connectionFor(filename: string): Database.Database {
+  const db = openedDatabases.find((d) => d.name === filename);
+  if (!db) throw new Error(`no connection opened for ${filename}`);
+  return db;
+}
 
-  /** The better-sqlite3 connection the adapter opened for `filename`. */
-  function connectionFor(filename: string): Database.Database {
-    const db = openedDatabases.find((d) => d.name === filename);
-    if (!db) throw new Error(`no connection opened for ${filename}`);
-    return db;
-  }
-
+describe('sqliteStorage: schema and migrations', () => {
   it('has kind "sqlite"', () => {
     expect(track(sqliteStorage({ filename: ':memory:' })).kind).toBe('sqlite');
   });
@@ -139,6 +135,18 @@ describe('sqliteStorage', () => {
     expect(before).toHaveLength(ALL_MIGRATIONS.length);
   });
 
+  it('shares a database with a host app’s own kysely migrations', async () => {
+    const database = callerDatabase();
+    database.exec(`CREATE TABLE kysely_migration (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL)`);
+    database.exec(`INSERT INTO kysely_migration VALUES ('host_0001', '2024-01-01T00:00:00.000Z')`);
+    const storage = track(sqliteStorage({ database }));
+    await storage.init();
+    expect(database.prepare('SELECT name FROM kysely_migration').all()).toEqual([{ name: 'host_0001' }]);
+    expect(database.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual(ALL_MIGRATIONS);
+  });
+});
+
+describe('sqliteStorage: opening', () => {
   it('opens a file database in WAL mode with foreign keys, busy timeout and synchronous FULL', async () => {
     const filename = await tempFile();
     const storage = track(sqliteStorage({ filename }));
@@ -175,6 +183,32 @@ describe('sqliteStorage', () => {
     expect(openedDatabases).toHaveLength(0);
   });
 
+  it('fails init() with internal_error when the file cannot be opened', async () => {
+    const parent = dirname(await tempFile());
+    const storage = track(sqliteStorage({ filename: join(parent, 'missing', 'llmlb.db') }));
+    const error = await rejection(storage.init());
+    expect(error.code).toBe('internal_error');
+    expect(error.message).toContain('cannot open');
+    expect(error.cause).toBeDefined();
+  });
+
+  it('fails init() with internal_error and leaves nothing behind when a migration fails', async () => {
+    const database = callerDatabase();
+    database.exec('CREATE TABLE endpoints (something_else TEXT)');
+    const storage = track(sqliteStorage({ database }));
+    const error = await rejection(storage.init());
+    expect(error.code).toBe('internal_error');
+    expect(error.message).toContain('migration');
+    expect(error.cause).toBeInstanceOf(Error);
+    const tables = database
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+      .all()
+      .map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(['endpoints']);
+  });
+});
+
+describe('sqliteStorage: caller-owned databases and config', () => {
   it('leaves a caller-provided database open on close and switches on its foreign keys', async () => {
     const database = callerDatabase();
     database.pragma('foreign_keys = OFF');
@@ -200,16 +234,6 @@ describe('sqliteStorage', () => {
     expect(rows).toEqual([{ n: 1 }]);
   });
 
-  it('shares a database with a host app’s own kysely migrations', async () => {
-    const database = callerDatabase();
-    database.exec(`CREATE TABLE kysely_migration (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL)`);
-    database.exec(`INSERT INTO kysely_migration VALUES ('host_0001', '2024-01-01T00:00:00.000Z')`);
-    const storage = track(sqliteStorage({ database }));
-    await storage.init();
-    expect(database.prepare('SELECT name FROM kysely_migration').all()).toEqual([{ name: 'host_0001' }]);
-    expect(database.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual(ALL_MIGRATIONS);
-  });
-
   it('reads integers correctly from a database with safeIntegers enabled', async () => {
     const database = callerDatabase();
     database.defaultSafeIntegers(true);
@@ -225,6 +249,30 @@ describe('sqliteStorage', () => {
     expect(await storage.deleteHealthChecksBefore('9999-01-01T00:00:00.000Z')).toBe(1);
   });
 
+  it('rejects a malformed config with invalid_request', () => {
+    const bad: unknown[] = [
+      {},
+      { filename: ':memory:', database: new Database(':memory:') },
+      { filename: 42 },
+      { filename: ':memory:', synchronous: 'off' },
+      { database: {} },
+      { kysely: {} },
+      null,
+    ];
+    for (const config of bad) {
+      let caught: unknown;
+      try {
+        sqliteStorage(config as Parameters<typeof sqliteStorage>[0]);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught, JSON.stringify(config)).toBeInstanceOf(LlmlbError);
+      expect((caught as LlmlbError).code).toBe('invalid_request');
+    }
+  });
+});
+
+describe('sqliteStorage: concurrency and errors', () => {
   it('enforces uniqueness across two adapters on the same file', async () => {
     const filename = await tempFile();
     const a = track(sqliteStorage({ filename }));
@@ -265,30 +313,6 @@ describe('sqliteStorage', () => {
     expect(await storage.listEndpoints()).toEqual([]);
   });
 
-  it('fails init() with internal_error and leaves nothing behind when a migration fails', async () => {
-    const database = callerDatabase();
-    database.exec('CREATE TABLE endpoints (something_else TEXT)');
-    const storage = track(sqliteStorage({ database }));
-    const error = await rejection(storage.init());
-    expect(error.code).toBe('internal_error');
-    expect(error.message).toContain('migration');
-    expect(error.cause).toBeInstanceOf(Error);
-    const tables = database
-      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
-      .all()
-      .map((r) => (r as { name: string }).name);
-    expect(tables).toEqual(['endpoints']);
-  });
-
-  it('fails init() with internal_error when the file cannot be opened', async () => {
-    const parent = dirname(await tempFile());
-    const storage = track(sqliteStorage({ filename: join(parent, 'missing', 'llmlb.db') }));
-    const error = await rejection(storage.init());
-    expect(error.code).toBe('internal_error');
-    expect(error.message).toContain('cannot open');
-    expect(error.cause).toBeDefined();
-  });
-
   it('rejects use before init() and after close()', async () => {
     const storage = track(sqliteStorage({ filename: ':memory:' }));
     expect((await rejection(storage.listEndpoints())).code).toBe('internal_error');
@@ -308,27 +332,5 @@ describe('sqliteStorage', () => {
     await storage.close();
     await expect(insert).resolves.toBeUndefined();
     await expect(models).resolves.toStrictEqual({ added: ['m'], removed: [], updated: [] });
-  });
-
-  it('rejects a malformed config with invalid_request', () => {
-    const bad: unknown[] = [
-      {},
-      { filename: ':memory:', database: new Database(':memory:') },
-      { filename: 42 },
-      { filename: ':memory:', synchronous: 'off' },
-      { database: {} },
-      { kysely: {} },
-      null,
-    ];
-    for (const config of bad) {
-      let caught: unknown;
-      try {
-        sqliteStorage(config as Parameters<typeof sqliteStorage>[0]);
-      } catch (e) {
-        caught = e;
-      }
-      expect(caught, JSON.stringify(config)).toBeInstanceOf(LlmlbError);
-      expect((caught as LlmlbError).code).toBe('invalid_request');
-    }
   });
 });

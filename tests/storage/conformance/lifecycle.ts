@@ -8,54 +8,7 @@ import { CHAT, EMBED, expectConflict, type Suite } from './suite.js';
 export function lifecycleCases(suite: Suite): void {
   const inserted = suite.inserted;
   describe('isolation of returned and passed-in objects', () => {
-    it('copies endpoint records in and out', async () => {
-      const record = makeEndpointRecord({ notes: 'original' });
-      const snapshot = { ...record };
-      await suite.storage.insertEndpoint(record);
-      record.name = 'mutated-input';
-      record.notes = 'mutated-input';
-
-      const got = await suite.storage.getEndpoint(snapshot.id);
-      got!.name = 'mutated-get';
-      const [listed] = await suite.storage.listEndpoints();
-      listed!.status = 'error';
-      const updated = await suite.storage.updateEndpoint(snapshot.id, { latency_ms: 1 });
-      updated!.notes = 'mutated-update';
-      const checked = await suite.storage.recordHealthCheck(snapshot.id, { error_count: 2 }, makeHealthCheck(snapshot.id));
-      checked!.error_count = 99;
-
-      expect(await suite.storage.getEndpoint(snapshot.id)).toStrictEqual({ ...snapshot, latency_ms: 1, error_count: 2, version: 3 });
-    });
-
-    it('copies models in and out', async () => {
-      const record = await inserted();
-      const models: DiscoveredModel[] = [{ model_id: 'm', capabilities: ['chat'] }];
-      await suite.storage.replaceEndpointModels(record.id, models, T1);
-      models[0]!.capabilities.push('mutated-input');
-      models[0]!.model_id = 'renamed';
-
-      const [listed] = await suite.storage.listEndpointModels(record.id);
-      listed!.capabilities.push('mutated-list');
-      listed!.last_checked = T3;
-      const [all] = await suite.storage.listAllModels();
-      all!.capabilities.length = 0;
-
-      expect(await suite.storage.listEndpointModels(record.id)).toStrictEqual([
-        { endpoint_id: record.id, model_id: 'm', capabilities: ['chat'], last_checked: T1 },
-      ]);
-    });
-
-    it('copies health checks in and out', async () => {
-      const record = await inserted();
-      const check = makeHealthCheck(record.id);
-      const snapshot = { ...check };
-      await suite.storage.recordHealthCheck(record.id, {}, check);
-      check.success = false;
-      check.error_message = 'mutated-input';
-      const [listed] = await suite.storage.listHealthChecks(record.id);
-      listed!.latency_ms = 9999;
-      expect(await suite.storage.listHealthChecks(record.id)).toStrictEqual([snapshot]);
-    });
+    copyCases(suite);
   });
 
   describe('lifecycle', () => {
@@ -84,5 +37,58 @@ export function lifecycleCases(suite: Suite): void {
       // Uniqueness still holds after the restart.
       await expectConflict(reopened.insertEndpoint(makeEndpointRecord({ name: a.name })), { field: 'name', value: a.name });
     });
+  });
+}
+
+/** Records, models and checks are copied in and out. */
+function copyCases(suite: Suite): void {
+  const inserted = suite.inserted;
+  it('copies endpoint records in and out', async () => {
+    const record = makeEndpointRecord({ notes: 'original' });
+    const snapshot = { ...record };
+    await suite.storage.insertEndpoint(record);
+    record.name = 'mutated-input';
+    record.notes = 'mutated-input';
+
+    const got = await suite.storage.getEndpoint(snapshot.id);
+    got!.name = 'mutated-get';
+    const [listed] = await suite.storage.listEndpoints();
+    listed!.status = 'error';
+    const updated = await suite.storage.updateEndpoint(snapshot.id, { latency_ms: 1 });
+    updated!.notes = 'mutated-update';
+    const checked = await suite.storage.recordHealthCheck(snapshot.id, { error_count: 2 }, makeHealthCheck(snapshot.id));
+    checked!.error_count = 99;
+
+    expect(await suite.storage.getEndpoint(snapshot.id)).toStrictEqual({ ...snapshot, latency_ms: 1, error_count: 2, version: 3 });
+  });
+
+  it('copies models in and out', async () => {
+    const record = await inserted();
+    const models: DiscoveredModel[] = [{ model_id: 'm', capabilities: ['chat'] }];
+    await suite.storage.replaceEndpointModels(record.id, models, T1);
+    models[0]!.capabilities.push('mutated-input');
+    models[0]!.model_id = 'renamed';
+
+    const [listed] = await suite.storage.listEndpointModels(record.id);
+    listed!.capabilities.push('mutated-list');
+    listed!.last_checked = T3;
+    const [all] = await suite.storage.listAllModels();
+    all!.capabilities.length = 0;
+
+    expect(await suite.storage.listEndpointModels(record.id)).toStrictEqual([
+      { endpoint_id: record.id, model_id: 'm', capabilities: ['chat'], last_checked: T1 },
+    ]);
+  });
+
+  it('copies health checks in and out', async () => {
+    const record = await inserted();
+    const check = makeHealthCheck(record.id);
+    const snapshot = { ...check };
+    await suite.storage.recordHealthCheck(record.id, {}, check);
+    check.success = false;
+    check.error_message = 'mutated-input';
+    const [listed] = await suite.storage.listHealthChecks(record.id);
+    listed!.latency_ms = 9999;
+    expect(await suite.storage.listHealthChecks(record.id)).toStrictEqual([snapshot]);
   });
 }
