@@ -7,13 +7,26 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { EndpointRecord } from '../../src/schema.js';
 import type { StorageAdapter } from '../../src/storage/types.js';
 import { makeEndpointRecord } from '../helpers/records.js';
-import { endpointCases } from './conformance/endpoints.js';
-import { feedCases } from './conformance/feed.js';
-import { historyCases } from './conformance/history.js';
+import { endpointRowCases, endpointWriteCases, insertClashCases, renameClashCases } from './conformance/endpoints.js';
+import { feedReadCases, feedWriteCases } from './conformance/feed.js';
+import { cascadeCases, checkRecordingCases, historyPageCases } from './conformance/history.js';
 import { leaseCases } from './conformance/leases.js';
-import { lifecycleCases } from './conformance/lifecycle.js';
-import { modelCases } from './conformance/models.js';
+import { copyCases, reopenCases } from './conformance/lifecycle.js';
+import { modelListCases, modelSetCases } from './conformance/models.js';
 import type { Suite } from './conformance/suite.js';
+
+/** Every area of the contract, with the functions that register its cases. */
+const AREAS: readonly (readonly [string, readonly ((suite: Suite) => void)[]])[] = [
+  ['endpoints', [endpointRowCases, endpointWriteCases]],
+  ['uniqueness', [insertClashCases, renameClashCases]],
+  ['models', [modelSetCases, modelListCases]],
+  ['health checks', [checkRecordingCases, historyPageCases]],
+  ['cascades', [cascadeCases]],
+  ['change feed', [feedWriteCases, feedReadCases]],
+  ['leases', [leaseCases]],
+  ['isolation of returned and passed-in objects', [copyCases]],
+  ['lifecycle', [reopenCases]],
+];
 
 /** What an adapter factory returns: a fresh, empty storage, and optionally a way to reopen it. */
 export interface ConformanceTarget {
@@ -61,11 +74,10 @@ export function runStorageConformance(name: string, makeStorage: () => Promise<C
       for (const s of opened.splice(0)) await s.close();
     });
 
-    endpointCases(suite);
-    modelCases(suite);
-    historyCases(suite);
-    feedCases(suite);
-    leaseCases(suite);
-    lifecycleCases(suite);
+    for (const [area, cases] of AREAS) {
+      describe(area, () => {
+        for (const register of cases) register(suite);
+      });
+    }
   });
 }

@@ -1,27 +1,14 @@
 /** Conformance cases: endpoint rows and their uniqueness. */
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { LlmlbError } from '../../../src/errors.js';
 import type { EndpointRecord } from '../../../src/schema.js';
 import { makeEndpointRecord, makeHealthCheck, T0, T1, T2, T3 } from '../../helpers/records.js';
 import { CHAT, expectConflict, type Suite } from './suite.js';
 
-/** Endpoint CRUD, versions, admin state and uniqueness. */
-export function endpointCases(suite: Suite): void {
-  describe('endpoints', () => {
-    endpointRowCases(suite);
-    endpointWriteCases(suite);
-  });
-
-  describe('uniqueness', () => {
-    insertClashCases(suite);
-    renameClashCases(suite);
-  });
-
-}
 
 /** Inserting, reading, listing and updating endpoints. */
-function endpointRowCases(suite: Suite): void {
+export function endpointRowCases(suite: Suite): void {
   const inserted = suite.inserted;
   it('reports a kind and tolerates a second init()', async () => {
     expect(typeof suite.storage.kind).toBe('string');
@@ -88,7 +75,7 @@ function endpointRowCases(suite: Suite): void {
 }
 
 /** Deleting endpoints; versions and admin state. */
-function endpointWriteCases(suite: Suite): void {
+export function endpointWriteCases(suite: Suite): void {
   const inserted = suite.inserted;
   it('deletes an endpoint once', async () => {
     const record = await inserted();
@@ -135,7 +122,7 @@ function endpointWriteCases(suite: Suite): void {
 }
 
 /** Unique name, base_url and id on insert, also under concurrency. */
-function insertClashCases(suite: Suite): void {
+export function insertClashCases(suite: Suite): void {
   const inserted = suite.inserted;
   // name and base_url are each unique on their own: a clash on one is a conflict that
   // changes nothing, does not leak either record's key, and reserves nothing.
@@ -187,7 +174,7 @@ function insertClashCases(suite: Suite): void {
 }
 
 /** Unique names on rename and in a check patch, also under concurrency. */
-function renameClashCases(suite: Suite): void {
+export function renameClashCases(suite: Suite): void {
   const inserted = suite.inserted;
   it('rejects renaming to a taken name and changes nothing', async () => {
     const a = await inserted();

@@ -1,6 +1,6 @@
 /** Conformance cases: the change feed. */
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { expect, it, onTestFinished, vi } from 'vitest';
 import type { StorageChange } from '../../../src/storage/types.js';
 import { makeEndpointRecord, makeHealthCheck, T0, T1, T2, T3 } from '../../helpers/records.js';
 import { CHAT, EMBED, expectConflict, type Suite } from './suite.js';
@@ -16,16 +16,9 @@ async function readAll(suite: Suite, cursor: number, limit?: number): Promise<[S
   }
 }
 
-/** The change feed: what each write records, cursors, paging and pruning. */
-export function feedCases(suite: Suite): void {
-  describe('change feed', () => {
-    feedWriteCases(suite);
-    feedReadCases(suite);
-  });
-}
 
 /** What each write records in the feed. */
-function feedWriteCases(suite: Suite): void {
+export function feedWriteCases(suite: Suite): void {
   it('is empty at first: position 0, and a cursor comes back unchanged', async () => {
     expect(await suite.storage.latestChange()).toBe(0);
     expect(await suite.storage.changesSince(0)).toStrictEqual({ changes: [], cursor: 0 });
@@ -103,7 +96,7 @@ function feedWriteCases(suite: Suite): void {
 }
 
 /** Reading the feed in pages, and pruning it. */
-function feedReadCases(suite: Suite): void {
+export function feedReadCases(suite: Suite): void {
   it('pages with a limit, each page starting after the previous cursor', async () => {
     const records = [await suite.inserted(), await suite.inserted(), await suite.inserted()];
     await suite.storage.deleteEndpoint(records[0]!.id);

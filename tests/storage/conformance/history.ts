@@ -1,48 +1,13 @@
 /** Conformance cases: health checks and their history. */
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { EndpointRecord } from '../../../src/schema.js';
 import { makeHealthCheck, T0, T1, T2, T3 } from '../../helpers/records.js';
 import { CHAT, EMBED, type Suite } from './suite.js';
 
-/** Check recording, history pages, retention and cascades. */
-export function historyCases(suite: Suite): void {
-  const inserted = suite.inserted;
-  describe('health checks', () => {
-    checkRecordingCases(suite);
-    historyPageCases(suite);
-  });
-
-  describe('cascades', () => {
-    it('deletes an endpoint’s models and history with it', async () => {
-      const record = await inserted();
-      const other = await inserted();
-      await suite.storage.replaceEndpointModels(record.id, [CHAT, EMBED], T1);
-      await suite.storage.replaceEndpointModels(other.id, [CHAT], T1);
-      await suite.storage.recordHealthCheck(record.id, { status: 'online' }, makeHealthCheck(record.id, { checked_at: T1 }));
-      await suite.storage.recordHealthCheck(record.id, {}, makeHealthCheck(record.id, { checked_at: T2 }));
-      const otherCheck = makeHealthCheck(other.id, { checked_at: T1 });
-      await suite.storage.recordHealthCheck(other.id, {}, otherCheck);
-
-      expect(await suite.storage.deleteEndpoint(record.id)).toBe(true);
-      expect(await suite.storage.listEndpointModels(record.id)).toEqual([]);
-      expect(await suite.storage.listHealthChecks(record.id)).toEqual([]);
-      expect((await suite.storage.listAllModels()).map((m) => m.endpoint_id)).toEqual([other.id]);
-      expect(await suite.storage.listHealthChecks(other.id)).toStrictEqual([otherCheck]);
-      // Only the other endpoint's row is left to expire.
-      expect(await suite.storage.deleteHealthChecksBefore('9999-12-31T23:59:59.999Z')).toBe(1);
-
-      // Re-registering the same endpoint starts from a clean slate.
-      await suite.storage.insertEndpoint(record);
-      expect(await suite.storage.listEndpointModels(record.id)).toEqual([]);
-      expect(await suite.storage.listHealthChecks(record.id)).toEqual([]);
-    });
-  });
-
-}
 
 /** Recording checks, and deleting old ones. */
-function checkRecordingCases(suite: Suite): void {
+export function checkRecordingCases(suite: Suite): void {
   const inserted = suite.inserted;
   it('records a check: updates the endpoint and appends exactly one row', async () => {
     const record = await inserted();
@@ -119,7 +84,7 @@ function checkRecordingCases(suite: Suite): void {
 }
 
 /** Listing history: order, limits and pages. */
-function historyPageCases(suite: Suite): void {
+export function historyPageCases(suite: Suite): void {
   const inserted = suite.inserted;
   it('lists history newest first, with an optional limit', async () => {
     const record = await inserted();
@@ -179,5 +144,33 @@ function historyPageCases(suite: Suite): void {
     expect(await suite.storage.listHealthChecks(record.id, { limit: 2 })).toStrictEqual([third, second]);
     // `before` is strict: it skips every check at that time.
     expect(await suite.storage.listHealthChecks(record.id, { before: T2 })).toStrictEqual([older]);
+  });
+}
+
+/** Deleting an endpoint deletes its models and history. */
+export function cascadeCases(suite: Suite): void {
+  const inserted = suite.inserted;
+  it('deletes an endpoint’s models and history with it', async () => {
+    const record = await inserted();
+    const other = await inserted();
+    await suite.storage.replaceEndpointModels(record.id, [CHAT, EMBED], T1);
+    await suite.storage.replaceEndpointModels(other.id, [CHAT], T1);
+    await suite.storage.recordHealthCheck(record.id, { status: 'online' }, makeHealthCheck(record.id, { checked_at: T1 }));
+    await suite.storage.recordHealthCheck(record.id, {}, makeHealthCheck(record.id, { checked_at: T2 }));
+    const otherCheck = makeHealthCheck(other.id, { checked_at: T1 });
+    await suite.storage.recordHealthCheck(other.id, {}, otherCheck);
+
+    expect(await suite.storage.deleteEndpoint(record.id)).toBe(true);
+    expect(await suite.storage.listEndpointModels(record.id)).toEqual([]);
+    expect(await suite.storage.listHealthChecks(record.id)).toEqual([]);
+    expect((await suite.storage.listAllModels()).map((m) => m.endpoint_id)).toEqual([other.id]);
+    expect(await suite.storage.listHealthChecks(other.id)).toStrictEqual([otherCheck]);
+    // Only the other endpoint's row is left to expire.
+    expect(await suite.storage.deleteHealthChecksBefore('9999-12-31T23:59:59.999Z')).toBe(1);
+
+    // Re-registering the same endpoint starts from a clean slate.
+    await suite.storage.insertEndpoint(record);
+    expect(await suite.storage.listEndpointModels(record.id)).toEqual([]);
+    expect(await suite.storage.listHealthChecks(record.id)).toEqual([]);
   });
 }

@@ -1,47 +1,12 @@
 /** Conformance cases: copies in and out, closing and reopening. */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { DiscoveredModel } from '../../../src/schema.js';
 import { makeEndpointRecord, makeHealthCheck, T1, T2, T3 } from '../../helpers/records.js';
 import { CHAT, EMBED, expectConflict, type Suite } from './suite.js';
 
-/** Isolation of records and persistence across a reopen. */
-export function lifecycleCases(suite: Suite): void {
-  const inserted = suite.inserted;
-  describe('isolation of returned and passed-in objects', () => {
-    copyCases(suite);
-  });
-
-  describe('lifecycle', () => {
-    it('closes idempotently, and keeps all data across a reopen when the adapter persists', async () => {
-      const a = await inserted({ api_key_encrypted: 'v1:sealed', notes: 'keep me', status: 'online', latency_ms: 7 });
-      await inserted({ registered_at: T1 });
-      await suite.storage.replaceEndpointModels(a.id, [CHAT, EMBED], T1);
-      const c1 = makeHealthCheck(a.id, { checked_at: T1 });
-      const c2 = makeHealthCheck(a.id, { checked_at: T2, success: false, latency_ms: null, error_message: 'timeout' });
-      await suite.storage.recordHealthCheck(a.id, {}, c1);
-      await suite.storage.recordHealthCheck(a.id, {}, c2);
-      const endpointsBefore = await suite.storage.listEndpoints();
-      const modelsBefore = await suite.storage.listEndpointModels(a.id);
-
-      await suite.storage.close();
-      await suite.storage.close();
-      if (suite.reopen === undefined) return;
-
-      const reopened = await suite.reopen();
-      suite.track(reopened);
-      await reopened.init();
-      expect(await reopened.listEndpoints()).toStrictEqual(endpointsBefore);
-      expect(await reopened.getEndpoint(a.id)).toStrictEqual({ ...a, version: 3 });
-      expect(await reopened.listEndpointModels(a.id)).toStrictEqual(modelsBefore);
-      expect(await reopened.listHealthChecks(a.id)).toStrictEqual([c2, c1]);
-      // Uniqueness still holds after the restart.
-      await expectConflict(reopened.insertEndpoint(makeEndpointRecord({ name: a.name })), { field: 'name', value: a.name });
-    });
-  });
-}
 
 /** Records, models and checks are copied in and out. */
-function copyCases(suite: Suite): void {
+export function copyCases(suite: Suite): void {
   const inserted = suite.inserted;
   it('copies endpoint records in and out', async () => {
     const record = makeEndpointRecord({ notes: 'original' });
@@ -90,5 +55,35 @@ function copyCases(suite: Suite): void {
     const [listed] = await suite.storage.listHealthChecks(record.id);
     listed!.latency_ms = 9999;
     expect(await suite.storage.listHealthChecks(record.id)).toStrictEqual([snapshot]);
+  });
+}
+
+/** Closing, and reopening on the same data. */
+export function reopenCases(suite: Suite): void {
+  const inserted = suite.inserted;
+  it('closes idempotently, and keeps all data across a reopen when the adapter persists', async () => {
+    const a = await inserted({ api_key_encrypted: 'v1:sealed', notes: 'keep me', status: 'online', latency_ms: 7 });
+    await inserted({ registered_at: T1 });
+    await suite.storage.replaceEndpointModels(a.id, [CHAT, EMBED], T1);
+    const c1 = makeHealthCheck(a.id, { checked_at: T1 });
+    const c2 = makeHealthCheck(a.id, { checked_at: T2, success: false, latency_ms: null, error_message: 'timeout' });
+    await suite.storage.recordHealthCheck(a.id, {}, c1);
+    await suite.storage.recordHealthCheck(a.id, {}, c2);
+    const endpointsBefore = await suite.storage.listEndpoints();
+    const modelsBefore = await suite.storage.listEndpointModels(a.id);
+
+    await suite.storage.close();
+    await suite.storage.close();
+    if (suite.reopen === undefined) return;
+
+    const reopened = await suite.reopen();
+    suite.track(reopened);
+    await reopened.init();
+    expect(await reopened.listEndpoints()).toStrictEqual(endpointsBefore);
+    expect(await reopened.getEndpoint(a.id)).toStrictEqual({ ...a, version: 3 });
+    expect(await reopened.listEndpointModels(a.id)).toStrictEqual(modelsBefore);
+    expect(await reopened.listHealthChecks(a.id)).toStrictEqual([c2, c1]);
+    // Uniqueness still holds after the restart.
+    await expectConflict(reopened.insertEndpoint(makeEndpointRecord({ name: a.name })), { field: 'name', value: a.name });
   });
 }

@@ -1,20 +1,12 @@
 /** Conformance cases: model sets. */
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { T1, T2, T3 } from '../../helpers/records.js';
 import { byModelKey, CHAT, EMBED, type Suite } from './suite.js';
 
-/** Model-set replacement and listing. */
-export function modelCases(suite: Suite): void {
-  describe('models', () => {
-    modelSetCases(suite);
-    modelListCases(suite);
-  });
-
-}
 
 /** Replacing a model set. */
-function modelSetCases(suite: Suite): void {
+export function modelSetCases(suite: Suite): void {
   const inserted = suite.inserted;
   it('replaces the model set and reports the diff', async () => {
     const record = await inserted();
@@ -82,7 +74,7 @@ function modelSetCases(suite: Suite): void {
 }
 
 /** Listing models. */
-function modelListCases(suite: Suite): void {
+export function modelListCases(suite: Suite): void {
   const inserted = suite.inserted;
   it('orders models by model id', async () => {
     const record = await inserted();
