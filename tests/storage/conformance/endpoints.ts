@@ -6,10 +6,10 @@ import type { EndpointRecord } from '../../../src/schema.js';
 import { makeEndpointRecord, makeHealthCheck, T0, T1, T2, T3 } from '../../helpers/records.js';
 import { CHAT, expectConflict, type Suite } from './suite.js';
 
-
 /** Inserting, reading, listing and updating endpoints. */
 export function endpointRowCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('reports a kind and tolerates a second init()', async () => {
     expect(typeof suite.storage.kind).toBe('string');
     expect(suite.storage.kind.length).toBeGreaterThan(0);
@@ -77,6 +77,7 @@ export function endpointRowCases(suite: Suite): void {
 /** Deleting endpoints; versions and admin state. */
 export function endpointWriteCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('deletes an endpoint once', async () => {
     const record = await inserted();
     const other = await inserted();
@@ -124,6 +125,7 @@ export function endpointWriteCases(suite: Suite): void {
 /** Unique name, base_url and id on insert, also under concurrency. */
 export function insertClashCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   // name and base_url are each unique on their own: a clash on one is a conflict that
   // changes nothing, does not leak either record's key, and reserves nothing.
   for (const [field, other] of [
@@ -176,6 +178,7 @@ export function insertClashCases(suite: Suite): void {
 /** Unique names on rename and in a check patch, also under concurrency. */
 export function renameClashCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('rejects renaming to a taken name and changes nothing', async () => {
     const a = await inserted();
     const b = await inserted({ registered_at: T1 });

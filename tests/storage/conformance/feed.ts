@@ -16,7 +16,6 @@ async function readAll(suite: Suite, cursor: number, limit?: number): Promise<[S
   }
 }
 
-
 /** What each write records in the feed. */
 export function feedWriteCases(suite: Suite): void {
   it('is empty at first: position 0, and a cursor comes back unchanged', async () => {

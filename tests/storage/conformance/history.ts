@@ -5,10 +5,10 @@ import type { EndpointRecord } from '../../../src/schema.js';
 import { makeHealthCheck, T0, T1, T2, T3 } from '../../helpers/records.js';
 import { CHAT, EMBED, type Suite } from './suite.js';
 
-
 /** Recording checks, and deleting old ones. */
 export function checkRecordingCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('records a check: updates the endpoint and appends exactly one row', async () => {
     const record = await inserted();
     const check = makeHealthCheck(record.id, { checked_at: T1, latency_ms: 12 });
@@ -86,6 +86,7 @@ export function checkRecordingCases(suite: Suite): void {
 /** Listing history: order, limits and pages. */
 export function historyPageCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('lists history newest first, with an optional limit', async () => {
     const record = await inserted();
     const other = await inserted();
@@ -150,6 +151,7 @@ export function historyPageCases(suite: Suite): void {
 /** Deleting an endpoint deletes its models and history. */
 export function cascadeCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('deletes an endpoint’s models and history with it', async () => {
     const record = await inserted();
     const other = await inserted();

@@ -4,10 +4,10 @@ import type { DiscoveredModel } from '../../../src/schema.js';
 import { makeEndpointRecord, makeHealthCheck, T1, T2, T3 } from '../../helpers/records.js';
 import { CHAT, EMBED, expectConflict, type Suite } from './suite.js';
 
-
 /** Records, models and checks are copied in and out. */
 export function copyCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('copies endpoint records in and out', async () => {
     const record = makeEndpointRecord({ notes: 'original' });
     const snapshot = { ...record };
@@ -61,6 +61,7 @@ export function copyCases(suite: Suite): void {
 /** Closing, and reopening on the same data. */
 export function reopenCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('closes idempotently, and keeps all data across a reopen when the adapter persists', async () => {
     const a = await inserted({ api_key_encrypted: 'v1:sealed', notes: 'keep me', status: 'online', latency_ms: 7 });
     await inserted({ registered_at: T1 });

@@ -4,10 +4,10 @@ import { expect, it } from 'vitest';
 import { T1, T2, T3 } from '../../helpers/records.js';
 import { byModelKey, CHAT, EMBED, type Suite } from './suite.js';
 
-
 /** Replacing a model set. */
 export function modelSetCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('replaces the model set and reports the diff', async () => {
     const record = await inserted();
     expect(await suite.storage.listEndpointModels(record.id)).toEqual([]);
@@ -76,6 +76,7 @@ export function modelSetCases(suite: Suite): void {
 /** Listing models. */
 export function modelListCases(suite: Suite): void {
   const inserted = suite.inserted;
+
   it('orders models by model id', async () => {
     const record = await inserted();
     const ids = ['mistral', 'Llama', 'bge-m3', 'a:latest', 'zeta', '0-model'];
