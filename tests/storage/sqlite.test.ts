@@ -1,15 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LlmlbError } from '../../src/errors.js';
 import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
-import type { StorageAdapter } from '../../src/storage/types.js';
 import { makeEndpointRecord, makeHealthCheck } from '../helpers/records.js';
 import { runStorageConformance } from './conformance.js';
+import {
+  callerDatabase,
+  rejection,
+  releaseAll,
+  schemaNames,
+  tempFile,
+  track,
+  trackDatabase,
+} from './sqlite-resources.js';
 
 // Records every better-sqlite3 database opened in this file, so the tests can inspect the
 // connection the adapter opened itself (connection-level pragmas such as foreign_keys).
@@ -28,52 +34,12 @@ vi.mock('better-sqlite3', async (importOriginal) => {
 /** Every migration of the current release, as `llmlb_migration` lists them. */
 const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }];
 
-const tempDirs: string[] = [];
-const callerDatabases: Database.Database[] = [];
 const callerKyselys: Kysely<unknown>[] = [];
-const adapters: StorageAdapter[] = [];
-
-async function tempFile(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'llmlb-sqlite-'));
-  tempDirs.push(dir);
-  return join(dir, 'llmlb.db');
-}
-
-/** An adapter closed automatically after the test. */
-function track(storage: StorageAdapter): StorageAdapter {
-  adapters.push(storage);
-  return storage;
-}
-
-function callerDatabase(): Database.Database {
-  const db = new Database(':memory:');
-  callerDatabases.push(db);
-  return db;
-}
-
-/** The names of the schema objects of one `type` in `db`, sorted, without SQLite's own. */
-function schemaNames(db: Database.Database, type: 'table' | 'index'): string[] {
-  return db
-    .prepare(`SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-    .all(type)
-    .map((r) => (r as { name: string }).name);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LlmlbError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LlmlbError);
-  return error as LlmlbError;
-}
 
 afterEach(async () => {
-  for (const adapter of adapters.splice(0)) await adapter.close();
+  await releaseAll();
   for (const kysely of callerKyselys.splice(0)) await kysely.destroy();
-  for (const db of callerDatabases.splice(0)) db.close();
   for (const db of openedDatabases.splice(0)) if (db.open) db.close();
-  for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 runStorageConformance('sqlite (file)', async () => {
@@ -95,18 +61,14 @@ runStorageConformance('sqlite (caller-provided kysely)', async () => {
   return { storage: sqliteStorage({ kysely }), reopen: async () => sqliteStorage({ kysely }) };
 });
 
-describe('sqliteStorage', () => {
-  beforeEach(() => {
-    openedDatabases.length = 0;
-  });
+/** The better-sqlite3 connection the adapter opened for `filename`. */
+function connectionFor(filename: string): Database.Database {
+  const db = openedDatabases.find((d) => d.name === filename);
+  if (!db) throw new Error(`no connection opened for ${filename}`);
+  return db;
+}
 
-  /** The better-sqlite3 connection the adapter opened for `filename`. */
-  function connectionFor(filename: string): Database.Database {
-    const db = openedDatabases.find((d) => d.name === filename);
-    if (!db) throw new Error(`no connection opened for ${filename}`);
-    return db;
-  }
-
+describe('sqliteStorage: schema and migrations', () => {
   it('has kind "sqlite"', () => {
     expect(track(sqliteStorage({ filename: ':memory:' })).kind).toBe('sqlite');
   });
@@ -118,7 +80,7 @@ describe('sqliteStorage', () => {
     await storage.close();
 
     const db = new Database(filename, { readonly: true });
-    callerDatabases.push(db);
+    trackDatabase(db);
     expect(db.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual(ALL_MIGRATIONS);
     expect(schemaNames(db, 'table')).toEqual([
       'endpoint_health_checks',
@@ -158,7 +120,7 @@ describe('sqliteStorage', () => {
     await first.close();
 
     const raw = new Database(filename, { readonly: true });
-    callerDatabases.push(raw);
+    trackDatabase(raw);
     const before = raw.prepare('SELECT name, timestamp FROM llmlb_migration').all();
     raw.close();
 
@@ -168,11 +130,23 @@ describe('sqliteStorage', () => {
     await second.close();
 
     const after = new Database(filename, { readonly: true });
-    callerDatabases.push(after);
+    trackDatabase(after);
     expect(after.prepare('SELECT name, timestamp FROM llmlb_migration').all()).toEqual(before);
     expect(before).toHaveLength(ALL_MIGRATIONS.length);
   });
 
+  it('shares a database with a host app’s own kysely migrations', async () => {
+    const database = callerDatabase();
+    database.exec(`CREATE TABLE kysely_migration (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL)`);
+    database.exec(`INSERT INTO kysely_migration VALUES ('host_0001', '2024-01-01T00:00:00.000Z')`);
+    const storage = track(sqliteStorage({ database }));
+    await storage.init();
+    expect(database.prepare('SELECT name FROM kysely_migration').all()).toEqual([{ name: 'host_0001' }]);
+    expect(database.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual(ALL_MIGRATIONS);
+  });
+});
+
+describe('sqliteStorage: opening', () => {
   it('opens a file database in WAL mode with foreign keys, busy timeout and synchronous FULL', async () => {
     const filename = await tempFile();
     const storage = track(sqliteStorage({ filename }));
@@ -209,6 +183,32 @@ describe('sqliteStorage', () => {
     expect(openedDatabases).toHaveLength(0);
   });
 
+  it('fails init() with internal_error when the file cannot be opened', async () => {
+    const parent = dirname(await tempFile());
+    const storage = track(sqliteStorage({ filename: join(parent, 'missing', 'llmlb.db') }));
+    const error = await rejection(storage.init());
+    expect(error.code).toBe('internal_error');
+    expect(error.message).toContain('cannot open');
+    expect(error.cause).toBeDefined();
+  });
+
+  it('fails init() with internal_error and leaves nothing behind when a migration fails', async () => {
+    const database = callerDatabase();
+    database.exec('CREATE TABLE endpoints (something_else TEXT)');
+    const storage = track(sqliteStorage({ database }));
+    const error = await rejection(storage.init());
+    expect(error.code).toBe('internal_error');
+    expect(error.message).toContain('migration');
+    expect(error.cause).toBeInstanceOf(Error);
+    const tables = database
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+      .all()
+      .map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(['endpoints']);
+  });
+});
+
+describe('sqliteStorage: caller-owned databases and config', () => {
   it('leaves a caller-provided database open on close and switches on its foreign keys', async () => {
     const database = callerDatabase();
     database.pragma('foreign_keys = OFF');
@@ -234,16 +234,6 @@ describe('sqliteStorage', () => {
     expect(rows).toEqual([{ n: 1 }]);
   });
 
-  it('shares a database with a host app’s own kysely migrations', async () => {
-    const database = callerDatabase();
-    database.exec(`CREATE TABLE kysely_migration (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL)`);
-    database.exec(`INSERT INTO kysely_migration VALUES ('host_0001', '2024-01-01T00:00:00.000Z')`);
-    const storage = track(sqliteStorage({ database }));
-    await storage.init();
-    expect(database.prepare('SELECT name FROM kysely_migration').all()).toEqual([{ name: 'host_0001' }]);
-    expect(database.prepare('SELECT name FROM llmlb_migration ORDER BY name').all()).toEqual(ALL_MIGRATIONS);
-  });
-
   it('reads integers correctly from a database with safeIntegers enabled', async () => {
     const database = callerDatabase();
     database.defaultSafeIntegers(true);
@@ -257,79 +247,6 @@ describe('sqliteStorage', () => {
     expect(check?.success).toBe(true);
     expect(check?.latency_ms).toBe(9);
     expect(await storage.deleteHealthChecksBefore('9999-01-01T00:00:00.000Z')).toBe(1);
-  });
-
-  it('enforces uniqueness across two adapters on the same file', async () => {
-    const filename = await tempFile();
-    const a = track(sqliteStorage({ filename }));
-    const b = track(sqliteStorage({ filename }));
-    await a.init();
-    await b.init();
-    const results = await Promise.allSettled([
-      a.insertEndpoint(makeEndpointRecord({ name: 'shared' })),
-      b.insertEndpoint(makeEndpointRecord({ name: 'shared' })),
-    ]);
-    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(rejected?.reason).toMatchObject({ code: 'conflict' });
-    expect(await a.listEndpoints()).toHaveLength(1);
-    expect(await b.listEndpoints()).toHaveLength(1);
-  });
-
-  it('rejects an invalid status through the CHECK constraint, not as a conflict', async () => {
-    const storage = track(sqliteStorage({ filename: ':memory:' }));
-    await storage.init();
-    const bogus = { ...makeEndpointRecord(), status: 'bogus' } as unknown as EndpointRecord;
-    const error = await rejection(storage.insertEndpoint(bogus));
-    expect(error.code).toBe('internal_error');
-    expect(error.cause).toBeDefined();
-    expect(await storage.listEndpoints()).toEqual([]);
-  });
-
-  it('fails init() with internal_error and leaves nothing behind when a migration fails', async () => {
-    const database = callerDatabase();
-    database.exec('CREATE TABLE endpoints (something_else TEXT)');
-    const storage = track(sqliteStorage({ database }));
-    const error = await rejection(storage.init());
-    expect(error.code).toBe('internal_error');
-    expect(error.message).toContain('migration');
-    expect(error.cause).toBeInstanceOf(Error);
-    const tables = database
-      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
-      .all()
-      .map((r) => (r as { name: string }).name);
-    expect(tables).toEqual(['endpoints']);
-  });
-
-  it('fails init() with internal_error when the file cannot be opened', async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'llmlb-sqlite-'));
-    tempDirs.push(parent);
-    const storage = track(sqliteStorage({ filename: join(parent, 'missing', 'llmlb.db') }));
-    const error = await rejection(storage.init());
-    expect(error.code).toBe('internal_error');
-    expect(error.message).toContain('cannot open');
-    expect(error.cause).toBeDefined();
-  });
-
-  it('rejects use before init() and after close()', async () => {
-    const storage = track(sqliteStorage({ filename: ':memory:' }));
-    expect((await rejection(storage.listEndpoints())).code).toBe('internal_error');
-    await storage.init();
-    expect(await storage.listEndpoints()).toEqual([]);
-    await storage.close();
-    expect((await rejection(storage.listEndpoints())).code).toBe('internal_error');
-    expect((await rejection(storage.init())).code).toBe('internal_error');
-  });
-
-  it('lets in-flight operations finish before closing', async () => {
-    const storage = track(sqliteStorage({ filename: ':memory:' }));
-    await storage.init();
-    const record = makeEndpointRecord();
-    const insert = storage.insertEndpoint(record);
-    const models = storage.replaceEndpointModels(record.id, [{ model_id: 'm', capabilities: ['chat'] }], 'x');
-    await storage.close();
-    await expect(insert).resolves.toBeUndefined();
-    await expect(models).resolves.toStrictEqual({ added: ['m'], removed: [], updated: [] });
   });
 
   it('rejects a malformed config with invalid_request', () => {
@@ -352,5 +269,68 @@ describe('sqliteStorage', () => {
       expect(caught, JSON.stringify(config)).toBeInstanceOf(LlmlbError);
       expect((caught as LlmlbError).code).toBe('invalid_request');
     }
+  });
+});
+
+describe('sqliteStorage: concurrency and errors', () => {
+  it('enforces uniqueness across two adapters on the same file', async () => {
+    const filename = await tempFile();
+    const a = track(sqliteStorage({ filename }));
+    const b = track(sqliteStorage({ filename }));
+    await a.init();
+    await b.init();
+    const results = await Promise.allSettled([
+      a.insertEndpoint(makeEndpointRecord({ name: 'shared' })),
+      b.insertEndpoint(makeEndpointRecord({ name: 'shared' })),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected?.reason).toMatchObject({ code: 'conflict' });
+    expect(await a.listEndpoints()).toHaveLength(1);
+    expect(await b.listEndpoints()).toHaveLength(1);
+  });
+
+  it('grants a lease to one of two adapters racing on the same file', async () => {
+    const filename = await tempFile();
+    const [a, b] = [track(sqliteStorage({ filename })), track(sqliteStorage({ filename }))];
+    await a.init();
+    await b.init();
+    const now = Date.parse('2025-01-01T00:00:00.000Z');
+    const won = await Promise.all([a.tryLease('checker', 'a', 1000, now), b.tryLease('checker', 'b', 1000, now)]);
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const [holder, other] = won[0] ? ['a', b] : ['b', a];
+    expect(await other.tryLease('checker', holder === 'a' ? 'b' : 'a', 1000, now + 999)).toBe(false);
+    expect(await other.tryLease('checker', holder, 1000, now + 999)).toBe(true);
+  });
+
+  it('rejects an invalid status through the CHECK constraint, not as a conflict', async () => {
+    const storage = track(sqliteStorage({ filename: ':memory:' }));
+    await storage.init();
+    const bogus = { ...makeEndpointRecord(), status: 'bogus' } as unknown as EndpointRecord;
+    const error = await rejection(storage.insertEndpoint(bogus));
+    expect(error.code).toBe('internal_error');
+    expect(error.cause).toBeDefined();
+    expect(await storage.listEndpoints()).toEqual([]);
+  });
+
+  it('rejects use before init() and after close()', async () => {
+    const storage = track(sqliteStorage({ filename: ':memory:' }));
+    expect((await rejection(storage.listEndpoints())).code).toBe('internal_error');
+    await storage.init();
+    expect(await storage.listEndpoints()).toEqual([]);
+    await storage.close();
+    expect((await rejection(storage.listEndpoints())).code).toBe('internal_error');
+    expect((await rejection(storage.init())).code).toBe('internal_error');
+  });
+
+  it('lets in-flight operations finish before closing', async () => {
+    const storage = track(sqliteStorage({ filename: ':memory:' }));
+    await storage.init();
+    const record = makeEndpointRecord();
+    const insert = storage.insertEndpoint(record);
+    const models = storage.replaceEndpointModels(record.id, [{ model_id: 'm', capabilities: ['chat'] }], 'x');
+    await storage.close();
+    await expect(insert).resolves.toBeUndefined();
+    await expect(models).resolves.toStrictEqual({ added: ['m'], removed: [], updated: [] });
   });
 });
