@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { LlmlbError, toLlmlbError } from '../errors.js';
+import { parseOptions } from '../options.js';
 import type { Router } from '../router.js';
 import { type RouteContext, type RouteHandler, type RouteTable, adminRoutes } from './admin-routes.js';
 import { type Area, isAllowed } from './auth.js';
@@ -88,8 +89,7 @@ function segmentsOf(path: string): string[] | null {
  * http.createServer(createHandler(router)).listen(8080);
  */
 export function createHandler(router: Router, options: HandlerOptions = {}): LlmlbHandler {
-  const parsed = handlerOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new LlmlbError('invalid_request', `invalid handler options: ${z.prettifyError(parsed.error)}`);
+  const parsed = parseOptions(handlerOptionsSchema, options, 'handler options');
   const authenticate = router.authenticator;
   if (!authenticate) {
     throw new LlmlbError(
@@ -97,8 +97,8 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
       'the router has no `auth` option: pass { keys: [...] }, a function, or false to serve HTTP without auth',
     );
   }
-  const prefix = (parsed.data.prefix ?? '').replace(/\/$/, '');
-  const adminBodyLimit = parsed.data.adminBodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT;
+  const prefix = (parsed.prefix ?? '').replace(/\/$/, '');
+  const adminBodyLimit = parsed.adminBodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT;
   const logger = router.logger;
 
   const fail = (res: ServerResponse, err: unknown, style: ErrorStyle, allow?: readonly string[]) => {
