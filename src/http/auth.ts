@@ -93,21 +93,3 @@ function bearerToken(header: string | undefined): string | null {
   const token = header.slice(7).trim();
   return token === '' ? null : token;
 }
-
-/** What a request needs: the admin API (`/v0`) or inference (`/v1`). */
-export type Area = 'admin' | 'inference';
-
-/**
- * Whether `principal` may make a request: admin may do everything; viewer only GETs on the
- * admin API; client only inference.
- */
-export function isAllowed(principal: Principal, area: Area, method: string): boolean {
-  switch (principal.role) {
-    case 'admin':
-      return true;
-    case 'viewer':
-      return area === 'admin' && (method === 'GET' || method === 'HEAD');
-    case 'client':
-      return area === 'inference';
-  }
-}

@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
 import type { InferenceRoute } from '../proxy/proxy.js';
 import type { Registry } from '../registry.js';
-import type { RouteContext, RouteTable } from './admin-routes.js';
 import { readJsonBytes } from './body.js';
 import { sendJson } from './respond.js';
+import type { RouteContext, RouteHandler } from './route.js';
 
 const modelSchema = z.string().min(1).max(512);
 
@@ -62,35 +62,25 @@ function describeModel(registry: Registry, id: string): ListedModel {
 
 const listCache = new WeakMap<Registry, { version: number; body: unknown }>();
 
-/** The `/v1` routes. A trailing `*name` segment captures the rest of the path (model ids contain `/`). */
-export const proxyRoutes: RouteTable = [
-  { pattern: ['v1', 'chat', 'completions'], methods: { POST: forward('chat') } },
-  { pattern: ['v1', 'completions'], methods: { POST: forward('completions') } },
-  { pattern: ['v1', 'embeddings'], methods: { POST: forward('embeddings') } },
-  {
-    pattern: ['v1', 'models'],
-    methods: {
-      GET: async (ctx) => {
-        const registry = ctx.router.registry;
-        let cached = listCache.get(registry);
-        if (!cached || cached.version !== registry.version) {
-          cached = { version: registry.version, body: { object: 'list', data: registry.modelIds().map((id) => describeModel(registry, id)) } };
-          listCache.set(registry, cached);
-        }
-        sendJson(ctx.res, 200, cached.body);
-      },
-    },
+/** Handlers of the `/v1` routes, by operation; the route table says who may call them. */
+export const inferenceHandlers = {
+  chat: forward('chat'),
+  completions: forward('completions'),
+  embeddings: forward('embeddings'),
+  listModels: async (ctx) => {
+    const registry = ctx.router.registry;
+    let cached = listCache.get(registry);
+    if (!cached || cached.version !== registry.version) {
+      cached = { version: registry.version, body: { object: 'list', data: registry.modelIds().map((id) => describeModel(registry, id)) } };
+      listCache.set(registry, cached);
+    }
+    sendJson(ctx.res, 200, cached.body);
   },
-  {
-    pattern: ['v1', 'models', '*model'],
-    methods: {
-      GET: async (ctx) => {
-        const id = ctx.params.model ?? '';
-        if (!ctx.router.registry.hasModel(id)) {
-          throw new LlmlbError('model_not_found', `model ${JSON.stringify(id)} is not served by any endpoint`);
-        }
-        sendJson(ctx.res, 200, describeModel(ctx.router.registry, id));
-      },
-    },
+  getModel: async (ctx) => {
+    const id = ctx.params.model ?? '';
+    if (!ctx.router.registry.hasModel(id)) {
+      throw new LlmlbError('model_not_found', `model ${JSON.stringify(id)} is not served by any endpoint`);
+    }
+    sendJson(ctx.res, 200, describeModel(ctx.router.registry, id));
   },
-];
+} satisfies Record<string, RouteHandler>;
