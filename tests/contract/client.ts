@@ -12,6 +12,8 @@ export const CLIENT_KEY = 'contract-client-key-0123456789';
 export const SECRET = 'contract-secret-0123456789abcdef';
 /** The keys by role. */
 export const KEYS = { admin: ADMIN_KEY, viewer: VIEWER_KEY, client: CLIENT_KEY } as const;
+/** Every configured secret: the keys and the router's secret, none of which may ever be in a response. */
+export const CONFIGURED_SECRETS: readonly string[] = [ADMIN_KEY, VIEWER_KEY, CLIENT_KEY, SECRET];
 /** A line of a stack trace: never in a response. */
 export const STACK_LINE = /^\s*at\s+\S/m;
 
@@ -163,4 +165,17 @@ export function expectErrorShape(res: ApiResponse, style: 'admin' | 'openai'): v
 export function expectError(res: ApiResponse, status: number, code: string): Json {
   expect({ status: res.status, code: res.body?.error?.code }, res.text).toEqual({ status, code });
   return res.body.error;
+}
+
+/**
+ * A client whose every response is checked: no secret, no stack trace, and errors in the
+ * documented shape of `style`.
+ */
+export function checkedClient(style: 'admin' | 'openai', secrets: readonly string[]) {
+  return async (baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> => {
+    const res = await send(baseUrl, method, path, options);
+    expectNoLeak(res, secrets);
+    if (res.status >= 400) expectErrorShape(res, style);
+    return res;
+  };
 }

@@ -7,10 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Router } from '../../src/router.js';
 import type { StorageAdapter } from '../../src/storage/types.js';
 import { memoryStorage } from '../../src/storage/memory/index.js';
-import { ADMIN_KEY, CLIENT_KEY, type CallOptions, SECRET, VIEWER_KEY, contractRouter, expectError, expectErrorShape, expectNoLeak, send } from './client.js';
+import { CONFIGURED_SECRETS, type CallOptions, contractRouter, expectError, expectErrorShape, expectNoLeak, send } from './client.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
-const SECRETS = [ADMIN_KEY, VIEWER_KEY, CLIENT_KEY, SECRET];
 const SOME_ID = '3f0e4c1a-0000-4000-8000-000000000000';
 
 /** Every route, called by a role that may call it, with a valid body. */
@@ -53,7 +52,7 @@ export function runNotReadyContract(name: string, makeServer: ServerFactory): vo
     async function expectNotReady(server: ContractServer, why: RegExp): Promise<void> {
       for (const [method, path, options] of ROUTES) {
         const res = await send(server.baseUrl, method, path, options);
-        expectNoLeak(res, SECRETS);
+        expectNoLeak(res, CONFIGURED_SECRETS);
         expect(res.status, `${method} ${path}`).toBe(503);
         if (method === 'HEAD') continue;
         expectErrorShape(res, path.startsWith('/v1') ? 'openai' : 'admin');

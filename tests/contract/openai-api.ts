@@ -8,24 +8,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Router } from '../../src/router.js';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
-import {
-  ADMIN_KEY,
-  type ApiResponse,
-  CLIENT_KEY,
-  type CallOptions,
-  type Json,
-  SECRET,
-  VIEWER_KEY,
-  contractRouter,
-  expectError,
-  expectErrorShape,
-  expectNoLeak,
-  send,
-} from './client.js';
+import { CLIENT_KEY, CONFIGURED_SECRETS, type CallOptions, type Json, checkedClient, contractRouter, expectError } from './client.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
 const UPSTREAM_KEY = 'sk-upstream-V1-SECRET-4b7e1d9a';
-const SECRETS = [ADMIN_KEY, VIEWER_KEY, CLIENT_KEY, SECRET, UPSTREAM_KEY];
+/** Every response is checked: no secrets, no stack traces, errors in the OpenAI shape. */
+const request = checkedClient('openai', [...CONFIGURED_SECRETS, UPSTREAM_KEY]);
 const MODELS = ['llama3.1:8b', 'nomic-embed-text', 'Qwen/Qwen2.5-7B-Instruct'];
 /** The proxy's body limit in this suite. */
 const BODY_LIMIT = 64 * 1024;
@@ -78,12 +66,9 @@ export function runOpenAiApiContract(name: string, makeServer: ServerFactory): v
       await upstream.stop();
     });
 
-    async function call(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
-      const res = await send(server.baseUrl, method, path, { as: 'client', ...options });
-      expectNoLeak(res, SECRETS);
-      if (res.status >= 400) expectErrorShape(res, 'openai');
-      return res;
-    }
+    /** Calls as a client unless told otherwise; every response is checked. */
+    const call = (method: string, path: string, options: CallOptions = {}) =>
+      request(server.baseUrl, method, path, { as: 'client', ...options });
 
     const inferenceRequests = () => INFERENCE_PATHS.reduce((n, path) => n + upstream.requestsTo(path).length, 0);
 
