@@ -1,4 +1,5 @@
 /** The route table: resolution, roles per route, 404/405 answers, and new rows. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/http/auth.js';
 import { type Route, type RouteHandler, createRouteIndex } from '../../src/http/route.js';
@@ -23,6 +24,15 @@ describe('the route table', () => {
 
   it('serves the roots v0 and v1', () => {
     expect(routeIndex.roots).toEqual(['v0', 'v1']);
+  });
+
+  it('is the table docs/api.md lists, with the same roles and error shapes', () => {
+    const docs = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    const documented = [...docs.matchAll(/^\| \[?`([A-Z]+ \/v\d[^`]*)`\]?(?:\([^)]*\))? \| ([a-z, ]+) \| (admin|OpenAI) \|/gm)].map(
+      ([, route, roles, errors]) => `${route} | ${roles} | ${errors!.toLowerCase()}`,
+    );
+    const table = ROUTES.map((r) => `${r.method} ${r.path.replace(/[:*](\w+)/g, '{$1}')} | ${r.roles.join(', ')} | ${r.errors}`);
+    expect(documented).toEqual(table);
   });
 });
 
