@@ -105,7 +105,10 @@ export function optionUnion<const T extends readonly [z.ZodType, ...z.ZodType[]]
 export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value, { error: describeIssue });
   if (result.success) return result.data;
-  const details: ValidationIssue[] = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  const details: ValidationIssue[] = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
   const summary = details.map((d) => (d.path === '' ? d.message : `${d.path}: ${d.message}`)).join('; ');
   throw new LlmlbError('invalid_request', `invalid ${what}: ${summary}`, { details });
 }

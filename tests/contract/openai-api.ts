@@ -154,9 +154,9 @@ export function runOpenAiApiContract(name: string, makeServer: ServerFactory): v
       });
 
       it('404 model_not_found for a model no endpoint serves; 404 not_found for an unknown route', async () => {
+        const unknownModel = { ...chat('gpt-99'), prompt: 'hi', input: 'hi' };
         for (const path of INFERENCE_PATHS) {
-          const err = expectError(await call('POST', path, { json: { ...chat('gpt-99'), prompt: 'hi', input: 'hi' } }), 404, 'model_not_found');
-          expect(err.type).toBe('not_found_error');
+          expect(expectError(await call('POST', path, { json: unknownModel }), 404, 'model_not_found').type).toBe('not_found_error');
         }
         for (const path of ['/v1', '/v1/', '/v1/chat', '/v1/responses', '/v1/models-list']) {
           expect(expectError(await call('POST', path, { json: chat('llama3.1:8b') }), 404, 'not_found').type).toBe('not_found_error');
@@ -186,7 +186,8 @@ export function runOpenAiApiContract(name: string, makeServer: ServerFactory): v
         const big = { ...chat('llama3.1:8b'), padding: 'x'.repeat(BODY_LIMIT) };
         expectError(await call('POST', '/v1/chat/completions', { json: big }), 413, 'payload_too_large');
         // Far over the limit, and over common host body-parser limits (Express's 100 KiB).
-        expectError(await call('POST', '/v1/embeddings', { json: { ...big, padding: 'y'.repeat(4 * BODY_LIMIT) } }), 413, 'payload_too_large');
+        const huge = { ...big, padding: 'y'.repeat(4 * BODY_LIMIT) };
+        expectError(await call('POST', '/v1/embeddings', { json: huge }), 413, 'payload_too_large');
         for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
           const res = await call('POST', '/v1/chat/completions', { body: JSON.stringify(chat('llama3.1:8b')), contentType });
           expectError(res, 415, 'unsupported_media_type');

@@ -45,7 +45,8 @@ describe('normalizeBaseUrl and API paths', () => {
     const router = createRouter({ checker: false });
     await router.start();
     try {
-      const err: unknown = await router.endpoints.create({ name: 'gpu', base_url: 'http://10.0.0.5:8000/v1/chat/completions' }).catch((e: unknown) => e);
+      const base_url = 'http://10.0.0.5:8000/v1/chat/completions';
+      const err: unknown = await router.endpoints.create({ name: 'gpu', base_url }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LlmlbError);
       expect((err as LlmlbError).code).toBe('validation_error');
       expect((err as LlmlbError).details).toEqual([
