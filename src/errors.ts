@@ -43,7 +43,21 @@ export interface LlmlbErrorOptions {
 }
 
 /**
- * An error with a stable, documented `code`.
+ * The brand every {@link LlmlbError} carries, registered globally so that errors made by another
+ * copy of llmlb (the CommonJS build next to the ESM one, or a second installed copy) are
+ * recognised too.
+ */
+const BRAND: unique symbol = Symbol.for('llmlb.error');
+
+/** True when `value` carries the llmlb error brand, whichever copy of llmlb made it. */
+function isBranded(value: unknown): value is LlmlbError {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+}
+
+/**
+ * An error with a stable, documented `code`. `instanceof LlmlbError` and {@link isLlmlbError}
+ * recognise llmlb errors from any copy of the package (ESM or CommonJS build, or a second
+ * install), by a brand registered with `Symbol.for('llmlb.error')`.
  *
  * @example
  * try { await router.endpoints.get(id) }
@@ -60,15 +74,24 @@ export class LlmlbError extends Error {
     this.details = options.details;
   }
 
+  /** `instanceof` by brand for `LlmlbError` itself; ordinary prototype checks for subclasses. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === LlmlbError ? isBranded(value) : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   /** The HTTP status for this error's code. */
   get status(): number {
     return HTTP_STATUS_BY_CODE[this.code];
   }
 }
+Object.defineProperty(LlmlbError.prototype, BRAND, { value: true });
 
-/** True when `value` is an {@link LlmlbError}, optionally with the given code. */
+/**
+ * True when `value` is an {@link LlmlbError} — from this or any other copy of llmlb —
+ * optionally with the given code.
+ */
 export function isLlmlbError(value: unknown, code?: ErrorCode): value is LlmlbError {
-  return value instanceof LlmlbError && (code === undefined || value.code === code);
+  return isBranded(value) && (code === undefined || value.code === code);
 }
 
 /**
@@ -76,7 +99,7 @@ export function isLlmlbError(value: unknown, code?: ErrorCode): value is LlmlbEr
  * becomes `internal_error` with a generic message (the original is kept as `cause` for logs).
  */
 export function toLlmlbError(value: unknown): LlmlbError {
-  if (value instanceof LlmlbError) return value;
+  if (isBranded(value)) return value;
   return new LlmlbError('internal_error', 'internal error', { cause: value });
 }
 

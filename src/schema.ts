@@ -38,8 +38,9 @@ const endpointNameSchema = z
 
 /**
  * Normalises an upstream base URL: http(s) only, no credentials, query or fragment, no trailing
- * slash, and a trailing `/v1` segment dropped (llmlb appends `/v1/...` itself). Returns the
- * normalised URL or a message saying what is wrong.
+ * slash, and a trailing `/v1` segment dropped (llmlb appends `/v1/...` itself). A URL that ends
+ * in an API path (`/v1/chat/completions`, `/api/tags`, …) is rejected with the base URL to give
+ * instead. Returns the normalised URL or a message saying what is wrong.
  */
 export function normalizeBaseUrl(input: string): { ok: true; url: string } | { ok: false; message: string } {
   let url: URL;
@@ -57,8 +58,18 @@ export function normalizeBaseUrl(input: string): { ok: true; url: string } | { o
   }
   if (url.search !== '' || input.includes('?')) return { ok: false, message: 'must not contain a query string' };
   if (url.hash !== '' || input.includes('#')) return { ok: false, message: 'must not contain a fragment' };
-  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-  return { ok: true, url: `${url.protocol}//${url.host}${path}` };
+  const origin = `${url.protocol}//${url.host}`;
+  const path = url.pathname.replace(/\/+$/, '');
+  // An API route (OpenAI-style, with or without /v1, or Ollama's own) where the base should end.
+  const api =
+    /\/(?:v1\/(?:chat\/completions|completions|embeddings|models|responses)|chat\/completions|api\/(?:tags|chat|generate|embed|embeddings|version|ps|show))$/.exec(
+      path,
+    );
+  if (api) {
+    const base = path.slice(0, api.index).replace(/\/v1$/, '');
+    return { ok: false, message: `must be the server's base URL, not an API path: use ${origin}${base}` };
+  }
+  return { ok: true, url: `${origin}${path.replace(/\/v1$/, '')}` };
 }
 
 /** Upstream base URL, validated and normalised by {@link normalizeBaseUrl}. */

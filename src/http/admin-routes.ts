@@ -2,32 +2,11 @@
  * The `/v0/endpoints` admin API (SPEC §6): each route translates one HTTP request into one call
  * of `router.endpoints` and its result into a response.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LlmlbError } from '../errors.js';
-import type { Router } from '../router.js';
 import type { ListEndpointsFilter } from '../schema.js';
 import { readJsonBody } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
-
-/** Everything a route handler gets. */
-export interface RouteContext {
-  router: Router;
-  req: IncomingMessage;
-  res: ServerResponse;
-  /** Path parameters (`id`). */
-  params: Record<string, string>;
-  query: URLSearchParams;
-  /** Largest accepted JSON body. */
-  bodyLimit: number;
-  /** A body a host framework already parsed, if any. */
-  preParsedBody: unknown;
-}
-
-/** A route handler. */
-export type RouteHandler = (ctx: RouteContext) => Promise<void>;
-
-/** Routes by path pattern, then by method. */
-export type RouteTable = ReadonlyArray<{ pattern: readonly string[]; methods: Readonly<Record<string, RouteHandler>> }>;
+import type { RouteContext, RouteHandler } from './route.js';
 
 const body = (ctx: RouteContext) => readJsonBody(ctx.req, ctx.bodyLimit, ctx.preParsedBody);
 const id = (ctx: RouteContext) => ctx.params.id ?? '';
@@ -46,35 +25,19 @@ function listFilter(query: URLSearchParams): ListEndpointsFilter {
   return Object.fromEntries(filter) as ListEndpointsFilter;
 }
 
-/** The admin routes. `:id` marks a path parameter. */
-export const adminRoutes: RouteTable = [
-  {
-    pattern: ['v0', 'endpoints'],
-    methods: {
-      GET: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.list(listFilter(ctx.query))),
-      POST: async (ctx) => sendJson(ctx.res, 201, await ctx.router.endpoints.create((await body(ctx)) as never)),
-    },
+/** Handlers of the `/v0/endpoints` routes, by operation; the route table says who may call them. */
+export const endpointHandlers = {
+  list: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.list(listFilter(ctx.query))),
+  create: async (ctx) => sendJson(ctx.res, 201, await ctx.router.endpoints.create((await body(ctx)) as never)),
+  get: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.get(id(ctx))),
+  update: async (ctx) => {
+    const input = await body(ctx);
+    sendJson(ctx.res, 200, await ctx.router.endpoints.update(id(ctx), input as never));
   },
-  {
-    pattern: ['v0', 'endpoints', ':id'],
-    methods: {
-      GET: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.get(id(ctx))),
-      PUT: async (ctx) => {
-        const input = await body(ctx);
-        sendJson(ctx.res, 200, await ctx.router.endpoints.update(id(ctx), input as never));
-      },
-      DELETE: async (ctx) => {
-        await ctx.router.endpoints.delete(id(ctx));
-        sendEmpty(ctx.res, 204);
-      },
-    },
+  delete: async (ctx) => {
+    await ctx.router.endpoints.delete(id(ctx));
+    sendEmpty(ctx.res, 204);
   },
-  {
-    pattern: ['v0', 'endpoints', ':id', 'test'],
-    methods: { POST: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.test(id(ctx))) },
-  },
-  {
-    pattern: ['v0', 'endpoints', ':id', 'sync'],
-    methods: { POST: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.sync(id(ctx))) },
-  },
-];
+  test: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.test(id(ctx))),
+  sync: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.sync(id(ctx))),
+} satisfies Record<string, RouteHandler>;

@@ -7,8 +7,9 @@ import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
+import { optionUnion } from '../options.js';
 
-/** `admin`: everything; `viewer`: GET on `/v0` only; `client`: `/v1` inference only. */
+/** Every role a key can have; which routes each may call is declared in the route table (`routes.ts`). */
 export const ROLES = ['admin', 'viewer', 'client'] as const;
 /** A caller's role. */
 export type Role = (typeof ROLES)[number];
@@ -32,16 +33,23 @@ export type AuthFunction = (req: IncomingMessage) => Principal | null | Promise<
  */
 export type AuthOption = { keys: readonly AuthKey[] } | AuthFunction | false;
 
-const principalFields = {
-  role: z.enum(ROLES),
-  name: z.string().min(1).max(100).optional(),
-};
-const authKeySchema = z.union([
-  z.strictObject({ key: z.string().min(16, 'keys must be at least 16 characters').max(4096), ...principalFields }),
-  z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be a SHA-256 hex digest'), ...principalFields }),
-]);
-/** Validates the `auth` option. */
-export const authOptionSchema = z.union([
+/**
+ * One configured key: `{ key, role, name? }` or `{ sha256, role, name? }`. One object schema (not
+ * a union of two) so that a bad field is reported on its own path, e.g. `keys.0.role`.
+ */
+const authKeySchema = z
+  .strictObject({
+    key: z.string().min(16).max(4096).optional(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be a SHA-256 hex digest (64 hex characters)').optional(),
+    role: z.enum(ROLES),
+    name: z.string().min(1).max(100).optional(),
+  })
+  .refine((entry) => (entry.key === undefined) !== (entry.sha256 === undefined), 'must have either `key` or `sha256`, not both')
+  // The refinement makes every accepted entry one of the two forms of AuthKey.
+  .transform((entry) => entry as AuthKey);
+
+/** Validates the `auth` option, with errors that point at the bad entry (`keys.0.role: …`). */
+export const authOptionSchema = optionUnion('must be { keys: [{ key, role }] }, a function, or false', [
   z.literal(false),
   z.custom<AuthFunction>((v) => typeof v === 'function'),
   z.strictObject({ keys: z.array(authKeySchema) }),
@@ -84,22 +92,4 @@ function bearerToken(header: string | undefined): string | null {
   if (header.slice(0, 7).toLowerCase() !== 'bearer ') return null;
   const token = header.slice(7).trim();
   return token === '' ? null : token;
-}
-
-/** What a request needs: the admin API (`/v0`) or inference (`/v1`). */
-export type Area = 'admin' | 'inference';
-
-/**
- * Whether `principal` may make a request: admin may do everything; viewer only GETs on the
- * admin API; client only inference.
- */
-export function isAllowed(principal: Principal, area: Area, method: string): boolean {
-  switch (principal.role) {
-    case 'admin':
-      return true;
-    case 'viewer':
-      return area === 'admin' && (method === 'GET' || method === 'HEAD');
-    case 'client':
-      return area === 'inference';
-  }
 }

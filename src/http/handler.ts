@@ -1,18 +1,20 @@
 /**
  * The framework-agnostic request handler on Node's `IncomingMessage`/`ServerResponse`: strips the
- * mount prefix, authenticates, matches the route table, and turns every failure into the
- * documented error shape. Paths outside `/v0` and `/v1` are not ours: they go to `next` (the
- * host app) or get a 404.
+ * mount prefix, resolves the request in the route table, authenticates, authorises by the
+ * route's roles, checks that the router is started, and turns every failure into the route's
+ * error shape. Paths outside the table's roots (`/v0`, `/v1`) are not ours: they go to `next`
+ * (the host app) or get a 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { LlmlbError, toLlmlbError } from '../errors.js';
 import { routerInternals } from '../internals.js';
-import type { Router } from '../router.js';
-import { type RouteContext, type RouteHandler, type RouteTable, adminRoutes } from './admin-routes.js';
-import { type Area, isAllowed } from './auth.js';
-import { proxyRoutes } from './proxy-routes.js';
+import { parseOptions } from '../options.js';
+import type { Router, RouterState } from '../router.js';
+import type { Authenticator } from './auth.js';
 import { type ErrorStyle, INTERNAL_ERROR, sendError } from './respond.js';
+import type { Resolution, RouteContext } from './route.js';
+import { routeIndex } from './routes.js';
 
 /** Options of the HTTP handler (and of every adapter). */
 export interface HandlerOptions {
@@ -39,46 +41,29 @@ export type LlmlbHandler = (req: IncomingMessage, res: ServerResponse, next?: ()
 
 const DEFAULT_ADMIN_BODY_LIMIT = 64 * 1024;
 
-interface Match {
-  handlers: Readonly<Record<string, RouteHandler>> | undefined;
-  params: Record<string, string>;
-}
+const NOT_READY: Readonly<Record<Exclude<RouterState, 'started'>, string>> = {
+  created: 'llmlb is not ready: the router has not been started',
+  starting: 'llmlb is not ready: the router is starting',
+  stopped: 'llmlb is not ready: the router is stopped',
+};
 
-/** Routes whose pattern has no parameter, by their path (e.g. `/v1/chat/completions`). */
-const EXACT_ROUTES: ReadonlyMap<string, Readonly<Record<string, RouteHandler>>> = new Map(
-  [...adminRoutes, ...proxyRoutes]
-    .filter((route) => route.pattern.every((segment) => !segment.startsWith(':') && !segment.startsWith('*')))
-    .map((route) => [`/${route.pattern.join('/')}`, route.methods]),
-);
-
-/** Finds the route for path segments; `handlers` is undefined when no pattern matches. */
-function match(table: RouteTable, segments: readonly string[]): Match {
-  outer: for (const route of table) {
-    const wildcard = route.pattern[route.pattern.length - 1]?.startsWith('*') === true;
-    if (wildcard ? segments.length < route.pattern.length : route.pattern.length !== segments.length) continue;
-    const params: Record<string, string> = {};
-    for (let i = 0; i < route.pattern.length; i++) {
-      const expected = route.pattern[i]!;
-      if (expected.startsWith('*')) {
-        params[expected.slice(1)] = segments.slice(i).join('/');
-        return { handlers: route.methods, params };
-      }
-      const actual = segments[i]!;
-      if (expected.startsWith(':')) params[expected.slice(1)] = actual;
-      else if (expected !== actual) continue outer;
-    }
-    return { handlers: route.methods, params };
+/**
+ * Serves one request that resolved in the route table: 401 unless authenticated, 403 unless the
+ * caller's role is allowed, then 404 or 405 for a request that matches no route, 503 while the
+ * router is not started, and the route's handler.
+ */
+async function serve(authenticate: Authenticator, target: Resolution, ctx: RouteContext, path: string): Promise<void> {
+  const method = ctx.req.method ?? 'GET';
+  const principal = await authenticate(ctx.req);
+  if (!principal) throw new LlmlbError('unauthorized', 'missing or unknown API key (Authorization: Bearer <key>)');
+  if (!target.roles.has(principal.role)) throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
+  if (!target.handle) {
+    if (!target.allow) throw new LlmlbError('not_found', `no route for ${method} ${path}`);
+    throw new LlmlbError('method_not_allowed', `${method} is not allowed on ${path}; use ${target.allow.join(', ')}`);
   }
-  return { handlers: undefined, params: {} };
-}
-
-/** Splits a path into decoded segments; null when it is not decodable. */
-function segmentsOf(path: string): string[] | null {
-  try {
-    return path.split('/').filter((s) => s !== '').map(decodeURIComponent);
-  } catch {
-    return null;
-  }
+  const state = ctx.router.state;
+  if (state !== 'started') throw new LlmlbError('not_ready', NOT_READY[state]);
+  await target.handle(ctx);
 }
 
 /**
@@ -89,8 +74,7 @@ function segmentsOf(path: string): string[] | null {
  * http.createServer(createHandler(router)).listen(8080);
  */
 export function createHandler(router: Router, options: HandlerOptions = {}): LlmlbHandler {
-  const parsed = handlerOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new LlmlbError('invalid_request', `invalid handler options: ${z.prettifyError(parsed.error)}`);
+  const parsed = parseOptions(handlerOptionsSchema, options, 'handler options');
   const { authenticator: authenticate, logger } = routerInternals(router);
   if (!authenticate) {
     throw new LlmlbError(
@@ -98,17 +82,18 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
       'the router has no `auth` option: pass { keys: [...] }, a function, or false to serve HTTP without auth',
     );
   }
-  const prefix = (parsed.data.prefix ?? '').replace(/\/$/, '');
-  const adminBodyLimit = parsed.data.adminBodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT;
+  const prefix = (parsed.prefix ?? '').replace(/\/$/, '');
+  const bodyLimit = parsed.adminBodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT;
 
-  const fail = (res: ServerResponse, err: unknown, style: ErrorStyle, allow?: readonly string[]) => {
+  const fail = (res: ServerResponse, err: unknown, target: Resolution | undefined) => {
     const error = toLlmlbError(err);
+    const style: ErrorStyle = target?.errors ?? 'admin';
     if (error.code === 'internal_error') {
       logger.error({ err: error.cause ?? error }, 'request failed');
       sendError(res, err instanceof LlmlbError ? error : INTERNAL_ERROR, style);
       return;
     }
-    sendError(res, error, style, allow);
+    sendError(res, error, style, error.code === 'method_not_allowed' ? target?.allow : undefined);
   };
 
   return (req, res, next, preParsedBody) => {
@@ -116,46 +101,23 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
     const queryAt = url.indexOf('?');
     const fullPath = queryAt === -1 ? url : url.slice(0, queryAt);
     const inMount = prefix === '' || fullPath === prefix || fullPath.startsWith(`${prefix}/`);
-    const path = inMount ? fullPath.slice(prefix.length) : '';
-    const area: Area | null =
-      path === '/v0' || path.startsWith('/v0/') ? 'admin' : path === '/v1' || path.startsWith('/v1/') ? 'inference' : null;
-    if (area === null) {
+    const path = fullPath.slice(prefix.length);
+    const target = inMount ? routeIndex.resolve(req.method ?? 'GET', path) : undefined;
+    if (!target) {
       if (next) return next();
-      return fail(res, new LlmlbError('not_found', `no route for ${req.method} ${fullPath}`), 'admin');
+      return fail(res, new LlmlbError('not_found', `no route for ${req.method} ${fullPath}`), undefined);
     }
-    const style: ErrorStyle = area === 'admin' ? 'admin' : 'openai';
-    const method = req.method ?? 'GET';
-
-    void (async () => {
-      const principal = await authenticate(req);
-      if (!principal) throw new LlmlbError('unauthorized', 'missing or unknown API key (Authorization: Bearer <key>)');
-      if (!isAllowed(principal, area, method)) {
-        throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
-      }
-      // Routes without parameters are found by their path alone; the rest by segments.
-      const exact = EXACT_ROUTES.get(path);
-      const segments = exact ? null : segmentsOf(path);
-      const table = area === 'admin' ? adminRoutes : proxyRoutes;
-      const found: Match = exact ? { handlers: exact, params: {} } : segments ? match(table, segments) : { handlers: undefined, params: {} };
-      if (!found.handlers) throw new LlmlbError('not_found', `no route for ${method} ${path}`);
-      // HEAD is GET without a body (Node drops the body of HEAD responses).
-      const handler = found.handlers[method] ?? (method === 'HEAD' ? found.handlers.GET : undefined);
-      if (!handler) {
-        const allow = Object.keys(found.handlers).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
-        return fail(res, new LlmlbError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow.join(', ')}`), style, allow);
-      }
-      const ctx: RouteContext = {
-        router,
-        req,
-        res,
-        params: found.params,
-        get query() {
-          return new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
-        },
-        bodyLimit: adminBodyLimit,
-        preParsedBody,
-      };
-      await handler(ctx);
-    })().catch((err: unknown) => fail(res, err, style));
+    const ctx: RouteContext = {
+      router,
+      req,
+      res,
+      params: target.params,
+      get query() {
+        return new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+      },
+      bodyLimit,
+      preParsedBody,
+    };
+    void serve(authenticate, target, ctx, path).catch((err: unknown) => fail(res, err, target));
   };
 }

@@ -7,9 +7,9 @@ import { LlmlbError } from '../errors.js';
 import type { ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
 import type { InferenceRoute } from '../proxy/forward.js';
-import type { RouteContext, RouteTable } from './admin-routes.js';
 import { readJsonBytes } from './body.js';
 import { sendJson } from './respond.js';
+import type { RouteContext, RouteHandler } from './route.js';
 
 const modelSchema = z.string().min(1).max(512);
 
@@ -49,27 +49,17 @@ function toListed(model: ModelInfo): ListedModel {
 
 const listCache = new WeakMap<readonly ModelInfo[], unknown>();
 
-/** The `/v1` routes. A trailing `*name` segment captures the rest of the path (model ids contain `/`). */
-export const proxyRoutes: RouteTable = [
-  { pattern: ['v1', 'chat', 'completions'], methods: { POST: forward('chat') } },
-  { pattern: ['v1', 'completions'], methods: { POST: forward('completions') } },
-  { pattern: ['v1', 'embeddings'], methods: { POST: forward('embeddings') } },
-  {
-    pattern: ['v1', 'models'],
-    methods: {
-      GET: async (ctx) => {
-        // The catalog returns the same array until the registry changes: one body per version.
-        const models = ctx.router.models.list();
-        let body = listCache.get(models);
-        if (!body) listCache.set(models, (body = { object: 'list', data: models.map(toListed) }));
-        sendJson(ctx.res, 200, body);
-      },
-    },
+/** Handlers of the `/v1` routes, by operation; the route table says who may call them. */
+export const inferenceHandlers = {
+  chat: forward('chat'),
+  completions: forward('completions'),
+  embeddings: forward('embeddings'),
+  listModels: async (ctx) => {
+    // The catalog returns the same array until the registry changes: one body per version.
+    const models = ctx.router.models.list();
+    let body = listCache.get(models);
+    if (!body) listCache.set(models, (body = { object: 'list', data: models.map(toListed) }));
+    sendJson(ctx.res, 200, body);
   },
-  {
-    pattern: ['v1', 'models', '*model'],
-    methods: {
-      GET: async (ctx) => sendJson(ctx.res, 200, toListed(ctx.router.models.get(ctx.params.model ?? ''))),
-    },
-  },
-];
+  getModel: async (ctx) => sendJson(ctx.res, 200, toListed(ctx.router.models.get(ctx.params.model ?? ''))),
+} satisfies Record<string, RouteHandler>;

@@ -17,6 +17,7 @@ const OPENAI_TYPE: Partial<Record<ErrorCode, string>> = {
   upstream_error: 'upstream_error',
   upstream_timeout: 'upstream_error',
   no_available_endpoint: 'service_unavailable_error',
+  not_ready: 'service_unavailable_error',
   endpoint_offline: 'service_unavailable_error',
 };
 

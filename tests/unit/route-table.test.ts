@@ -1,0 +1,114 @@
+/** The route table: resolution, roles per route, 404/405 answers, and new rows. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Role } from '../../src/http/auth.js';
+import { type Route, type RouteHandler, createRouteIndex } from '../../src/http/route.js';
+import { ROUTES, routeIndex } from '../../src/http/routes.js';
+
+const handler = (): RouteHandler => async () => undefined;
+const rolesOf = (method: string, path: string) => [...(routeIndex.resolve(method, path)?.roles ?? [])].sort();
+const routeOf = (method: string, path: string) => ROUTES.find((r) => r.method === method && r.path === path)!;
+
+describe('the route table', () => {
+  it('gives admin every route, viewer the /v0 reads, client the /v1 routes', () => {
+    for (const route of ROUTES) {
+      const expected: Role[] = route.path.startsWith('/v1/')
+        ? ['admin', 'client']
+        : route.method === 'GET'
+          ? ['admin', 'viewer']
+          : ['admin'];
+      expect([...route.roles].sort(), `${route.method} ${route.path}`).toEqual(expected);
+      expect(route.errors).toBe(route.path.startsWith('/v1/') ? 'openai' : 'admin');
+    }
+  });
+
+  it('serves the roots v0 and v1', () => {
+    expect(routeIndex.roots).toEqual(['v0', 'v1']);
+  });
+
+  it('is the table docs/api.md lists, with the same roles and error shapes', () => {
+    const docs = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    const documented = [...docs.matchAll(/^\| \[?`([A-Z]+ \/v\d[^`]*)`\]?(?:\([^)]*\))? \| ([a-z, ]+) \| (admin|OpenAI) \|/gm)].map(
+      ([, route, roles, errors]) => `${route} | ${roles} | ${errors!.toLowerCase()}`,
+    );
+    const table = ROUTES.map((r) => `${r.method} ${r.path.replace(/[:*](\w+)/g, '{$1}')} | ${r.roles.join(', ')} | ${r.errors}`);
+    expect(documented).toEqual(table);
+  });
+});
+
+describe('resolving a request', () => {
+  it('finds parameterless routes by path, with HEAD as GET', () => {
+    const list = routeIndex.resolve('GET', '/v0/endpoints');
+    expect(list?.handle).toBe(routeOf('GET', '/v0/endpoints').handle);
+    expect(list?.errors).toBe('admin');
+    expect(list?.params).toEqual({});
+    expect(routeIndex.resolve('HEAD', '/v0/endpoints')?.handle).toBe(list?.handle);
+    expect(routeIndex.resolve('POST', '/v1/chat/completions')?.handle).toBe(routeOf('POST', '/v1/chat/completions').handle);
+    expect(rolesOf('POST', '/v0/endpoints')).toEqual(['admin']);
+    expect(rolesOf('HEAD', '/v0/endpoints')).toEqual(['admin', 'viewer']);
+  });
+
+  it('captures parameters, decoded; a final *name takes the rest of the path', () => {
+    expect(routeIndex.resolve('PUT', '/v0/endpoints/abc')?.params).toEqual({ id: 'abc' });
+    expect(routeIndex.resolve('POST', '/v0/endpoints/a%20b/test')?.params).toEqual({ id: 'a b' });
+    const model = routeIndex.resolve('GET', '/v1/models/Qwen/Qwen2.5-7B-Instruct');
+    expect(model?.handle).toBe(routeOf('GET', '/v1/models/*model').handle);
+    expect(model?.params).toEqual({ model: 'Qwen/Qwen2.5-7B-Instruct' });
+    expect(routeIndex.resolve('GET', '/v1/models/hf.co%2Forg%2Fm')?.params).toEqual({ model: 'hf.co/org/m' });
+  });
+
+  it('matches a path with a trailing slash', () => {
+    expect(routeIndex.resolve('GET', '/v0/endpoints/')?.handle).toBe(routeOf('GET', '/v0/endpoints').handle);
+  });
+
+  it('answers 405 with the path’s methods, to the roles that may call all of them', () => {
+    const patch = routeIndex.resolve('PATCH', '/v0/endpoints');
+    expect(patch?.handle).toBeUndefined();
+    expect(patch?.allow).toEqual(['GET', 'HEAD', 'POST']);
+    expect([...(patch?.roles ?? [])]).toEqual(['admin']);
+    expect(routeIndex.resolve('GET', '/v0/endpoints/x/sync')?.allow).toEqual(['POST']);
+    const models = routeIndex.resolve('DELETE', '/v1/models');
+    expect(models).toMatchObject({ errors: 'openai', allow: ['GET', 'HEAD'] });
+    expect(rolesOf('DELETE', '/v1/models')).toEqual(['admin', 'client']);
+  });
+
+  it('answers 404 under a root, to the roles that may call every route there', () => {
+    for (const path of ['/v0', '/v0/', '/v0/nodes', '/v0/endpoints/a/b/c', '/v0/endpoints/%ZZ']) {
+      const target = routeIndex.resolve('GET', path);
+      expect(target, path).toMatchObject({ errors: 'admin' });
+      expect(target?.handle ?? target?.allow, path).toBeUndefined();
+      expect(rolesOf('GET', path)).toEqual(['admin']);
+    }
+    expect(routeIndex.resolve('GET', '/v1/nope')).toMatchObject({ errors: 'openai' });
+    expect(rolesOf('GET', '/v1/nope')).toEqual(['admin', 'client']);
+  });
+
+  it('leaves paths outside every root alone', () => {
+    for (const path of ['/', '', '/health', '/v0x/endpoints', '/v2/models', 'v0/endpoints', '*', '/V0/endpoints']) {
+      expect(routeIndex.resolve('GET', path), path).toBeUndefined();
+    }
+  });
+});
+
+describe('new rows', () => {
+  const rows: Route[] = [
+    { method: 'GET', path: '/v0/endpoints', roles: ['admin', 'viewer'], errors: 'admin', handle: handler() },
+    { method: 'GET', path: '/v0/nodes/:id', roles: ['admin', 'viewer'], errors: 'admin', handle: handler() },
+    { method: 'PUT', path: '/v0/nodes/:id', roles: ['admin'], errors: 'admin', handle: handler() },
+    { method: 'GET', path: '/metrics', roles: ['admin', 'viewer'], errors: 'admin', handle: handler() },
+  ];
+
+  it('a new route or root is just a row', () => {
+    const index = createRouteIndex(rows);
+    expect(index.roots).toEqual(['v0', 'metrics']);
+    expect(index.resolve('GET', '/metrics')?.handle).toBe(rows[3]!.handle);
+    expect(index.resolve('PUT', '/v0/nodes/n1')).toMatchObject({ handle: rows[2]!.handle, params: { id: 'n1' } });
+    expect([...(index.resolve('GET', '/metrics/x')?.roles ?? [])].sort()).toEqual(['admin', 'viewer']);
+    expect([...(index.resolve('DELETE', '/v0/nodes/n1')?.roles ?? [])]).toEqual(['admin']);
+  });
+
+  it('refuses a route given twice, and a root that mixes error shapes', () => {
+    expect(() => createRouteIndex([...rows, { ...rows[0]! }])).toThrow(/GET \/v0\/endpoints is in the route table twice/);
+    expect(() => createRouteIndex([...rows, { ...rows[0]!, method: 'POST', errors: 'openai' }])).toThrow(/mix error shapes/);
+  });
+});
