@@ -1,9 +1,8 @@
 /**
- * The `/v0/endpoints` admin API (SPEC §6): each route translates one HTTP request into one call
- * of `router.endpoints` and its result into a response.
+ * The `/v0` admin API (SPEC §6): each route translates one HTTP request into one call of
+ * `router.endpoints`, `router.models` or `router.stats` and its result into a response.
  */
 import { LlmlbError } from '../errors.js';
-import type { ListEndpointsFilter } from '../schema.js';
 import { readJsonBody } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 import type { RouteContext, RouteHandler } from './route.js';
@@ -11,8 +10,11 @@ import type { RouteContext, RouteHandler } from './route.js';
 const body = (ctx: RouteContext) => readJsonBody(ctx.req, ctx.bodyLimit, ctx.preParsedBody);
 const id = (ctx: RouteContext) => ctx.params.id ?? '';
 
-/** Turns `?status=online` into a list filter; unknown or repeated parameters are a 400. */
-function listFilter(query: URLSearchParams): ListEndpointsFilter {
+/**
+ * Turns a query (`?status=online`) into an object for the programmatic API, which validates it;
+ * a repeated parameter is a 400.
+ */
+function queryObject(query: URLSearchParams): never {
   const filter = new Map<string, string>();
   for (const [key, value] of query) {
     if (filter.has(key)) {
@@ -22,12 +24,12 @@ function listFilter(query: URLSearchParams): ListEndpointsFilter {
     }
     filter.set(key, value);
   }
-  return Object.fromEntries(filter) as ListEndpointsFilter;
+  return Object.fromEntries(filter) as never;
 }
 
 /** Handlers of the `/v0/endpoints` routes, by operation; the route table says who may call them. */
 export const endpointHandlers = {
-  list: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.list(listFilter(ctx.query))),
+  list: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.list(queryObject(ctx.query))),
   create: async (ctx) => sendJson(ctx.res, 201, await ctx.router.endpoints.create((await body(ctx)) as never)),
   get: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.get(id(ctx))),
   update: async (ctx) => {
@@ -40,4 +42,16 @@ export const endpointHandlers = {
   },
   test: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.test(id(ctx))),
   sync: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.sync(id(ctx))),
+  healthChecks: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.healthChecks(id(ctx), queryObject(ctx.query))),
+  stats: async (ctx) => sendJson(ctx.res, 200, ctx.router.stats.get(id(ctx))),
+} satisfies Record<string, RouteHandler>;
+
+/** Handlers of `/v0/models` and `/v0/stats`: what the fleet serves and how it is doing. */
+export const fleetHandlers = {
+  models: async (ctx) => {
+    const models = ctx.router.models.list();
+    sendJson(ctx.res, 200, { models, total: models.length });
+  },
+  model: async (ctx) => sendJson(ctx.res, 200, ctx.router.models.get(ctx.params.model ?? '')),
+  stats: async (ctx) => sendJson(ctx.res, 200, { stats: ctx.router.stats.list() }),
 } satisfies Record<string, RouteHandler>;

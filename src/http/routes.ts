@@ -3,7 +3,7 @@
  * shape. Authorisation is a lookup in this table; a new route, or a route for a new role, is a
  * new row. docs/api.md lists the same table.
  */
-import { endpointHandlers as endpoints } from './admin-routes.js';
+import { endpointHandlers as endpoints, fleetHandlers as fleet } from './admin-routes.js';
 import type { Role } from './auth.js';
 import { inferenceHandlers as inference } from './proxy-routes.js';
 import { type Route, createRouteIndex } from './route.js';
@@ -24,6 +24,11 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: '/v0/endpoints/:id', roles: ADMINS, errors: 'admin', handle: endpoints.delete },
   { method: 'POST', path: '/v0/endpoints/:id/test', roles: ADMINS, errors: 'admin', handle: endpoints.test },
   { method: 'POST', path: '/v0/endpoints/:id/sync', roles: ADMINS, errors: 'admin', handle: endpoints.sync },
+  { method: 'GET', path: '/v0/endpoints/:id/health-checks', roles: READERS, errors: 'admin', handle: endpoints.healthChecks },
+  { method: 'GET', path: '/v0/endpoints/:id/stats', roles: READERS, errors: 'admin', handle: endpoints.stats },
+  { method: 'GET', path: '/v0/models', roles: READERS, errors: 'admin', handle: fleet.models },
+  { method: 'GET', path: '/v0/models/*model', roles: READERS, errors: 'admin', handle: fleet.model },
+  { method: 'GET', path: '/v0/stats', roles: READERS, errors: 'admin', handle: fleet.stats },
   { method: 'POST', path: '/v1/chat/completions', roles: CLIENTS, errors: 'openai', handle: inference.chat },
   { method: 'POST', path: '/v1/completions', roles: CLIENTS, errors: 'openai', handle: inference.completions },
   { method: 'POST', path: '/v1/embeddings', roles: CLIENTS, errors: 'openai', handle: inference.embeddings },

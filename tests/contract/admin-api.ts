@@ -38,6 +38,7 @@ const ENDPOINT_FIELDS = [
   'name',
   'base_url',
   'status',
+  'admin_state',
   'health_check_interval_secs',
   'inference_timeout_secs',
   'latency_ms',
@@ -68,6 +69,7 @@ function expectEndpointShape(e: Json): void {
   expect(e.registered_at).toMatch(ISO);
   expect(e.updated_at).toMatch(ISO);
   expect(['pending', 'online', 'offline', 'error']).toContain(e.status);
+  expect(['enabled', 'disabled', 'pending_approval']).toContain(e.admin_state);
   expect(typeof e.has_api_key).toBe('boolean');
   expect(e).not.toHaveProperty('api_key');
   expect(e).not.toHaveProperty('api_key_encrypted');
