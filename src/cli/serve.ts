@@ -223,16 +223,24 @@ function keyNotice(key: string, url: string): string {
 export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeHandle> {
   const logger = createJsonLogger({ level: config.logLevel, write: (line) => void io.stdout.write(line) });
   const secret = resolveSecret(config, logger);
+  const { router, generatedAdminKey } = createServeRouter(config, secret, logger);
+  await startRouter(router, secret);
+  const { server, address, stop } = await serveHttp(router, config, logger);
+  const url = `http://${urlHost(config.host)}:${address.port}`;
+  if (generatedAdminKey !== undefined) io.stderr.write(keyNotice(generatedAdminKey, url));
+  io.stdout.write(`llmlb listening on ${url}\n`);
+  return { url, port: address.port, router, server, logger, secretSource: secret.source, generatedAdminKey, stop };
+}
 
+/** The router of the standalone server: its storage, its keys (one generated admin key when none is configured). */
+function createServeRouter(config: ServeConfig, secret: ResolvedSecret, logger: Logger): { router: Router; generatedAdminKey: string | undefined } {
   let generatedAdminKey: string | undefined;
   let keys: AuthKey[] = config.keys.map(({ sha256, role, name }) => ({ sha256, role, name }));
   if (keys.length === 0) {
     generatedAdminKey = generateAdminKey();
     keys = [{ key: generatedAdminKey, role: 'admin', name: 'generated admin key' }];
   }
-
-  const storage =
-    config.storage.kind === 'memory' ? memoryStorage() : sqliteStorage({ filename: config.storage.filename });
+  const storage = config.storage.kind === 'memory' ? memoryStorage() : sqliteStorage({ filename: config.storage.filename });
   const router = createRouter({ storage, secret: secret.secret, logger, auth: { keys } });
   const roles = { admin: 0, viewer: 0, client: 0 };
   for (const key of keys) roles[key.role]++;
@@ -245,7 +253,11 @@ export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeH
     },
     'starting llmlb',
   );
+  return { router, generatedAdminKey };
+}
 
+/** Starts the router; on failure stops it and throws a one-line message (with a hint about the secret file). */
+async function startRouter(router: Router, secret: ResolvedSecret): Promise<void> {
   try {
     await router.start();
   } catch (err) {
@@ -257,7 +269,10 @@ export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeH
         : '';
     throw new Error(`cannot start: ${message}${hint}`, { cause: err });
   }
+}
 
+/** Serves the router over HTTP; `stop` closes the server gracefully, then the router. */
+async function serveHttp(router: Router, config: ServeConfig, logger: Logger): Promise<{ server: Server; address: AddressInfo; stop: () => Promise<void> }> {
   const handle = toNodeHandler(router);
   let stopping: Promise<void> | undefined;
   // Slow clients (slow-loris) cannot hold connections: headers within 10 s, the whole request
@@ -271,7 +286,6 @@ export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeH
     handle(req, res);
   });
   server.on('error', (err) => logger.error({ err }, 'http server error'));
-
   let address: AddressInfo;
   try {
     address = await listen(server, config.port, config.host);
@@ -279,8 +293,6 @@ export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeH
     await router.stop().catch(() => undefined);
     throw err;
   }
-  const url = `http://${urlHost(config.host)}:${address.port}`;
-
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ grace_ms: config.graceMs }, 'shutting down: no new connections, waiting for in-flight requests');
@@ -299,18 +311,5 @@ export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeH
     })();
     return stopping;
   };
-
-  if (generatedAdminKey !== undefined) io.stderr.write(keyNotice(generatedAdminKey, url));
-  io.stdout.write(`llmlb listening on ${url}\n`);
-
-  return {
-    url,
-    port: address.port,
-    router,
-    server,
-    logger,
-    secretSource: secret.source,
-    generatedAdminKey,
-    stop,
-  };
+  return { server, address, stop };
 }

@@ -2,7 +2,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '../../src/adapters/node.js';
+import { afterEach, expect } from 'vitest';
 import { createRouter, type Router, type RouterOptions } from '../../src/router.js';
+import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from './fake-upstream.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const CLIENT_KEY = 'test-client-key-0123456789';
@@ -72,4 +74,45 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Fake upstreams and routers for one test file, each stopped after the test that made it. */
+export interface Fixtures {
+  /** A fake upstream on 127.0.0.1. */
+  upstream(options?: FakeUpstreamOptions): Promise<FakeUpstream>;
+  /** A router behind node:http (checks time out after 2 s unless `options` say otherwise). */
+  llmlb(options?: RouterOptions): Promise<LlmlbServer>;
+  /** Registers an upstream through the admin API and waits until its first check finished; returns its id. */
+  register(s: LlmlbServer, u: FakeUpstream, extra?: Record<string, unknown>): Promise<string>;
+}
+
+/**
+ * Test-file fixtures with cleanup after each test (call at the top level of a test file).
+ *
+ * @example
+ * const { upstream, llmlb, register } = useFixtures();
+ */
+export function useFixtures(): Fixtures {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    async upstream(options = {}) {
+      const u = await startFakeUpstream(options);
+      cleanups.push(() => u.stop());
+      return u;
+    },
+    async llmlb(options = {}) {
+      const s = await startLlmlb({ checker: { timeoutMs: 2000 }, ...options });
+      cleanups.push(() => s.close());
+      return s;
+    },
+    async register(s, u, extra = {}) {
+      const { status, body } = await s.admin('POST', '/v0/endpoints', { name: u.name, base_url: u.url(), ...extra });
+      expect(status).toBe(201);
+      await s.router.checker.idle();
+      return body.id as string;
+    },
+  };
 }

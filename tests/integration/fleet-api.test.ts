@@ -2,34 +2,11 @@
  * Admin state, the read routes and credential changes, end to end: a router behind node:http on
  * 127.0.0.1 with real fake upstreams.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from '../helpers/fake-upstream.js';
-import { CLIENT_KEY, type LlmlbServer, VIEWER_KEY, startLlmlb, until } from '../helpers/llmlb-server.js';
+import { CLIENT_KEY, type LlmlbServer, VIEWER_KEY, until, useFixtures } from '../helpers/llmlb-server.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function upstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
-  const u = await startFakeUpstream(options);
-  cleanups.push(() => u.stop());
-  return u;
-}
-
-async function llmlb(options: Parameters<typeof startLlmlb>[0] = {}): Promise<LlmlbServer> {
-  const s = await startLlmlb({ checker: { timeoutMs: 2000 }, ...options });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function register(s: LlmlbServer, u: FakeUpstream, extra: Record<string, unknown> = {}): Promise<string> {
-  const { status, body } = await s.admin('POST', '/v0/endpoints', { name: u.name, base_url: u.url(), ...extra });
-  expect(status).toBe(201);
-  await s.router.checker.idle();
-  return body.id as string;
-}
+const { upstream, llmlb, register } = useFixtures();
 
 const chat = { model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hi' }] };
 
@@ -73,7 +50,7 @@ describe('admin_state', () => {
     await s.admin('PUT', `/v0/endpoints/${id}`, { admin_state: 'pending_approval' });
     const res = await s.infer('/v1/chat/completions', chat);
     expect(res.status).toBe(503);
-    expect((await res.json()).error.code).toBe('no_available_endpoint');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('no_available_endpoint');
     const models = await get(s, '/v1/models', CLIENT_KEY);
     expect(models.body.data[0]).toMatchObject({ id: 'llama3.1:8b', available: false });
   });

@@ -3,41 +3,16 @@
  * capabilities, streaming, aborts and events.
  */
 import { request as httpRequest } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RequestEvent } from '../../src/proxy/forward.js';
-import type { RouterOptions } from '../../src/router.js';
 import type { Selector } from '../../src/select/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
-import { CLIENT_KEY, type LlmlbServer, VIEWER_KEY, startLlmlb, until } from '../helpers/llmlb-server.js';
+import { CLIENT_KEY, VIEWER_KEY, until, useFixtures } from '../helpers/llmlb-server.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function upstream(options: Parameters<typeof startFakeUpstream>[0] = {}): Promise<FakeUpstream> {
-  const u = await startFakeUpstream(options);
-  cleanups.push(() => u.stop());
-  return u;
-}
+const { upstream, llmlb, register } = useFixtures();
 
 /** Picks the endpoint named `a` while it is a candidate, else the first candidate. */
 const PREFER_A: Selector = (candidates) => candidates.find((c) => c.name === 'a') ?? candidates[0];
-
-async function llmlb(options: RouterOptions = {}): Promise<LlmlbServer> {
-  const s = await startLlmlb({ checker: { timeoutMs: 2000 }, ...options });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-/** Registers an upstream and waits until its first check finished. */
-async function register(s: LlmlbServer, u: FakeUpstream, extra: Record<string, unknown> = {}): Promise<string> {
-  const { status, body } = await s.admin('POST', '/v0/endpoints', { name: u.name, base_url: u.url(), ...extra });
-  expect(status).toBe(201);
-  await s.router.checker.idle();
-  return body.id as string;
-}
 
 // Response bodies are asserted field by field.
 const jsonOf = (res: Response): Promise<any> => res.json();
