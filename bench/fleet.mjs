@@ -2,7 +2,7 @@
 // of simulated inference servers, against an oracle that sees inside every server.
 //
 //   node bench/fleet.mjs [--scenarios load50,load80,burst] [--selectors latency,oracle,…]
-//                        [--seed N] [--duration S | --requests N] [--drain S] [--fleet FILE]
+//                        [--seed N] [--duration S | --requests N] [--timeout S] [--fleet FILE]
 //                        [--time-scale X] [--oracle e2e|ttft] [--json FILE]
 //
 // For every scenario and selector a fresh child process (bench/fleet/child.mjs) runs the
@@ -15,10 +15,12 @@
 // --seed N        seed of the arrivals and request sizes (default 1)
 // --duration S    seconds of arrivals per scenario (default 6; the burst takes a third of it)
 // --requests N    requests per scenario instead (overrides --duration)
-// --drain S       after the last arrival, abort what is still unanswered after S s (default 6)
+// --timeout S     a client abandons its request S s after sending it unless answered in full
+//                 (default 8: 40 s of real time at the default time scale)
 // --fleet FILE    fleet JSON `{ timeScale?, model?, servers: [...], load? }` (see bench/README.md)
 // --time-scale X  simulated time per real-world time unit (default 0.2: five times faster)
-// --oracle OBJ    what the oracle minimises: e2e (expected completion, default) or ttft
+// --oracle OBJ    what the oracle minimises: ttft (expected time to first token among the
+//                 endpoints expected to finish within 2× the earliest; default) or e2e (completion)
 // --json FILE     also write the raw results
 //
 // All traffic goes to 127.0.0.1; every loop is bounded in count and time; children exit with this
@@ -74,9 +76,9 @@ function setup() {
     duration: args.duration !== undefined ? Number(args.duration) : undefined,
   });
   const seed = Number(args.seed ?? 1);
-  const drainMs = Math.max(1, Number(args.drain ?? 6)) * 1000;
-  const oracle = args.oracle === 'ttft' ? 'ttft' : 'e2e';
-  return { fleet, means, capacity, scenarios, seed, drainMs, oracle };
+  const timeoutMs = Math.max(1, Number(args.timeout ?? 8)) * 1000;
+  const oracle = args.oracle === 'e2e' ? 'e2e' : 'ttft';
+  return { fleet, means, capacity, scenarios, seed, timeoutMs, oracle };
 }
 
 function printFleet({ fleet, means, capacity }) {
@@ -121,14 +123,14 @@ async function runOne(ctx, scenario, selector, requests) {
       clientKey: CLIENT_KEY,
       requests,
       arrivalLimitMs: scenario.seconds * 1500 + 1000,
-      drainMs: ctx.drainMs,
+      timeoutMs: ctx.timeoutMs,
     });
     const { servers } = await ask(ready.child, { type: 'stats' });
     // CPU cores used meanwhile by processes outside this benchmark (a shared machine skews timers).
     const wallUs = (performance.now() - before.at) * 1000;
     const otherCores = (systemBusyMicros(TICKS) - before.busy - (ours() - before.ours)) / wallUs;
-    const summary = { ...summariseRun(run, ready.endpoints, servers), otherCores };
-    return { summary, probes: ready.probes, raw: run.results };
+    const summary = { ...summariseRun(run, servers), otherCores };
+    return { summary, probes: ready.probes, raw: { endpoints: ready.endpoints, results: run.results } };
   } finally {
     await stopChild(ready.child);
     children.delete(ready.child);
@@ -147,9 +149,9 @@ async function main() {
   const machine = describeMachine();
   console.log(`llmlb fleet routing benchmark — node ${machine.node}, ${machine.nproc} CPUs (${machine.cpu}), seed ${ctx.seed}\n`);
   printFleet(ctx);
-  console.log(`\nScenarios (seeded open-loop Poisson arrivals; unanswered requests aborted ${ctx.drainMs / 1000} s after the last arrival):`);
+  console.log(`\nScenarios (seeded open-loop Poisson arrivals; clients abandon a request not answered in full within ${ctx.timeoutMs / 1000} s):`);
   for (const s of ctx.scenarios) console.log(`  ${s.key.padEnd(7)} ${s.label.padEnd(12)} ${s.rate.toFixed(1)} req/s, ${s.count} requests over ${s.seconds.toFixed(1)} s`);
-  console.log(`Selectors: ${selectors.join(', ')} (oracle: minimises expected ${ctx.oracle === 'ttft' ? 'time to first token' : 'completion time'})\n`);
+  console.log(`Selectors: ${selectors.join(', ')} (oracle: minimises expected ${ctx.oracle === 'ttft' ? 'time to first token, among endpoints expected to finish within 2× the earliest' : 'completion time'})\n`);
 
   const results = {};
   const raw = {};
@@ -169,8 +171,8 @@ async function main() {
   console.log(`Health-check latency (latency_ms, what latencySelector ranks by): ${Object.entries(probes).map(([n, ms]) => `${n} ${ms} ms`).join(', ')}\n`);
   const serverNames = ctx.fleet.servers.map((s) => s.name);
   for (const scenario of ctx.scenarios) {
-    console.log(`## ${scenario.key} (${scenario.label}): ${scenario.count} requests at ${scenario.rate.toFixed(1)} req/s — times in ms, shares of answered requests`);
-    printScenario(scenario, results[scenario.key], serverNames);
+    console.log(`## ${scenario.key} (${scenario.label}): ${scenario.count} requests at ${scenario.rate.toFixed(1)} req/s — times in ms; share: of the requests each server received`);
+    printScenario(results[scenario.key], serverNames);
     console.log('');
   }
   console.log('Ratios to the oracle (p99 TTFT: lower is better, 1 = as good as the oracle; tok/s: higher is better)');

@@ -36,14 +36,17 @@ function requestBody(model, r) {
 
 /**
  * One request through llmlb. Resolves (never rejects) `{ i, stream, status, error, ttft, e2e,
- * tokens, endpoint }`: ttft is the time to the first `data:` event of a stream, tokens the
- * completion tokens of a complete answer (0 otherwise), error null, an HTTP status or `timeout`.
+ * tokens, endpoint, waited? }`: ttft is the time to the first `data:` event of a stream, tokens
+ * the completion tokens of a complete answer (0 otherwise), error null, an HTTP status,
+ * `incomplete` or `timeout` (then `waited` is the time until the abort).
  */
 async function send(ctx, r) {
   const t0 = performance.now();
   const out = { i: r.i, stream: r.stream, status: 0, error: null, ttft: null, e2e: null, tokens: 0, endpoint: null };
+  // The client gives up `timeoutMs` after sending (or at the scenario's hard stop).
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]);
   try {
-    const res = await request(ctx.url + PATH, { method: 'POST', headers: ctx.headers, body: requestBody(ctx.model, r), dispatcher: ctx.agent, signal: ctx.signal });
+    const res = await request(ctx.url + PATH, { method: 'POST', headers: ctx.headers, body: requestBody(ctx.model, r), dispatcher: ctx.agent, signal });
     out.status = res.statusCode;
     out.endpoint = res.headers['x-llmlb-endpoint'] ?? null;
     let tail = '';
@@ -59,24 +62,26 @@ async function send(ctx, r) {
     else if (!complete || !usage) out.error = 'incomplete';
     else out.tokens = Number(usage[1]);
   } catch (err) {
-    out.error = ctx.signal.aborted ? 'timeout' : (err?.code ?? err?.name ?? 'error');
+    out.error = signal.aborted ? 'timeout' : (err?.code ?? err?.name ?? 'error');
   }
   if (out.error !== null) out.e2e = null;
+  // How long an aborted request had waited: a lower bound of its TTFT and end-to-end time.
+  if (out.error === 'timeout') out.waited = performance.now() - t0;
   return out;
 }
 
 /**
  * Runs one scenario open-loop: each request leaves at its `at`, whatever happened before. Bounded:
- * arrivals stop at `arrivalLimitMs`; requests still unanswered `drainMs` after the last arrival
- * are aborted and count as `timeout`. Resolves `{ results, elapsedMs }` where elapsedMs runs from
+ * arrivals stop at `arrivalLimitMs`; a request not answered in full `timeoutMs` after it was sent
+ * is aborted and counts as `timeout`. Resolves `{ results, elapsedMs }` where elapsedMs runs from
  * the start to the last complete answer.
  */
-export async function runScenario({ url, model, clientKey, requests, arrivalLimitMs, drainMs }) {
+export async function runScenario({ url, model, clientKey, requests, arrivalLimitMs, timeoutMs }) {
   const controller = new AbortController();
-  // One signal aborts every request of the scenario at the drain deadline.
+  // A hard stop for the whole scenario, besides each request's own timeout.
   setMaxListeners(Infinity, controller.signal);
   const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
-  const ctx = { url, model, agent, signal: controller.signal, headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` } };
+  const ctx = { url, model, agent, timeoutMs, signal: controller.signal, headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` } };
   const pending = [];
   const t0 = performance.now();
   let lastEnd = t0;
@@ -97,9 +102,9 @@ export async function runScenario({ url, model, clientKey, requests, arrivalLimi
     };
     tick();
   });
-  const drain = setTimeout(() => controller.abort(), drainMs);
+  const stop = setTimeout(() => controller.abort(), timeoutMs + 2000);
   const results = await Promise.all(pending);
-  clearTimeout(drain);
+  clearTimeout(stop);
   await agent.destroy();
   return { results, elapsedMs: lastEnd - t0 };
 }

@@ -4,30 +4,36 @@
 // see inside its upstreams like this. It does not know the size of the request it is placing
 // (a selector never sees the body), so it assumes the mean prompt and output lengths.
 
+/** With the `ttft` objective, candidates expected to finish later than this × the best are skipped. */
+const COMPLETION_GUARD = 2;
+
 /**
- * A llmlb `Selector` that sends each request to the candidate where it is expected to finish
- * first (`objective: 'e2e'`) or to see its first token first (`'ttft'`). `simsById` maps
- * endpoint ids to `SimServer`s; requests chosen but not yet arrived count as queued there.
+ * A llmlb `Selector` that sends each request where, by the simulated servers' exact state, it is
+ * expected to see its first token first (`objective: 'ttft'`, among the candidates expected to
+ * finish within COMPLETION_GUARD × the earliest completion, so a long answer is not handed to a
+ * slow idle box) or to finish first (`'e2e'`). `simsById` maps endpoint ids to `SimServer`s;
+ * requests chosen but not yet arrived count as queued there.
  */
-export function oracleSelector(simsById, { meanPrompt, meanOutput, objective = 'e2e' }) {
+export function oracleSelector(simsById, { meanPrompt, meanOutput, objective = 'ttft' }) {
   const dispatched = new Map();
   return (candidates) => {
-    let best;
-    let bestCost = Infinity;
+    const options = [];
     for (const c of candidates) {
       const sim = simsById.get(c.id);
       if (!sim) continue;
       const pending = Math.max(0, (dispatched.get(c.id) ?? 0) - sim.arrived);
-      const { ttft, e2e } = expectedTimes(sim, pending, meanPrompt, meanOutput);
-      const cost = objective === 'ttft' ? ttft : e2e;
-      if (cost < bestCost) {
-        best = c;
-        bestCost = cost;
-      }
+      options.push({ c, ...expectedTimes(sim, pending, meanPrompt, meanOutput) });
     }
-    best ??= candidates[0];
-    dispatched.set(best.id, (dispatched.get(best.id) ?? 0) + 1);
-    return best;
+    const earliest = Math.min(...options.map((o) => o.e2e));
+    let best;
+    for (const o of options) {
+      if (objective === 'ttft' && o.e2e > earliest * COMPLETION_GUARD) continue;
+      const cost = objective === 'ttft' ? o.ttft : o.e2e;
+      if (best === undefined || cost < best.cost) best = { c: o.c, cost };
+    }
+    const chosen = best?.c ?? candidates[0];
+    dispatched.set(chosen.id, (dispatched.get(chosen.id) ?? 0) + 1);
+    return chosen;
   };
 }
 

@@ -63,6 +63,7 @@ export class SimServer {
     return { name: this.spec.name, arrived: this.arrived, ...this.counts };
   }
 
+  /** The HTTP handler: `GET /v1/models` and `POST /v1/chat/completions`. */
   handle(req, res) {
     if (req.method === 'GET' && req.url === '/v1/models') {
       // The probe's latency is the network distance only, never the load, and in real-world ms:
@@ -86,6 +87,7 @@ export class SimServer {
     });
   }
 
+  /** A request reaches the server (after the network delay): queued, or 503 when the bounded queue is full. */
   arrive(seq) {
     this.arrived++;
     if (seq.res.destroyed) return;
@@ -144,12 +146,14 @@ export class SimServer {
     this.schedule();
   }
 
+  /** One output token of `seq` (an SSE chunk when it streams). */
   emit(seq) {
     seq.left--;
     this.counts.tokens++;
     if (seq.stream) seq.res.write(chunk(seq, { ...(seq.left === seq.output - 1 ? { role: 'assistant' } : {}), content: TOKEN }, null));
   }
 
+  /** The last token: the stream's closing chunks, or the whole non-streaming answer with `usage`. */
   finish(seq) {
     this.release(seq);
     seq.done = true;
@@ -178,6 +182,7 @@ export class SimServer {
     else if (this.release(seq)) this.admit();
   }
 
+  /** Frees the slot `seq` holds, if any; true when it held one. */
   release(seq) {
     clearTimeout(seq.timer);
     const at = this.slots.indexOf(seq);

@@ -3,29 +3,45 @@
 import { percentile, sortNumbers } from '../common.mjs';
 
 /**
- * One run (selector × scenario) summarised: TTFT (streaming requests) and end-to-end
- * percentiles over the answered requests, output tokens per second from the start to the last
- * complete answer, errors by kind, each endpoint's share of the answered requests, and the
- * simulated servers' own counters (`upstreams`).
+ * A request's latency as a sample `{ v, bound }`: the measured value; for a request aborted at
+ * the deadline before it, the time it had waited (`bound`: a lower bound); Infinity when it failed.
  */
-export function summariseRun({ results, elapsedMs }, endpointNames, upstreams) {
+function sample(r, key) {
+  if (r[key] !== null && r[key] !== undefined) return { v: r[key], bound: false };
+  if (r.error === 'timeout') return { v: r.waited, bound: true };
+  return { v: Infinity, bound: false };
+}
+
+/** p50 and p99 of samples; a percentile is a lower bound when a lower-bound sample sits at or below it. */
+function tails(samples) {
+  const sorted = samples.sort((a, b) => a.v - b.v);
+  const at = (p) => {
+    const hit = percentile(sorted, p);
+    if (hit === undefined || Number.isNaN(hit)) return { v: NaN, bound: false };
+    return { v: hit.v, bound: sorted.some((x) => x.bound && x.v <= hit.v) };
+  };
+  return { p50: at(50), p99: at(99) };
+}
+
+/**
+ * One run (selector × scenario) summarised: TTFT (streaming requests) and end-to-end
+ * percentiles over every request (unanswered ones as lower bounds or Infinity, see `sample`),
+ * output tokens per second from the start to the last complete answer, errors by kind, and each
+ * endpoint's share of the requests it received (`share`, attempts counted by the simulated
+ * servers, so failovers count twice) with the servers' own counters (`upstreams`).
+ */
+export function summariseRun({ results, elapsedMs }, upstreams) {
   const ok = results.filter((r) => r.error === null);
-  const ttfts = sortNumbers(ok.filter((r) => r.stream).map((r) => r.ttft));
-  const e2es = sortNumbers(ok.map((r) => r.e2e));
   const tokens = ok.reduce((sum, r) => sum + r.tokens, 0);
   const errors = {};
   for (const r of results) if (r.error !== null) errors[r.error] = (errors[r.error] ?? 0) + 1;
-  const share = {};
-  for (const name of Object.values(endpointNames)) share[name] = 0;
-  for (const r of ok) {
-    const name = endpointNames[r.endpoint] ?? 'unknown';
-    share[name] = (share[name] ?? 0) + 1 / ok.length;
-  }
+  const attempts = upstreams.reduce((sum, u) => sum + u.arrived, 0);
+  const share = Object.fromEntries(upstreams.map((u) => [u.name, attempts > 0 ? u.arrived / attempts : 0]));
   return {
     requests: results.length,
     answered: ok.length,
-    ttft: { p50: percentile(ttfts, 50), p99: percentile(ttfts, 99) },
-    e2e: { p50: percentile(e2es, 50), p99: percentile(e2es, 99) },
+    ttft: tails(results.filter((r) => r.stream).map((r) => sample(r, 'ttft'))),
+    e2e: tails(results.map((r) => sample(r, 'e2e'))),
     tokens,
     tokensPerSec: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
     elapsedMs,
@@ -35,12 +51,17 @@ export function summariseRun({ results, elapsedMs }, endpointNames, upstreams) {
   };
 }
 
-/** Ratios of a run to the oracle's run of the same scenario: p99 TTFT and throughput. */
+/** Ratios of a run to the oracle's run of the same scenario: p99 TTFT (`bound`: at least) and throughput. */
 export function oracleRatios(run, oracle) {
-  return { ttftP99: run.ttft.p99 / oracle.ttft.p99, throughput: run.tokensPerSec / oracle.tokensPerSec };
+  return {
+    ttftP99: { v: run.ttft.p99.v / oracle.ttft.p99.v, bound: run.ttft.p99.bound },
+    throughput: run.tokensPerSec / oracle.tokensPerSec,
+  };
 }
 
 const num = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+/** A latency or ratio sample: `≥` marks a lower bound, `fail` a failed request. */
+const lat = ({ v, bound }, digits = 0) => (v === Infinity ? 'fail' : `${bound ? '≥' : ''}${num(v, digits)}`);
 const pct = (v) => `${Math.round(v * 100)}%`;
 const errorText = (errors) =>
   Object.entries(errors)
@@ -58,27 +79,27 @@ export function printTable(headers, rows, left = 1) {
 }
 
 /** The table of one scenario: a row per selector, oracle first. */
-export function printScenario(scenario, runs, serverNames) {
+export function printScenario(runs, serverNames) {
   const oracle = runs.oracle;
   const headers = ['selector', 'TTFT p50', 'TTFT p99', 'E2E p50', 'E2E p99', 'tok/s', 'answered', 'errors', ...serverNames, 'p99 TTFT ×oracle', 'tok/s ×oracle', 'other load'];
   const rows = Object.entries(runs).map(([name, run]) => {
-    const ratio = oracle ? oracleRatios(run, oracle) : { ttftP99: NaN, throughput: NaN };
-    // Served share, and the queue-full 503s the server answered (llmlb retried them elsewhere).
-    const shareCell = (name) => {
-      const rejected = run.upstreams.find((u) => u.name === name)?.rejected ?? 0;
-      return `${pct(run.share[name] ?? 0)}${rejected > 0 ? ` (503×${rejected})` : ''}`;
+    const ratio = oracle ? oracleRatios(run, oracle) : { ttftP99: { v: NaN }, throughput: NaN };
+    // Share of the requests the server received, and the queue-full 503s it answered (retried elsewhere).
+    const shareCell = (server) => {
+      const rejected = run.upstreams.find((u) => u.name === server)?.rejected ?? 0;
+      return `${pct(run.share[server] ?? 0)}${rejected > 0 ? ` (503×${rejected})` : ''}`;
     };
     return [
       name,
-      num(run.ttft.p50),
-      num(run.ttft.p99),
-      num(run.e2e.p50),
-      num(run.e2e.p99),
+      lat(run.ttft.p50),
+      lat(run.ttft.p99),
+      lat(run.e2e.p50),
+      lat(run.e2e.p99),
       num(run.tokensPerSec),
       `${run.answered}/${run.requests}`,
       errorText(run.errors),
       ...serverNames.map(shareCell),
-      num(ratio.ttftP99, 2),
+      lat(ratio.ttftP99, 2),
       num(ratio.throughput, 2),
       num(run.otherCores, 2),
     ];
@@ -86,18 +107,18 @@ export function printScenario(scenario, runs, serverNames) {
   printTable(headers, rows);
 }
 
-/** The summary over scenarios: p99 TTFT and throughput ratios to the oracle, per selector. */
+/** The summary over scenarios: p99 TTFT and throughput ratios to the oracle, and the share answered, per selector. */
 export function printRatioSummary(scenarios, results) {
   const selectors = [...new Set(scenarios.flatMap((s) => Object.keys(results[s.key] ?? {})))].filter((s) => s !== 'oracle');
-  const headers = ['selector', ...scenarios.flatMap((s) => [`${s.key} p99 TTFT ×oracle`, `${s.key} tok/s ×oracle`])];
+  const headers = ['selector', ...scenarios.flatMap((s) => [`${s.key} p99 TTFT ×oracle`, 'tok/s ×oracle', 'answered'])];
   const rows = selectors.map((name) => [
     name,
     ...scenarios.flatMap((s) => {
       const run = results[s.key]?.[name];
       const oracle = results[s.key]?.oracle;
-      if (!run || !oracle) return ['—', '—'];
+      if (!run || !oracle) return ['—', '—', '—'];
       const r = oracleRatios(run, oracle);
-      return [num(r.ttftP99, 2), num(r.throughput, 2)];
+      return [lat(r.ttftP99, 2), num(r.throughput, 2), pct(run.answered / run.requests)];
     }),
   ]);
   printTable(headers, rows);
