@@ -43,8 +43,11 @@ function requestBody(model, r) {
 async function send(ctx, r) {
   const t0 = performance.now();
   const out = { i: r.i, stream: r.stream, status: 0, error: null, ttft: null, e2e: null, tokens: 0, endpoint: null };
-  // The client gives up `timeoutMs` after sending (or at the scenario's hard stop).
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]);
+  // The client gives up `timeoutMs` after sending (or at the scenario's hard stop). A plain timer,
+  // not AbortSignal.timeout: inside AbortSignal.any that one is only weakly held and may never fire.
+  const own = new AbortController();
+  const timer = setTimeout(() => own.abort(), ctx.timeoutMs);
+  const signal = AbortSignal.any([ctx.signal, own.signal]);
   try {
     const res = await request(ctx.url + PATH, { method: 'POST', headers: ctx.headers, body: requestBody(ctx.model, r), dispatcher: ctx.agent, signal });
     out.status = res.statusCode;
@@ -64,6 +67,7 @@ async function send(ctx, r) {
   } catch (err) {
     out.error = signal.aborted ? 'timeout' : (err?.code ?? err?.name ?? 'error');
   }
+  clearTimeout(timer);
   if (out.error !== null) out.e2e = null;
   // How long an aborted request had waited: a lower bound of its TTFT and end-to-end time.
   if (out.error === 'timeout') out.waited = performance.now() - t0;
