@@ -127,3 +127,21 @@ export function seededRandom(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Bounds a benchmark driver: past `limitMs`, and on Ctrl-C, every child in `children` (a Set or
+ * array, read when it fires) is SIGKILLed and the process exits (code 2, or 130). Returns
+ * `{ done, kill }`: `done()` disarms the time limit, `kill(code, message?)` does the same cleanup
+ * at once (e.g. after an error).
+ */
+export function guardRun(children, limitMs, label) {
+  const kill = (code, message) => {
+    if (message) console.error(message);
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(code);
+  };
+  const timer = setTimeout(() => kill(2, `${label} exceeded ${limitMs / 60_000} min: stopping`), limitMs);
+  timer.unref();
+  process.on('SIGINT', () => kill(130));
+  return { done: () => clearTimeout(timer), kill };
+}

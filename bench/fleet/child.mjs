@@ -1,0 +1,82 @@
+// Child process of bench/fleet.mjs: the simulated fleet and an llmlb router in front of it, in
+// one process (the simulation is timer-driven and cheap, and the oracle selector can read the
+// simulated servers' state directly). The load generator runs in the parent.
+//
+// argv[2]: JSON `{ fleet, selector, meanPrompt, meanOutput, oracle, clientKey, maxMs }`.
+// Sends `{ type: 'ready', port, endpoints: { id: name }, probes: { name: latency_ms } }` once
+// every endpoint is online with its model synced; answers `{ type: 'stats' }` with the
+// simulated servers' counters; exits with its parent.
+import { createServer } from 'node:http';
+import * as llmlb from '../../dist/index.js';
+import { toNodeHandler } from '../../dist/node.js';
+import { exitWithParent } from '../common.mjs';
+import { oracleSelector } from './oracle.mjs';
+import { SimServer } from './sim-server.mjs';
+
+const config = JSON.parse(process.argv[2]);
+const { fleet } = config;
+
+/** The selector the run compares: `oracle`, or `<name>Selector()` from the built package. */
+function makeSelector(simsById) {
+  if (config.selector === 'oracle') {
+    return oracleSelector(simsById, { meanPrompt: config.meanPrompt, meanOutput: config.meanOutput, objective: config.oracle });
+  }
+  const factory = llmlb[`${config.selector}Selector`];
+  if (typeof factory !== 'function') throw new Error(`dist/index.js exports no ${config.selector}Selector`);
+  return factory();
+}
+
+/** Polls the public endpoint list (bounded) until every endpoint is online with its models. */
+async function waitOnline(router, count) {
+  const deadline = Date.now() + 15_000;
+  for (let i = 0; i < 1000; i++) {
+    const { endpoints } = await router.endpoints.list();
+    if (endpoints.length === count && endpoints.every((e) => e.status === 'online' && e.model_count > 0)) return endpoints;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the simulated endpoints did not come online with their models within 15 s');
+}
+
+async function main() {
+  const sims = await Promise.all(fleet.servers.map((spec) => new SimServer(spec, fleet).listen()));
+  const simsById = new Map();
+  const router = llmlb.createRouter({
+    auth: { keys: [{ key: config.clientKey, role: 'client' }] },
+    checker: {},
+    selector: makeSelector(simsById),
+    // llmlb's suspension after a failed request, on the simulation's accelerated clock.
+    proxy: { suspendMs: Math.round(10_000 * fleet.timeScale) },
+  });
+  await router.start();
+  const server = createServer(toNodeHandler(router));
+  server.keepAliveTimeout = 120_000;
+  exitWithParent(config.maxMs, () => sims.forEach((s) => s.close()), server);
+  for (const sim of sims) {
+    const endpoint = await router.endpoints.create({ name: sim.spec.name, base_url: sim.url });
+    simsById.set(endpoint.id, sim);
+  }
+  await waitOnline(router, sims.length);
+  // The first check of each endpoint also pays for connection set-up and cold code, which swamps
+  // the network delay; two connection tests (public API) re-measure latency_ms on warm connections.
+  for (let round = 0; round < 2; round++) {
+    for (const id of simsById.keys()) await router.endpoints.test(id);
+  }
+  const { endpoints } = await router.endpoints.list();
+  process.on('message', (msg) => {
+    if (msg?.type === 'stats') process.send({ type: 'stats', servers: sims.map((s) => s.stats()) });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    process.send({
+      type: 'ready',
+      port: server.address().port,
+      endpoints: Object.fromEntries(endpoints.map((e) => [e.id, e.name])),
+      probes: Object.fromEntries(endpoints.map((e) => [e.name, e.latency_ms])),
+    });
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
