@@ -54,8 +54,8 @@ checker.on('synced', ({ endpoint, diff }) => {
   console.log(`[synced] ${endpoint.name}: ${changes} ${JSON.stringify(diff.added)}`);
 });
 // Internal failures (e.g. storage errors); the checker keeps running.
-checker.on('error', ({ endpointId, error }) => {
-  console.error(`[checker error] ${endpointId ?? '-'}: ${error.code} ${error.message}`);
+checker.on('error', ({ endpoint_id, error }) => {
+  console.error(`[checker error] ${endpoint_id ?? '-'}: ${error.code} ${error.message}`);
 });
 
 // One event per proxied /v1 request, after it ended. Only built while someone listens.

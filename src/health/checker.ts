@@ -7,6 +7,7 @@ import { EventEmitter } from 'eventemitter3';
 import { z } from 'zod';
 import { LlmlbError, endpointNotFound, toLlmlbError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { parseOptions } from '../options.js';
 import { type Endpoint, type EndpointHealthCheck, type EndpointStatus, type ModelSetDiff, toPublicEndpoint } from '../schema.js';
 import type { EndpointStore } from '../store.js';
 import type { CheckReport, CheckResult } from './check.js';
@@ -110,10 +111,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
 
   constructor(options: HealthCheckerOptions = {}) {
     super();
-    const parsed = healthCheckerOptionsSchema.safeParse(options);
-    if (!parsed.success) {
-      throw new LlmlbError('invalid_request', `invalid checker options: ${z.prettifyError(parsed.error)}`);
-    }
+    const parsed = parseOptions(healthCheckerOptionsSchema, options, 'checker options');
     this.#options = Object.freeze({
       timeoutMs: 5_000,
       concurrency: 1_000,
@@ -123,7 +121,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       retentionIntervalMs: 3_600_000,
       maxBodyBytes: DEFAULT_MAX_MODEL_LIST_BYTES,
       strikeRecheckMs: 2_000,
-      ...parsed.data,
+      ...parsed,
     });
   }
 

@@ -140,7 +140,12 @@ describe('router lifecycle and options', () => {
   it('rejects bad options with invalid_request', () => {
     expect(() => createRouter({ secret: 'short' })).toThrow(LlmlbError);
     expect(() => createRouter({ storage: {} as StorageAdapter })).toThrow(/StorageAdapter/);
-    expect(() => createRouter({ nope: 1 } as never)).toThrow(/nope: unknown field/);
+    expect(() => createRouter({ nope: 1 } as never)).toThrow(/unknown option "nope"/);
+    // Precise: the path of the bad option and what it expects.
+    expect(() => createRouter({ auth: { keys: [{ key: 'k'.repeat(20), role: 'boss' }] } } as never)).toThrow(
+      /auth\.keys\.0\.role: must be one of admin, viewer, client/,
+    );
+    expect(() => createRouter({ checker: { timeoutMs: -1 } })).toThrow(/checker options: timeoutMs/);
   });
 
   it('refuses calls before start and after stop', async () => {
