@@ -128,6 +128,9 @@ export class EndpointService {
       api_key_encrypted: data.api_key === undefined ? null : this.#seal(data.api_key, id),
       status: 'pending',
       admin_state: data.admin_state,
+      max_concurrency: data.max_concurrency,
+      priority: data.priority,
+      weight: data.weight,
       health_check_interval_secs: data.health_check_interval_secs,
       inference_timeout_secs: data.inference_timeout_secs,
       latency_ms: null,
@@ -178,6 +181,9 @@ export class EndpointService {
       inference_timeout_secs: data.inference_timeout_secs,
       notes: data.notes,
       admin_state: data.admin_state,
+      max_concurrency: data.max_concurrency,
+      priority: data.priority,
+      weight: data.weight,
       updated_at: isoAt(this.#deps.clock),
     };
     if (data.api_key !== undefined) {

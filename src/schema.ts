@@ -94,6 +94,13 @@ const apiKeySchema = z
 const healthCheckIntervalSchema = z.number().int('must be an integer').min(10).max(300);
 /** Seconds an inference request may wait for the upstream's first byte: 10–600. */
 const inferenceTimeoutSchema = z.number().int('must be an integer').min(10).max(600);
+/** Most requests llmlb sends an endpoint at once: 1–100 000, or null for no cap. */
+const maxConcurrencySchema = z.number().int('must be an integer').min(1).max(100_000).nullable();
+/** Routing tier: lower first; the next tier only when the lower ones are saturated or down. 0–100. */
+const prioritySchema = z.number().int('must be an integer').min(0).max(100);
+/** Relative capacity inside a tier, for unequal GPUs whose caps are unknown: 0.01–1000. */
+const weightSchema = z.number().min(0.01).max(1000);
+
 /** Free-text notes, at most 2000 characters. */
 const notesSchema = z.string().max(2000, 'must be at most 2000 characters');
 
@@ -111,6 +118,9 @@ export const createEndpointInputSchema = z.strictObject({
   inference_timeout_secs: inferenceTimeoutSchema.default(DEFAULT_INFERENCE_TIMEOUT_SECS),
   notes: notesSchema.optional(),
   admin_state: adminStateSchema.default('enabled'),
+  max_concurrency: maxConcurrencySchema.default(null),
+  priority: prioritySchema.default(0),
+  weight: weightSchema.default(1),
 });
 /** Input of `router.endpoints.create` (before defaults are applied). */
 export type CreateEndpointInput = z.input<typeof createEndpointInputSchema>;
@@ -129,6 +139,9 @@ export const updateEndpointInputSchema = z.strictObject({
   inference_timeout_secs: inferenceTimeoutSchema.optional(),
   notes: notesSchema.nullable().optional(),
   admin_state: adminStateSchema.optional(),
+  max_concurrency: maxConcurrencySchema.optional(),
+  priority: prioritySchema.optional(),
+  weight: weightSchema.optional(),
 });
 /** Input of `router.endpoints.update`. */
 export type UpdateEndpointInput = Omit<z.input<typeof updateEndpointInputSchema>, 'base_url'>;
@@ -172,6 +185,12 @@ export interface EndpointRecord {
   api_key_encrypted: string | null;
   status: EndpointStatus;
   admin_state: AdminState;
+  /** Most requests llmlb sends it at once; null: no cap. */
+  max_concurrency: number | null;
+  /** Routing tier, lower first. */
+  priority: number;
+  /** Relative capacity inside its tier. */
+  weight: number;
   health_check_interval_secs: number;
   inference_timeout_secs: number;
   latency_ms: number | null;

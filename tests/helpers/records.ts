@@ -26,6 +26,9 @@ export const T3 = '2025-01-01T00:00:03.000Z';
 export const NEW_ENDPOINT_DEFAULTS = {
   status: 'pending',
   admin_state: 'enabled',
+  max_concurrency: null,
+  priority: 0,
+  weight: 1,
   health_check_interval_secs: 30,
   inference_timeout_secs: 120,
   latency_ms: null,

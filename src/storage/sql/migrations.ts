@@ -141,11 +141,26 @@ function fleet(columns: SqlColumnTypes): Migration {
   };
 }
 
+/** Routing settings of an endpoint: a concurrency cap, a priority tier and a weight. */
+function routing(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      // One column per statement: SQLite adds a single column per ALTER TABLE.
+      await db.schema.alterTable('endpoints').addColumn('max_concurrency', 'integer', (c) => c.check(sql`max_concurrency >= 1`)).execute();
+      await db.schema.alterTable('endpoints').addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('endpoints').addColumn('weight', 'real', (c) => c.notNull().defaultTo(1)).execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      for (const column of ['weight', 'priority', 'max_concurrency']) await db.schema.alterTable('endpoints').dropColumn(column).execute();
+    },
+  };
+}
+
 /** Every llmlb migration for a database with these column types, keyed by name (applied in name order). */
 function migrationProvider(columns: SqlColumnTypes): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns) };
+      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns), '0003_routing': routing() };
     },
   };
 }

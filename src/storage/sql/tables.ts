@@ -28,7 +28,7 @@ export type SqlInt = ColumnType<number | bigint | string, number, number>;
 export type SqlBool = ColumnType<number | bigint | boolean, number | boolean, number | boolean>;
 
 /** Fields of an endpoint stored as integers. */
-type EndpointIntField = 'health_check_interval_secs' | 'inference_timeout_secs' | 'error_count' | 'version';
+type EndpointIntField = 'health_check_interval_secs' | 'inference_timeout_secs' | 'error_count' | 'version' | 'priority';
 
 /**
  * The `endpoints` table: one row per registered endpoint, a column per record field.
@@ -36,8 +36,8 @@ type EndpointIntField = 'health_check_interval_secs' | 'inference_timeout_secs' 
  * @example
  * const row = await db.selectFrom('endpoints').selectAll().where('id', '=', id).executeTakeFirst();
  */
-export type EndpointsTable = Omit<EndpointRecord, EndpointIntField | 'latency_ms'> &
-  Record<EndpointIntField, SqlInt> & { latency_ms: SqlInt | null };
+export type EndpointsTable = Omit<EndpointRecord, EndpointIntField | 'latency_ms' | 'max_concurrency'> &
+  Record<EndpointIntField, SqlInt> & { latency_ms: SqlInt | null; max_concurrency: SqlInt | null };
 
 /**
  * The `endpoint_models` table; `capabilities` holds a JSON array of strings.

@@ -120,6 +120,14 @@ export function endpointWriteCases(suite: Suite): void {
     const expected = { ...pending, admin_state: 'disabled', status: 'offline', version: 4 };
     expect(await suite.storage.listEndpoints()).toStrictEqual([expected, other]);
   });
+
+  it('round-trips the routing settings: a cap (or none), a priority and a fractional weight', async () => {
+    const capped = await inserted({ max_concurrency: 3, priority: 2, weight: 0.25 });
+    expect(await suite.storage.getEndpoint(capped.id)).toStrictEqual(capped);
+    const uncapped = await suite.storage.updateEndpoint(capped.id, { max_concurrency: null, priority: 0, weight: 4.5 });
+    expect(uncapped).toStrictEqual({ ...capped, max_concurrency: null, priority: 0, weight: 4.5, version: 2 });
+    expect(await suite.storage.getEndpoint(capped.id)).toStrictEqual(uncapped);
+  });
 }
 
 /** Unique name, base_url and id on insert, also under concurrency. */
