@@ -16,11 +16,13 @@ export const HTTP_STATUS_BY_CODE = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  queue_full: 429,
   internal_error: 500,
   upstream_error: 502,
   endpoint_offline: 503,
   no_available_endpoint: 503,
   not_ready: 503,
+  queue_timeout: 503,
   upstream_timeout: 504,
 } as const;
 

@@ -12,7 +12,7 @@ import { type AuthOption, authOptionSchema } from './http/auth.js';
 import type { Logger } from './logger.js';
 import type { CapabilityDetector, CapabilityRule } from './models/capabilities.js';
 import { parseOptions } from './options.js';
-import { type ProxyOptions, proxyOptionsSchema } from './proxy/forward.js';
+import { type ProxyOptions, proxyOptionsSchema } from './proxy/options.js';
 import type { Selector } from './select/types.js';
 import type { StorageAdapter } from './storage/types.js';
 import { type UpstreamPolicyOptions, upstreamPolicyOptionsSchema } from './upstream-policy.js';

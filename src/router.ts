@@ -20,11 +20,12 @@ import { setRouterInternals } from './internals.js';
 import { LiveStats } from './live-stats.js';
 import { type Logger, silentLogger } from './logger.js';
 import { toCapabilityDetector } from './models/capabilities.js';
-import { InferenceProxy, type RequestEvent } from './proxy/forward.js';
+import { InferenceProxy } from './proxy/forward.js';
+import type { RequestEvent } from './proxy/options.js';
 import { EndpointStats } from './proxy/stats.js';
 import { type ParsedRouterOptions, type RouterOptions, parseRouterOptions } from './router-options.js';
 import { type Endpoint, type EndpointRecord, toPublicEndpoint } from './schema.js';
-import { latencySelector } from './select/latency.js';
+import { expectedLatencySelector } from './select/expected-latency.js';
 import { memoryStorage } from './storage/memory/index.js';
 import type { StorageAdapter } from './storage/types.js';
 import { EndpointStore } from './store.js';
@@ -32,7 +33,8 @@ import { createUpstreamPolicy } from './upstream-policy.js';
 
 export type { RouterOptions } from './router-options.js';
 
-const DEFAULT_SUSPEND_MS = 10_000;
+/** Proxy options not given. */
+const PROXY_DEFAULTS = { bodyLimit: 16 * 1024 * 1024, retries: 2, suspendMs: 10_000, queueLength: 1000, queueTimeoutMs: 30_000 } as const;
 
 /** Lifecycle state of a router. */
 export type RouterState = 'created' | 'starting' | 'started' | 'stopped';
@@ -121,8 +123,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#scheduler = health.scheduler;
     this.#retention = health.retention;
     const stats = new EndpointStats();
-    store.on('endpointRemoved', (endpoint) => stats.forget(endpoint.id));
-    const proxyOptions = { bodyLimit: 16 * 1024 * 1024, retries: 2, suspendMs: DEFAULT_SUSPEND_MS, ...options.proxy };
+    const proxyOptions = { ...PROXY_DEFAULTS, ...options.proxy };
     const passive = new PassiveHealth({
       clock,
       suspendMs: proxyOptions.suspendMs,
@@ -131,10 +132,11 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       store,
     });
     this.#proxy = new InferenceProxy({
+      store,
       registry: store.registry,
       stats,
       passive,
-      selector: options.selector ?? latencySelector(),
+      selector: options.selector ?? expectedLatencySelector(),
       dispatcher: this.#dispatcher,
       secretBox: this.#secretBox,
       clock,

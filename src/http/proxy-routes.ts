@@ -6,27 +6,27 @@ import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
 import type { ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
-import type { InferenceRoute } from '../proxy/forward.js';
+import type { InferenceRoute } from '../proxy/options.js';
 import { readJsonBytes } from './body.js';
 import { sendJson } from './respond.js';
 import type { RouteContext, RouteHandler } from './route.js';
 
 const modelSchema = z.string().min(1).max(512);
 
-/** Reads the request body and the `model` it names; the bytes are forwarded untouched. */
-async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; model: string }> {
+/** Reads the request body, the `model` it names and whether it asks for a stream; the bytes are forwarded untouched. */
+async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; model: string; parsed: object; stream: boolean }> {
   const { raw: body, value: parsed } = await readJsonBytes(ctx.req, routerInternals(ctx.router).proxy.bodyLimit, ctx.preParsedBody);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new LlmlbError('invalid_request', 'the request body must be a JSON object');
   }
   const model = modelSchema.safeParse((parsed as { model?: unknown }).model);
   if (!model.success) throw new LlmlbError('invalid_request', 'the request body must name a "model" (a non-empty string)');
-  return { body, model: model.data };
+  return { body, model: model.data, parsed, stream: (parsed as { stream?: unknown }).stream === true };
 }
 
 const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
-  const { body, model } = await readInferenceBody(ctx);
-  await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model);
+  const { body, model, parsed, stream } = await readInferenceBody(ctx);
+  await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model, { stream, body: parsed });
 };
 
 /** A model as listed by `GET /v1/models`: the OpenAI fields plus llmlb's own. */

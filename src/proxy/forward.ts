@@ -1,26 +1,28 @@
 /**
- * Forwarding (SPEC §5): choose an online endpoint for the requested model with the selector,
- * forward the original request bytes with undici, fail over to another endpoint until one
- * answers, and report every request as an event. Each attempt is relayed by a {@link Relay}.
+ * Forwarding (SPEC §5): choose an endpoint for the requested model (`choose.ts`), wait in the
+ * admission queue when every candidate is at its cap (`admission.ts`), forward the original
+ * request bytes with undici, fail over to another endpoint until one answers, and report every
+ * request as an event. Each attempt is relayed by a {@link Relay}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { type SecretBox, openApiKey } from '../crypto.js';
 import { type ErrorCode, LlmlbError, toLlmlbError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { PassiveHealth } from '../health/outlier.js';
+import type { Logger } from '../logger.js';
 import type { RegistryView } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
-import type { SelectionCandidate, SelectionContext, Selector } from '../select/types.js';
+import type { Selector } from '../select/types.js';
+import type { EndpointStore } from '../store.js';
+import { AdmissionQueue, type Ticket } from './admission.js';
+import { SessionAffinity } from './affinity.js';
+import { type Choice, type ChoiceRequest, EndpointChooser } from './choose.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { sendOpenAiError } from './openai-error.js';
+import type { InferenceRoute, ProxyOptions, RequestEvent } from './options.js';
 import { AttemptFailure, type AttemptOutcome, Relay, type RelayContext } from './relay.js';
 import type { EndpointStats } from './stats.js';
-
-/** The inference routes llmlb forwards. */
-export type InferenceRoute = 'chat' | 'completions' | 'embeddings';
 
 const ROUTES: Readonly<Record<InferenceRoute, { path: string; capability: Capability }>> = {
   chat: { path: '/v1/chat/completions', capability: 'chat' },
@@ -28,42 +30,12 @@ const ROUTES: Readonly<Record<InferenceRoute, { path: string; capability: Capabi
   embeddings: { path: '/v1/embeddings', capability: 'embeddings' },
 };
 
-/** Options of the proxy (the `proxy` option of `createRouter`). */
-export interface ProxyOptions {
-  /** Largest accepted request body in bytes. Default 16 MiB. */
-  bodyLimit?: number;
-  /** Extra attempts on other endpoints when one fails before answering. Default 2. */
-  retries?: number;
-  /** How long an endpoint that just failed is avoided (unless nothing else is left), in ms. Default 10 000. */
-  suspendMs?: number;
-}
-
-/** Validates {@link ProxyOptions}. */
-export const proxyOptionsSchema = z.strictObject({
-  bodyLimit: z.number().int().min(1024).max(1024 * 1024 * 1024).optional(),
-  retries: z.number().int().min(0).max(10).optional(),
-  suspendMs: z.number().int().min(0).max(3_600_000).optional(),
-});
-
-/** Payload of the router's `request` event: one proxied request, finished. */
-export interface RequestEvent {
-  route: InferenceRoute;
-  model: string | null;
-  /** The endpoint that answered (or the last one tried), null if none was chosen. */
-  endpoint_id: string | null;
-  endpoint_name: string | null;
-  /** HTTP status sent to the client (0 when the client went away first). */
-  status: number;
-  /** Endpoints tried. */
-  attempts: number;
-  /** Time to the upstream's response headers, in ms to 0.01 ms (null if none arrived). */
-  ttfb_ms: number | null;
-  /** Time until the response ended, in ms to 0.01 ms. */
-  duration_ms: number;
-  /** True when the answer was an event stream. */
-  streamed: boolean;
-  /** llmlb error code when llmlb answered with an error, or when the stream broke. */
-  error: ErrorCode | null;
+/** What the request route learned of a request besides its model. */
+export interface RequestHints {
+  /** `"stream": true` in the body. */
+  stream: boolean;
+  /** The parsed body, for the session key of affinity. */
+  body: unknown;
 }
 
 /** Where and how to reach an endpoint, derived once per endpoint record. */
@@ -73,22 +45,31 @@ interface UpstreamTarget {
   authorization: string | null;
 }
 
+/** A queued request's slot: a choice, or the error that ended its wait. */
+type Grant = Choice | LlmlbError;
+
 /** One request on its way through the attempts: what they and the final report share. */
 interface Trip {
   readonly route: InferenceRoute;
-  readonly model: string;
+  readonly request: ChoiceRequest & { exclude: Set<string> | undefined };
   /** Monotonic ms when forwarding began. */
   readonly started: number;
   attempts: number;
-  /** The endpoint of the latest attempt. */
+  /** The endpoint of the latest attempt, and why it was chosen. */
   last: EndpointRecord | undefined;
-  /** The relay of the attempt in progress: a client that goes away aborts it. */
+  reason: string | null;
+  /** Time spent in the admission queue, in ms. */
+  queueMs: number;
+  /** The relay of the attempt in progress, or the queue ticket: a client that goes away ends it. */
   current: Relay | undefined;
+  ticket: Ticket<Grant> | undefined;
   clientGone: boolean;
 }
 
 /** What the proxy works with. */
 export interface ProxyDeps {
+  /** Its changes: deleted endpoints are forgotten, any change may free slots for queued requests. */
+  store: EndpointStore;
   registry: RegistryView;
   stats: EndpointStats;
   /** Passive health: suspensions after failures, and the strike that checks at once. */
@@ -101,32 +82,46 @@ export interface ProxyDeps {
   /** Emits a request event (only called when someone listens). */
   emit: (event: RequestEvent) => void;
   hasListeners: () => boolean;
-  options: Required<ProxyOptions>;
+  options: Required<Omit<ProxyOptions, 'affinity'>> & Pick<ProxyOptions, 'affinity'>;
 }
-
-/** The selector-facing error when no candidate is acceptable. */
-const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(model)} right now`);
 
 /**
  * Forwards inference requests. One instance per router.
  *
  * @example
- * await proxy.forward(req, res, 'chat', body, 'llama3.1:8b');
+ * await proxy.forward(req, res, 'chat', body, 'llama3.1:8b', { stream: false, body: parsed });
  */
 export class InferenceProxy {
   readonly #deps: ProxyDeps;
   readonly #targets = new WeakMap<EndpointRecord, UpstreamTarget>();
+  readonly #chooser: EndpointChooser;
+  readonly #queue: AdmissionQueue<Grant>;
+  readonly #affinity: SessionAffinity | null;
   /** What every {@link Relay} shares. */
   readonly #relayContext: RelayContext;
 
   constructor(deps: ProxyDeps) {
     this.#deps = deps;
+    const { affinity } = deps.options;
+    this.#affinity = affinity ? new SessionAffinity(affinity === true ? {} : affinity, deps.clock) : null;
+    this.#chooser = new EndpointChooser({ ...deps, affinity: this.#affinity });
+    this.#queue = new AdmissionQueue({ maxLength: deps.options.queueLength, timeoutMs: deps.options.queueTimeoutMs }, deps.clock);
     this.#relayContext = {
       stats: deps.stats,
       clock: deps.clock,
       logger: deps.logger,
       strike: (endpoint) => this.#strike(endpoint),
+      release: (endpointId) => {
+        deps.stats.finished(endpointId);
+        this.#queue.release();
+      },
     };
+    deps.store.on('endpointRemoved', (endpoint) => {
+      deps.stats.forget(endpoint.id);
+      this.#affinity?.forgetEndpoint(endpoint.id);
+    });
+    deps.store.on('endpointChanged', () => this.#queue.release());
+    deps.store.on('modelsChanged', () => this.#queue.release());
   }
 
   /** The largest accepted request body. */
@@ -134,71 +129,58 @@ export class InferenceProxy {
     return this.#deps.options.bodyLimit;
   }
 
+  /** Requests waiting for a free slot now. */
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
   /**
-   * Picks an endpoint for `model` (without forwarding anything). Throws `model_not_found`,
-   * `no_available_endpoint` or `invalid_request` (model lacks the capability).
+   * The endpoint the next request for `model` would go to now, without forwarding anything.
+   * Throws `model_not_found`, `no_available_endpoint` (also when every candidate is at its cap)
+   * or `invalid_request` (the model lacks the capability).
    */
-  select(model: string, capability: Capability, exclude?: ReadonlySet<string>): EndpointRecord {
-    const { registry, stats, passive, selector, clock } = this.#deps;
-    if (!registry.hasModel(model)) {
-      throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} is not served by any endpoint`);
-    }
-    let candidates = registry.onlineEndpointsFor(model, capability);
-    if (candidates.length === 0) {
-      const anyWithCapability = registry.endpointsFor(model).some((e) => registry.hasCapability(e.id, model, capability));
-      if (!anyWithCapability) {
-        throw new LlmlbError('invalid_request', `model ${JSON.stringify(model)} does not support ${capability}`);
-      }
-      throw noEndpoint(model);
-    }
-    if (exclude && exclude.size > 0) candidates = candidates.filter((c) => !exclude.has(c.id));
-    // Prefer endpoints not suspended after a recent failure; fall back to all if none is left.
-    const now = clock.monotonic();
-    if (candidates.some((c) => passive.isSuspended(c.id, now))) {
-      const healthy = candidates.filter((c) => !passive.isSuspended(c.id, now));
-      if (healthy.length > 0) candidates = healthy;
-    }
-    if (candidates.length === 0) throw noEndpoint(model);
-    const context: SelectionContext = { model, capability, stats };
-    const chosen: SelectionCandidate | undefined = selector(candidates, context);
-    const record = chosen && registry.getEndpoint(chosen.id);
-    if (!record || record.status !== 'online') throw noEndpoint(model);
-    return record;
+  select(model: string, capability: Capability): EndpointRecord {
+    const choice = this.#chooser.choose({ model, capability, stream: false, session: null, exclude: undefined });
+    if (!choice) throw new LlmlbError('no_available_endpoint', `every endpoint serving ${JSON.stringify(model)} is at its concurrency cap`);
+    return choice.endpoint;
   }
 
   /**
    * Forwards one request whose body (`body`, the original bytes) names `model`. Always answers
    * the client: the upstream's response, or an OpenAI-shaped error. Never throws.
    */
-  async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string): Promise<void> {
+  async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string, hints: RequestHints): Promise<void> {
     const { path, capability } = ROUTES[route];
-    const started = this.#deps.clock.monotonic();
-    const trip: Trip = { route, model, started, attempts: 0, last: undefined, current: undefined, clientGone: false };
+    const session = this.#affinity?.keyOf(req.headers, hints.body) ?? null;
+    const request = { model, capability, stream: hints.stream, session, exclude: undefined };
+    const trip: Trip = { route, request, started: this.#deps.clock.monotonic(), attempts: 0, last: undefined, reason: null, queueMs: 0, current: undefined, ticket: undefined, clientGone: false };
     res.once('close', () => {
-      if (!res.writableFinished) {
-        trip.clientGone = true;
-        trip.current?.abort();
-      }
+      if (res.writableFinished) return;
+      trip.clientGone = true;
+      trip.current?.abort();
+      trip.ticket?.cancel();
     });
-    let tried: Set<string> | undefined;
     let lastFailure: AttemptFailure | undefined;
     for (;;) {
-      let endpoint: EndpointRecord;
+      let choice: Choice;
       try {
-        endpoint = this.select(model, capability, tried);
+        choice = await this.#admit(trip);
       } catch (err) {
+        if (trip.clientGone) return this.#report(trip, 0, null, false, null);
         const noneLeft = err instanceof LlmlbError && err.code === 'no_available_endpoint';
         // A custom selector may throw anything.
         return this.#answerError(res, trip, lastFailure && noneLeft ? lastFailure.toError(trip.attempts) : toLlmlbError(err));
       }
+      const endpoint = choice.endpoint;
       trip.last = endpoint;
       trip.attempts++;
+      trip.reason = trip.attempts > 1 ? 'failover' : choice.reason;
+      if (session !== null) this.#affinity?.pin(session, endpoint.id);
       // Another attempt is possible only within the budget and while another candidate is left;
       // otherwise the endpoint's own answer (e.g. a 503 with Retry-After) goes to the client.
-      const mayRetry =
-        trip.attempts <= this.#deps.options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > trip.attempts;
+      const mayRetry = trip.attempts <= this.#deps.options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > trip.attempts;
       try {
-        const outcome = await this.#attempt(req, res, endpoint, path, body, mayRetry, trip);
+        const outcome = await this.#attempt(req, res, choice, path, body, mayRetry, trip);
         return this.#report(trip, trip.clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error);
       } catch (err) {
         if (trip.clientGone) return this.#report(trip, 0, null, false, null);
@@ -206,33 +188,59 @@ export class InferenceProxy {
         this.#strike(endpoint);
         this.#deps.logger.warn({ endpoint_id: endpoint.id, model, reason: lastFailure.message }, 'upstream attempt failed');
         if (!mayRetry) return this.#answerError(res, trip, lastFailure.toError(trip.attempts));
-        (tried ??= new Set()).add(endpoint.id);
+        (trip.request.exclude ??= new Set()).add(endpoint.id);
       }
     }
   }
 
   /**
-   * One attempt on one endpoint. Resolves once the response is fully relayed; rejects with an
-   * {@link AttemptFailure} when the endpoint failed before any byte reached the client.
+   * A free slot for the request: at once when a candidate has one, else after waiting in the
+   * admission queue (`queue_full` when it is full, `queue_timeout` when the wait is too long).
+   * The slot is claimed (counted in flight) before this resolves.
    */
-  #attempt(
-    req: IncomingMessage,
-    res: ServerResponse,
-    endpoint: EndpointRecord,
-    path: string,
-    body: Buffer,
-    mayRetry: boolean,
-    trip: Trip,
-  ): Promise<AttemptOutcome> {
-    const { dispatcher, stats, clock } = this.#deps;
+  async #admit(trip: Trip): Promise<Choice> {
+    const now = this.#claim(this.#chooser.choose(trip.request));
+    if (now) return now;
+    const tryAcquire = (): Grant | null => {
+      try {
+        return this.#claim(this.#chooser.choose(trip.request));
+      } catch (err) {
+        return toLlmlbError(err);
+      }
+    };
+    const began = this.#deps.clock.monotonic();
+    trip.ticket = this.#queue.wait(tryAcquire);
+    try {
+      const grant = await trip.ticket.granted;
+      if (grant instanceof LlmlbError) throw grant;
+      return grant;
+    } finally {
+      trip.ticket = undefined;
+      trip.queueMs += this.#deps.clock.monotonic() - began;
+    }
+  }
+
+  /** Counts a chosen endpoint's slot as taken. */
+  #claim(choice: Choice | null): Choice | null {
+    if (choice) this.#deps.stats.started(choice.endpoint.id);
+    return choice;
+  }
+
+  /**
+   * One attempt on one endpoint, whose slot is already claimed. Resolves once the response is
+   * fully relayed; rejects with an {@link AttemptFailure} when the endpoint failed before any
+   * byte reached the client.
+   */
+  #attempt(req: IncomingMessage, res: ServerResponse, choice: Choice, path: string, body: Buffer, mayRetry: boolean, trip: Trip): Promise<AttemptOutcome> {
+    const { endpoint } = choice;
     const target = this.#target(endpoint);
     const timeoutMs = endpoint.inference_timeout_secs * 1000;
-    stats.started(endpoint.id);
+    const tag = { model: trip.request.model, reason: trip.reason ?? '', queueMs: trip.queueMs, inFlightAtStart: this.#deps.stats.inFlight(endpoint.id) - 1 };
     return new Promise<AttemptOutcome>((resolve, reject) => {
-      const relay = new Relay(res, endpoint, timeoutMs, mayRetry, clock.monotonic(), this.#relayContext, resolve, reject);
+      const relay = new Relay(res, endpoint, timeoutMs, mayRetry, this.#deps.clock.monotonic(), tag, this.#relayContext, resolve, reject);
       trip.current = relay;
       if (trip.clientGone) relay.abort();
-      dispatcher.dispatch(
+      this.#deps.dispatcher.dispatch(
         {
           origin: target.origin,
           path: target.pathPrefix + path + querySuffix(req.url),
@@ -249,7 +257,9 @@ export class InferenceProxy {
 
   /** Answers the client with llmlb's own error (nothing was relayed) and reports the request. */
   #answerError(res: ServerResponse, trip: Trip, error: LlmlbError): void {
-    if (!res.destroyed) sendOpenAiError(res, error);
+    const queued = error.code === 'queue_full' || error.code === 'queue_timeout';
+    const headers = queued ? { 'retry-after': String(this.#queue.retryAfterSecs), 'x-llmlb-queue-ms': String(Math.round(trip.queueMs)) } : undefined;
+    if (!res.destroyed) sendOpenAiError(res, error, headers);
     this.#report(trip, error.status, null, false, error.code);
   }
 
@@ -258,11 +268,13 @@ export class InferenceProxy {
     if (!this.#deps.hasListeners()) return;
     this.#deps.emit({
       route: trip.route,
-      model: trip.model,
+      model: trip.request.model,
       endpoint_id: trip.last?.id ?? null,
       endpoint_name: trip.last?.name ?? null,
       status,
       attempts: trip.attempts,
+      route_reason: trip.reason,
+      queue_ms: roundMs(trip.queueMs),
       ttfb_ms: ttfb === null ? null : roundMs(ttfb),
       duration_ms: roundMs(this.#deps.clock.monotonic() - trip.started),
       streamed,

@@ -44,11 +44,14 @@ export function upstreamRequestHeaders(
 
 /**
  * Headers to send back to the client: the upstream's, minus hop-by-hop headers, plus
- * `x-llmlb-endpoint` naming the endpoint that served the request.
+ * `x-llmlb-endpoint` naming the endpoint that served the request, `x-llmlb-route` saying why it
+ * was chosen, and `x-llmlb-queue-ms`, how long the request waited for a free slot.
  */
 export function clientResponseHeaders(
   upstream: Record<string, string | string[] | undefined>,
   endpointId: string,
+  reason: string,
+  queueMs: number,
 ): Record<string, string | string[]> {
   const named = connectionTokens(upstream.connection);
   const out: Record<string, string | string[]> = {};
@@ -58,6 +61,8 @@ export function clientResponseHeaders(
     if (value !== undefined) out[key] = value;
   }
   out['x-llmlb-endpoint'] = endpointId;
+  out['x-llmlb-route'] = reason;
+  out['x-llmlb-queue-ms'] = queueMs === 0 ? '0' : String(Math.round(queueMs));
   return out;
 }
 

@@ -18,6 +18,8 @@ const OPENAI_TYPE: Partial<Record<ErrorCode, string>> = {
   upstream_timeout: 'upstream_error',
   no_available_endpoint: 'service_unavailable_error',
   not_ready: 'service_unavailable_error',
+  queue_full: 'rate_limit_error',
+  queue_timeout: 'service_unavailable_error',
   endpoint_offline: 'service_unavailable_error',
 };
 

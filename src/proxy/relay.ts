@@ -47,6 +47,19 @@ export interface RelayContext {
   logger: Logger;
   /** Marks an endpoint that failed mid-response as failing. */
   strike: (endpoint: EndpointRecord) => void;
+  /** Frees the attempt's slot on the endpoint (queued requests may take it). */
+  release: (endpointId: string) => void;
+}
+
+/** What one attempt reports besides the upstream's answer. */
+export interface AttemptTag {
+  model: string;
+  /** Why the endpoint was chosen (`x-llmlb-route`). */
+  reason: string;
+  /** Time the request waited for a slot (`x-llmlb-queue-ms`). */
+  queueMs: number;
+  /** Requests already in flight to the endpoint when this one was sent. */
+  inFlightAtStart: number;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
@@ -72,6 +85,10 @@ export class Relay implements Dispatcher.DispatchHandler {
   #status = 0;
   #ttfb = 0;
   #streamed = false;
+  /** Monotonic ms of the first and the latest body chunk, and how many chunks came. */
+  #firstChunkAt = 0;
+  #lastChunkAt = 0;
+  #chunks = 0;
   readonly #onDrain = (): void => this.#controller?.resume();
   /** Sends an event stream's headers on their own when no event came along with them. */
   readonly #flush = (): void => {
@@ -84,6 +101,7 @@ export class Relay implements Dispatcher.DispatchHandler {
     readonly timeoutMs: number,
     readonly mayRetry: boolean,
     readonly started: number,
+    readonly tag: AttemptTag,
     readonly ctx: RelayContext,
     readonly resolve: (outcome: AttemptOutcome) => void,
     readonly reject: (failure: AttemptFailure | ClientGone) => void,
@@ -110,12 +128,14 @@ export class Relay implements Dispatcher.DispatchHandler {
       controller.abort(new AttemptFailure('upstream_error', `endpoint ${this.endpoint.name} answered HTTP ${statusCode}`));
       return;
     }
-    stats.succeeded(this.endpoint.id, this.#ttfb);
+    // A server error is a failure however fast it came: it must never make an endpoint look fast.
+    if (statusCode < 500) stats.succeeded(this.endpoint.id, this.#ttfb);
+    else stats.failed(this.endpoint.id);
     this.#status = statusCode;
     const contentType = headers['content-type'];
     this.#streamed = typeof contentType === 'string' && contentType.startsWith('text/event-stream');
     // Node sends the headers with the first body write: one write per response.
-    this.res.writeHead(statusCode, clientResponseHeaders(headers, this.endpoint.id));
+    this.res.writeHead(statusCode, clientResponseHeaders(headers, this.endpoint.id, this.tag.reason, this.tag.queueMs));
     this.#relaying = true;
     // An event stream's headers ride with its first event when that arrived with them (undici
     // delivers what one read holds before the event loop turns); otherwise they go out on their
@@ -126,6 +146,8 @@ export class Relay implements Dispatcher.DispatchHandler {
   /** undici: a body chunk; pauses the upstream while the client cannot take more. */
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bodySent = true;
+    this.#lastChunkAt = this.ctx.clock.monotonic();
+    if (this.#chunks++ === 0) this.#firstChunkAt = this.#lastChunkAt;
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', this.#onDrain);
@@ -142,7 +164,7 @@ export class Relay implements Dispatcher.DispatchHandler {
   /** undici: the attempt failed — before answering (reject), or mid-response (end or cut). */
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (!this.#relaying) {
-      this.ctx.stats.finished(this.endpoint.id);
+      this.ctx.release(this.endpoint.id);
       this.#settled = true;
       this.reject(error instanceof AttemptFailure || error instanceof ClientGone ? error : toAttemptFailure(error, this.timeoutMs));
       return;
@@ -162,8 +184,21 @@ export class Relay implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.res.off('drain', this.#onDrain);
-    this.ctx.stats.finished(this.endpoint.id);
+    if (error === null && this.#status >= 200 && this.#status < 300) this.#learn();
+    this.ctx.release(this.endpoint.id);
     this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error });
+  }
+
+  /** Teaches the stats how this answered request went: its latency at its load, its decode pace. */
+  #learn(): void {
+    const streamed = this.#streamed && this.#chunks > 0;
+    this.ctx.stats.observe(this.endpoint.id, {
+      model: this.tag.model,
+      streamed,
+      inFlightAtStart: this.tag.inFlightAtStart,
+      latencyMs: (streamed ? this.#firstChunkAt : this.ctx.clock.monotonic()) - this.started,
+      msPerChunk: streamed && this.#chunks > 1 ? (this.#lastChunkAt - this.#firstChunkAt) / (this.#chunks - 1) : null,
+    });
   }
 }
 

@@ -1,14 +1,40 @@
 /**
  * Per-endpoint live statistics of proxied traffic, kept in memory: requests in flight, an EWMA of
- * time to response headers, and recent failures. (Suspension after a failure is passive
- * health's, in `health/outlier.ts`.)
+ * time to response headers, recent failures, and per model the latency curves (time to first
+ * token of streams, time to whole answers, by load level) and the decode pace of streams that the
+ * load-aware selector reads. (Suspension after a failure is passive health's, in
+ * `health/outlier.ts`.)
  */
 import type { EndpointStatsView } from '../select/types.js';
+import { LatencyCurve } from './latency-curve.js';
+
+/** What was learned of one model on one endpoint. */
+interface ModelEntry {
+  /** Time to the first event of streamed answers. */
+  stream: LatencyCurve;
+  /** Time to the whole of non-streamed answers. */
+  whole: LatencyCurve;
+  /** Decaying mean time between a stream's events, in ms (null: no stream yet). */
+  msPerChunk: number | null;
+}
 
 interface Entry {
   inFlight: number;
   latencyMs: number | null;
   failures: number;
+  models: Map<string, ModelEntry>;
+}
+
+/** How one answered request went, as the relay saw it. */
+export interface RequestSample {
+  model: string;
+  streamed: boolean;
+  /** Requests already in flight to the endpoint when this one was sent. */
+  inFlightAtStart: number;
+  /** Time to the first event (streams) or to the end (other answers), in ms. */
+  latencyMs: number;
+  /** Mean time between events after the first (streams with two events or more), else null. */
+  msPerChunk: number | null;
 }
 
 const EWMA_WEIGHT = 0.2;
@@ -26,7 +52,7 @@ export class EndpointStats implements EndpointStatsView {
 
   #entry(id: string): Entry {
     let entry = this.#entries.get(id);
-    if (!entry) this.#entries.set(id, (entry = { inFlight: 0, latencyMs: null, failures: 0 }));
+    if (!entry) this.#entries.set(id, (entry = { inFlight: 0, latencyMs: null, failures: 0, models: new Map() }));
     return entry;
   }
 
@@ -42,9 +68,21 @@ export class EndpointStats implements EndpointStatsView {
     return this.#entries.get(id)?.failures ?? 0;
   }
 
-  /** A request to the endpoint started. */
-  started(id: string): void {
-    this.#entry(id).inFlight++;
+  expectedLatencyMs(id: string, model: string, stream: boolean): number | null {
+    const entry = this.#entries.get(id);
+    const learned = entry?.models.get(model);
+    if (!entry || !learned) return null;
+    const curve = stream ? learned.stream : learned.whole;
+    return (curve.measured ? curve : stream ? learned.whole : learned.stream).expected(entry.inFlight);
+  }
+
+  msPerChunk(id: string, model: string): number | null {
+    return this.#entries.get(id)?.models.get(model)?.msPerChunk ?? null;
+  }
+
+  /** A request to the endpoint started; returns how many were in flight before it. */
+  started(id: string): number {
+    return this.#entry(id).inFlight++;
   }
 
   /** A request to the endpoint ended (whatever the outcome). */
@@ -53,16 +91,26 @@ export class EndpointStats implements EndpointStatsView {
     if (entry && entry.inFlight > 0) entry.inFlight--;
   }
 
-  /** The endpoint answered; `ttfbMs` is its time to response headers. */
+  /** The endpoint answered (a status below 500); `ttfbMs` is its time to response headers. */
   succeeded(id: string, ttfbMs: number): void {
     const entry = this.#entry(id);
     entry.latencyMs = entry.latencyMs === null ? ttfbMs : entry.latencyMs + EWMA_WEIGHT * (ttfbMs - entry.latencyMs);
     if (entry.failures > 0) entry.failures--;
   }
 
-  /** The endpoint failed before answering. */
+  /** The endpoint failed: no answer, or a 5xx answer (however fast, it is not a fast endpoint). */
   failed(id: string): void {
     this.#entry(id).failures++;
+  }
+
+  /** Learns from an answered request (2xx): its latency at its load level, and the decode pace. */
+  observe(id: string, sample: RequestSample): void {
+    const entry = this.#entry(id);
+    let learned = entry.models.get(sample.model);
+    if (!learned) entry.models.set(sample.model, (learned = { stream: new LatencyCurve(), whole: new LatencyCurve(), msPerChunk: null }));
+    (sample.streamed ? learned.stream : learned.whole).observe(sample.inFlightAtStart, sample.latencyMs);
+    const pace = sample.msPerChunk;
+    if (pace !== null) learned.msPerChunk = learned.msPerChunk === null ? pace : learned.msPerChunk + EWMA_WEIGHT * (pace - learned.msPerChunk);
   }
 
   /** Forgets a deleted endpoint. */

@@ -11,27 +11,30 @@ import type { SelectionCandidate, Selector } from './types.js';
  */
 export function latencySelector(): Selector {
   let turn = 0;
-  return (candidates) => {
-    let best: SelectionCandidate | undefined;
-    let ties = 0;
-    let unmeasured = 0;
-    for (const c of candidates) {
-      if (c.latency_ms === null) {
-        unmeasured++;
-        continue;
+  return Object.assign(
+    (candidates: readonly SelectionCandidate[]) => {
+      let best: SelectionCandidate | undefined;
+      let ties = 0;
+      let unmeasured = 0;
+      for (const c of candidates) {
+        if (c.latency_ms === null) {
+          unmeasured++;
+          continue;
+        }
+        if (best === undefined || c.latency_ms < (best.latency_ms as number)) {
+          best = c;
+          ties = 1;
+        } else if (c.latency_ms === best.latency_ms) {
+          ties++;
+        }
       }
-      if (best === undefined || c.latency_ms < (best.latency_ms as number)) {
-        best = c;
-        ties = 1;
-      } else if (c.latency_ms === best.latency_ms) {
-        ties++;
-      }
-    }
-    if (unmeasured > 0) return nth(candidates, turn++ % unmeasured, (c) => c.latency_ms === null);
-    if (best === undefined || ties === 1) return best;
-    const target = best.latency_ms;
-    return nth(candidates, turn++ % ties, (c) => c.latency_ms === target);
-  };
+      if (unmeasured > 0) return nth(candidates, turn++ % unmeasured, (c) => c.latency_ms === null);
+      if (best === undefined || ties === 1) return best;
+      const target = best.latency_ms;
+      return nth(candidates, turn++ % ties, (c) => c.latency_ms === target);
+    },
+    { reason: 'lowest-check-latency' },
+  );
 }
 
 /** The `index`-th candidate (0-based) that satisfies `keep`. */

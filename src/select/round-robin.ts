@@ -1,5 +1,5 @@
 /** Round-robin selection: every candidate in turn. */
-import type { Selector } from './types.js';
+import type { SelectionCandidate, Selector } from './types.js';
 
 /**
  * Cycles through the candidates, ignoring latency and load.
@@ -9,9 +9,12 @@ import type { Selector } from './types.js';
  */
 export function roundRobinSelector(): Selector {
   let turn = 0;
-  return (candidates) => {
-    if (candidates.length === 0) return undefined;
-    turn = (turn + 1) % 1_000_000_007;
-    return candidates[turn % candidates.length];
-  };
+  return Object.assign(
+    (candidates: readonly SelectionCandidate[]) => {
+      if (candidates.length === 0) return undefined;
+      turn = (turn + 1) % 1_000_000_007;
+      return candidates[turn % candidates.length];
+    },
+    { reason: 'round-robin' },
+  );
 }

@@ -9,6 +9,12 @@ export interface SelectionCandidate {
   readonly status: EndpointStatus;
   /** Latency of the last successful health check, in ms (null: never measured). */
   readonly latency_ms: number | null;
+  /** Most requests llmlb sends it at once (null: no cap). Candidates at their cap are never offered. */
+  readonly max_concurrency: number | null;
+  /** Routing tier; every candidate offered at once shares it. */
+  readonly priority: number;
+  /** Relative capacity inside its tier. */
+  readonly weight: number;
 }
 
 /** Live, in-memory statistics of an endpoint's real traffic. */
@@ -17,8 +23,15 @@ export interface EndpointStatsView {
   inFlight(endpointId: string): number;
   /** Exponentially weighted mean time to response headers of recent requests, in ms (null: none yet). */
   latencyMs(endpointId: string): number | null;
-  /** Failures (connection errors, timeouts, 502/503) of recent requests, decaying to 0 after successes. */
+  /** Failures (connection errors, timeouts, 5xx answers) of recent requests, decaying to 0 after successes. */
   recentFailures(endpointId: string): number;
+  /**
+   * Expected time to the first token (`stream`) or to the whole answer of a request for `model`
+   * sent to the endpoint now, at its current load, learned from real traffic; null before any.
+   */
+  expectedLatencyMs(endpointId: string, model: string, stream: boolean): number | null;
+  /** Decaying mean time between a stream's events for `model` (its decode pace), in ms; null before any. */
+  msPerChunk(endpointId: string, model: string): number | null;
 }
 
 /** What the selector knows about the request. */
@@ -27,6 +40,8 @@ export interface SelectionContext {
   readonly model: string;
   /** The capability the route needs (`chat` or `embeddings`). */
   readonly capability: Capability;
+  /** True when the client asked for a streamed answer (`"stream": true`). */
+  readonly stream: boolean;
   readonly stats: EndpointStatsView;
 }
 
@@ -39,4 +54,10 @@ export interface SelectionContext {
  * const firstByName: Selector = (candidates) =>
  *   [...candidates].sort((a, b) => a.name.localeCompare(b.name))[0];
  */
-export type Selector = (candidates: readonly SelectionCandidate[], context: SelectionContext) => SelectionCandidate | undefined;
+export type Selector = ((candidates: readonly SelectionCandidate[], context: SelectionContext) => SelectionCandidate | undefined) & {
+  /**
+   * The reason given for its choices in `x-llmlb-route` and the `request` event (e.g.
+   * `least-expected-latency`); `selector` when absent.
+   */
+  readonly reason?: string;
+};

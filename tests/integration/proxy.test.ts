@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { RequestEvent } from '../../src/proxy/forward.js';
+import type { RequestEvent } from '../../src/proxy/options.js';
 import type { Selector } from '../../src/select/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { CLIENT_KEY, VIEWER_KEY, until, useFixtures } from '../helpers/llmlb-server.js';

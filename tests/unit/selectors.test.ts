@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EndpointStats } from '../../src/proxy/stats.js';
+import { expectedLatencySelector } from '../../src/select/expected-latency.js';
 import { latencySelector } from '../../src/select/latency.js';
 import { leastBusySelector } from '../../src/select/least-busy.js';
 import { roundRobinSelector } from '../../src/select/round-robin.js';
@@ -11,9 +12,12 @@ const c = (id: string, latency_ms: number | null): SelectionCandidate => ({
   base_url: `http://127.0.0.1/${id}`,
   status: 'online',
   latency_ms,
+  max_concurrency: null,
+  priority: 0,
+  weight: 1,
 });
 const stats = new EndpointStats();
-const ctx: SelectionContext = { model: 'm', capability: 'chat', stats };
+const ctx: SelectionContext = { model: 'm', capability: 'chat', stream: false, stats };
 const pick = (selector: ReturnType<typeof latencySelector>, candidates: SelectionCandidate[], n: number) =>
   Array.from({ length: n }, () => selector(candidates, ctx)?.id);
 
@@ -47,7 +51,7 @@ describe('roundRobinSelector', () => {
 describe('leastBusySelector', () => {
   it('picks the candidate with the fewest requests in flight, then the lowest latency', () => {
     const s = new EndpointStats();
-    const busyCtx: SelectionContext = { model: 'm', capability: 'chat', stats: s };
+    const busyCtx: SelectionContext = { model: 'm', capability: 'chat', stream: false, stats: s };
     const candidates = [c('a', 1), c('b', 50), c('c', 10)];
     s.started('a');
     s.started('a');
@@ -63,6 +67,65 @@ describe('leastBusySelector', () => {
 
   it('breaks exact ties round-robin', () => {
     expect(pick(leastBusySelector(), [c('a', 5), c('b', 5)], 4)).toEqual(['a', 'b', 'a', 'b']);
+  });
+});
+
+describe('expectedLatencySelector', () => {
+  /** A stats store where endpoint `id` answered `model` streams in `ms` at each load level given. */
+  function learned(curves: Record<string, Record<number, number>>, stream = true): EndpointStats {
+    const s = new EndpointStats();
+    for (const [id, levels] of Object.entries(curves)) {
+      for (const [level, ms] of Object.entries(levels)) s.observe(id, { model: 'm', streamed: stream, inFlightAtStart: Number(level), latencyMs: ms, msPerChunk: null });
+    }
+    return s;
+  }
+  const streamCtx = (s: EndpointStats): SelectionContext => ({ model: 'm', capability: 'chat', stream: true, stats: s });
+
+  it('with no traffic anywhere spreads by in-flight over weight, not by the health check latency', () => {
+    const s = new EndpointStats();
+    const near = { ...c('near', 1), weight: 1 };
+    const far = { ...c('far', 60), weight: 3 };
+    const chosen: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const id = expectedLatencySelector()([near, far], streamCtx(s))!.id;
+      s.started(id);
+      chosen.push(id);
+    }
+    // The far endpoint, three times the weight, takes about three quarters; the near one is not herded onto.
+    expect(chosen.filter((id) => id === 'far').length).toBe(6);
+  });
+
+  it('prefers the endpoint whose learned latency at its current load is lowest, and moves on as its load grows', () => {
+    // gpu: flat up to 8 in flight (free slots); cpu: fine alone, queues from 2 in flight.
+    const s = learned({ gpu: { 0: 100, 4: 110, 8: 400 }, cpu: { 0: 300, 1: 320, 2: 5000 } });
+    const select = expectedLatencySelector();
+    const chosen: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const id = select([c('gpu', 50), c('cpu', 1)], streamCtx(s))!.id;
+      s.started(id);
+      chosen.push(id);
+    }
+    // The gpu while its expected latency (interpolated between 4 and 8 in flight) stays under the cpu's 300 ms…
+    expect(chosen.slice(0, 7)).toEqual(Array(7).fill('gpu'));
+    // …then the cpu's two fast levels, and never a third request there (it would queue: 5 s).
+    expect(chosen.filter((id) => id === 'cpu')).toEqual(['cpu', 'cpu']);
+  });
+
+  it('counts recent failures against an endpoint: a fast 503 never makes it look fast', () => {
+    const s = learned({ a: { 0: 10 }, b: { 0: 50 } });
+    for (let i = 0; i < 10; i++) s.failed('a');
+    expect(expectedLatencySelector()([c('a', 1), c('b', 1)], streamCtx(s))?.id).toBe('b');
+  });
+
+  it('gives an endpoint without traffic its share from the others\' figures', () => {
+    const s = learned({ known: { 0: 100, 1: 100, 2: 100, 3: 100 } });
+    for (let i = 0; i < 3; i++) s.started('known');
+    expect(expectedLatencySelector()([c('known', 1), c('new', 1)], streamCtx(s))?.id).toBe('new');
+  });
+
+  it('names its reason', () => {
+    expect(expectedLatencySelector().reason).toBe('least-expected-latency');
+    expect(leastBusySelector().reason).toBe('least-busy');
   });
 });
 

@@ -1,0 +1,129 @@
+/**
+ * Which endpoint takes a request: the routable endpoints serving the model with the capability,
+ * minus those already tried and (while others are left) those passive health suspended; minus
+ * those at their concurrency cap; the session's pinned endpoint when it is among them; else the
+ * lowest priority tier with a free slot, and the selector within it. Every choice says why.
+ */
+import type { Clock } from '../clock.js';
+import { LlmlbError } from '../errors.js';
+import type { PassiveHealth } from '../health/outlier.js';
+import type { RegistryView } from '../registry.js';
+import type { Capability, EndpointRecord } from '../schema.js';
+import type { SelectionContext, Selector } from '../select/types.js';
+import type { SessionAffinity } from './affinity.js';
+import type { EndpointStats } from './stats.js';
+
+/** Why a request went where it went (the `x-llmlb-route` header and the `request` event). */
+export type RouteReason = 'affinity' | 'spillover' | 'failover' | 'only-candidate' | (string & {});
+
+/** What a choice depends on. */
+export interface ChoiceRequest {
+  model: string;
+  capability: Capability;
+  stream: boolean;
+  /** The session key, when affinity is on and the request carries one. */
+  session: string | null;
+  /** Endpoints already tried for this request. */
+  exclude: ReadonlySet<string> | undefined;
+}
+
+/** An endpoint chosen for a request, and why. */
+export interface Choice {
+  endpoint: EndpointRecord;
+  reason: RouteReason;
+}
+
+/** What the chooser reads. */
+export interface ChooserDeps {
+  registry: RegistryView;
+  stats: EndpointStats;
+  passive: PassiveHealth;
+  selector: Selector;
+  clock: Clock;
+  affinity: SessionAffinity | null;
+}
+
+const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(model)} right now`);
+
+/**
+ * Chooses endpoints. Allocates only when it must narrow the candidate list (an exclusion, a
+ * suspension, a full endpoint, several tiers).
+ *
+ * @example
+ * const choice = chooser.choose({ model, capability: 'chat', stream: true, session: null, exclude: undefined });
+ * // null: every candidate is at its cap — queue the request
+ */
+export class EndpointChooser {
+  readonly #deps: ChooserDeps;
+
+  constructor(deps: ChooserDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * The endpoint for a request now, or null when every candidate is at its cap. Throws
+   * `model_not_found`, `invalid_request` (the model lacks the capability) or
+   * `no_available_endpoint`.
+   */
+  choose(request: ChoiceRequest): Choice | null {
+    const usable = this.#usable(request);
+    const free = usable.some(this.#isFull) ? usable.filter((c) => !this.#isFull(c)) : usable;
+    if (free.length === 0) return null;
+    const pinned = this.#pinned(request, free);
+    if (pinned) return { endpoint: pinned, reason: 'affinity' };
+    const tier = lowestTier(free);
+    const spilled = tier !== lowestTier(usable);
+    const offered = free.some((c) => c.priority !== tier) ? free.filter((c) => c.priority === tier) : free;
+    const endpoint = offered.length === 1 ? offered[0] : this.#select(request, offered);
+    if (!endpoint) throw noEndpoint(request.model);
+    const reason = spilled ? 'spillover' : offered.length === 1 ? 'only-candidate' : (this.#deps.selector.reason ?? 'selector');
+    return { endpoint, reason };
+  }
+
+  /** The routable candidates minus the excluded, and minus the suspended while others are left. */
+  #usable({ model, capability, exclude }: ChoiceRequest): readonly EndpointRecord[] {
+    const { registry, passive, clock } = this.#deps;
+    if (!registry.hasModel(model)) {
+      throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} is not served by any endpoint`);
+    }
+    let candidates = registry.onlineEndpointsFor(model, capability);
+    if (candidates.length === 0) {
+      if (!registry.endpointsFor(model).some((e) => registry.hasCapability(e.id, model, capability))) {
+        throw new LlmlbError('invalid_request', `model ${JSON.stringify(model)} does not support ${capability}`);
+      }
+      throw noEndpoint(model);
+    }
+    if (exclude && exclude.size > 0) candidates = candidates.filter((c) => !exclude.has(c.id));
+    const now = clock.monotonic();
+    if (candidates.some((c) => passive.isSuspended(c.id, now))) {
+      const healthy = candidates.filter((c) => !passive.isSuspended(c.id, now));
+      if (healthy.length > 0) candidates = healthy;
+    }
+    if (candidates.length === 0) throw noEndpoint(model);
+    return candidates;
+  }
+
+  readonly #isFull = (endpoint: EndpointRecord): boolean =>
+    endpoint.max_concurrency !== null && this.#deps.stats.inFlight(endpoint.id) >= endpoint.max_concurrency;
+
+  /** The session's endpoint, when it is among the free candidates. */
+  #pinned({ session }: ChoiceRequest, free: readonly EndpointRecord[]): EndpointRecord | undefined {
+    const id = session === null ? undefined : this.#deps.affinity?.endpointOf(session);
+    return id === undefined ? undefined : free.find((c) => c.id === id);
+  }
+
+  #select({ model, capability, stream }: ChoiceRequest, offered: readonly EndpointRecord[]): EndpointRecord | undefined {
+    const { selector, stats, registry } = this.#deps;
+    const context: SelectionContext = { model, capability, stream, stats };
+    const chosen = selector(offered, context);
+    const record = chosen && registry.getEndpoint(chosen.id);
+    return record && offered.includes(record) ? record : undefined;
+  }
+}
+
+/** The lowest priority number among endpoints. */
+function lowestTier(endpoints: readonly EndpointRecord[]): number {
+  let tier = Infinity;
+  for (const e of endpoints) if (e.priority < tier) tier = e.priority;
+  return tier;
+}
