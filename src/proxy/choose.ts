@@ -74,7 +74,7 @@ export class EndpointChooser {
     const tier = lowestTier(free);
     const spilled = tier !== lowestTier(usable);
     const offered = free.some((c) => c.priority !== tier) ? free.filter((c) => c.priority === tier) : free;
-    const endpoint = offered.length === 1 ? offered[0] : this.#select(request, offered);
+    const endpoint = this.#select(request, offered);
     if (!endpoint) throw noEndpoint(request.model);
     const reason = spilled ? 'spillover' : offered.length === 1 ? 'only-candidate' : (this.#deps.selector.reason ?? 'selector');
     return { endpoint, reason };

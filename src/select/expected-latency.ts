@@ -17,17 +17,23 @@ const DECODE_EVENTS = 16;
  * An endpoint without traffic for the model yet is estimated from the others' figures (the
  * fastest) scaled by its in-flight requests over its `weight`, so new endpoints get their share
  * and learn; with no traffic anywhere, requests spread by in-flight over weight, the health
- * check's latency only breaking ties. O(candidates), no allocation.
+ * check's latency only breaking ties, and exact ties go round-robin. O(candidates), no
+ * allocation.
  *
  * @example
  * createRouter({ selector: expectedLatencySelector() }); // the default
  */
 export function expectedLatencySelector(): Selector {
+  let turn = 0;
   const selector: Selector = (candidates, context) => {
     const prior = priorMs(candidates, context);
+    const n = candidates.length;
+    // Exact ties go round-robin: each call starts looking one candidate further on.
+    const start = turn++ % n;
     let best: SelectionCandidate | undefined;
     let bestCost = Infinity;
-    for (const c of candidates) {
+    for (let i = 0; i < n; i++) {
+      const c = candidates[(start + i) % n] as SelectionCandidate;
       const cost = costOf(c, context, prior);
       if (cost < bestCost) {
         best = c;

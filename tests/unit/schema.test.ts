@@ -30,6 +30,9 @@ describe('create input', () => {
       health_check_interval_secs: 30,
       inference_timeout_secs: 120,
       admin_state: 'enabled',
+      max_concurrency: null,
+      priority: 0,
+      weight: 1,
     });
   });
 
