@@ -1,7 +1,7 @@
 /** llmlb — public exports only. */
 export { createRouter } from './router.js';
 export type { Router, RouterEvents, RouterOptions, RouterState } from './router.js';
-export { latencySelector, roundRobinSelector, leastBusySelector } from './select/index.js';
+export { expectedLatencySelector, latencySelector, roundRobinSelector, leastBusySelector } from './select/index.js';
 export type { EndpointStatsView, SelectionCandidate, SelectionContext, Selector } from './select/index.js';
 export type { InferenceRoute, ProxyOptions, RequestEvent } from './proxy/options.js';
 export type { AffinityOptions } from './proxy/affinity.js';

@@ -31,6 +31,8 @@ export interface ChoiceRequest {
 export interface Choice {
   endpoint: EndpointRecord;
   reason: RouteReason;
+  /** Monotonic ms when the request's slot there was claimed (set by the proxy). */
+  claimedAt: number;
 }
 
 /** What the chooser reads. */
@@ -70,14 +72,14 @@ export class EndpointChooser {
     const free = usable.some(this.#isFull) ? usable.filter((c) => !this.#isFull(c)) : usable;
     if (free.length === 0) return null;
     const pinned = this.#pinned(request, free);
-    if (pinned) return { endpoint: pinned, reason: 'affinity' };
+    if (pinned) return { endpoint: pinned, reason: 'affinity', claimedAt: 0 };
     const tier = lowestTier(free);
     const spilled = tier !== lowestTier(usable);
     const offered = free.some((c) => c.priority !== tier) ? free.filter((c) => c.priority === tier) : free;
     const endpoint = this.#select(request, offered);
     if (!endpoint) throw noEndpoint(request.model);
     const reason = spilled ? 'spillover' : offered.length === 1 ? 'only-candidate' : (this.#deps.selector.reason ?? 'selector');
-    return { endpoint, reason };
+    return { endpoint, reason, claimedAt: 0 };
   }
 
   /** The routable candidates minus the excluded, and minus the suspended while others are left. */
@@ -113,8 +115,8 @@ export class EndpointChooser {
   }
 
   #select({ model, capability, stream }: ChoiceRequest, offered: readonly EndpointRecord[]): EndpointRecord | undefined {
-    const { selector, stats, registry } = this.#deps;
-    const context: SelectionContext = { model, capability, stream, stats };
+    const { selector, stats, registry, clock } = this.#deps;
+    const context: SelectionContext = { model, capability, stream, stats, now: clock.monotonic() };
     const chosen = selector(offered, context);
     const record = chosen && registry.getEndpoint(chosen.id);
     return record && offered.includes(record) ? record : undefined;

@@ -220,9 +220,12 @@ export class InferenceProxy {
     }
   }
 
-  /** Counts a chosen endpoint's slot as taken. */
+  /** Counts a chosen endpoint's slot as taken (from now: the claim's time goes with the choice). */
   #claim(choice: Choice | null): Choice | null {
-    if (choice) this.#deps.stats.started(choice.endpoint.id);
+    if (choice) {
+      choice.claimedAt = this.#deps.clock.monotonic();
+      this.#deps.stats.started(choice.endpoint.id, choice.claimedAt);
+    }
     return choice;
   }
 
@@ -235,7 +238,13 @@ export class InferenceProxy {
     const { endpoint } = choice;
     const target = this.#target(endpoint);
     const timeoutMs = endpoint.inference_timeout_secs * 1000;
-    const tag = { model: trip.request.model, reason: trip.reason ?? '', queueMs: trip.queueMs, inFlightAtStart: this.#deps.stats.inFlight(endpoint.id) - 1 };
+    const tag = {
+      model: trip.request.model,
+      reason: trip.reason ?? '',
+      queueMs: trip.queueMs,
+      inFlightAtStart: this.#deps.stats.inFlight(endpoint.id) - 1,
+      claimedAt: choice.claimedAt,
+    };
     return new Promise<AttemptOutcome>((resolve, reject) => {
       const relay = new Relay(res, endpoint, timeoutMs, mayRetry, this.#deps.clock.monotonic(), tag, this.#relayContext, resolve, reject);
       trip.current = relay;

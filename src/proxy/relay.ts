@@ -60,6 +60,8 @@ export interface AttemptTag {
   queueMs: number;
   /** Requests already in flight to the endpoint when this one was sent. */
   inFlightAtStart: number;
+  /** Monotonic ms when its slot was claimed (what `stats.started` was told). */
+  claimedAt: number;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
@@ -89,6 +91,8 @@ export class Relay implements Dispatcher.DispatchHandler {
   #firstChunkAt = 0;
   #lastChunkAt = 0;
   #chunks = 0;
+  /** True once the endpoint no longer counts this request as awaiting its first byte. */
+  #answered = false;
   readonly #onDrain = (): void => this.#controller?.resume();
   /** Sends an event stream's headers on their own when no event came along with them. */
   readonly #flush = (): void => {
@@ -137,6 +141,7 @@ export class Relay implements Dispatcher.DispatchHandler {
     // Node sends the headers with the first body write: one write per response.
     this.res.writeHead(statusCode, clientResponseHeaders(headers, this.endpoint.id, this.tag.reason, this.tag.queueMs));
     this.#relaying = true;
+    if (!this.#streamed) this.#answer();
     // An event stream's headers ride with its first event when that arrived with them (undici
     // delivers what one read holds before the event loop turns); otherwise they go out on their
     // own at once, so the client sees the stream open while the endpoint is still working.
@@ -147,7 +152,10 @@ export class Relay implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bodySent = true;
     this.#lastChunkAt = this.ctx.clock.monotonic();
-    if (this.#chunks++ === 0) this.#firstChunkAt = this.#lastChunkAt;
+    if (this.#chunks++ === 0) {
+      this.#firstChunkAt = this.#lastChunkAt;
+      this.#answer();
+    }
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', this.#onDrain);
@@ -164,6 +172,7 @@ export class Relay implements Dispatcher.DispatchHandler {
   /** undici: the attempt failed — before answering (reject), or mid-response (end or cut). */
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (!this.#relaying) {
+      this.#answer();
       this.ctx.release(this.endpoint.id);
       this.#settled = true;
       this.reject(error instanceof AttemptFailure || error instanceof ClientGone ? error : toAttemptFailure(error, this.timeoutMs));
@@ -184,9 +193,17 @@ export class Relay implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.res.off('drain', this.#onDrain);
+    this.#answer();
     if (error === null && this.#status >= 200 && this.#status < 300) this.#learn();
     this.ctx.release(this.endpoint.id);
     this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error });
+  }
+
+  /** The request no longer awaits its first byte (it came, or never will). */
+  #answer(): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    this.ctx.stats.answered(this.endpoint.id, this.tag.claimedAt);
   }
 
   /** Teaches the stats how this answered request went: its latency at its load, its decode pace. */
@@ -198,6 +215,7 @@ export class Relay implements Dispatcher.DispatchHandler {
       inFlightAtStart: this.tag.inFlightAtStart,
       latencyMs: (streamed ? this.#firstChunkAt : this.ctx.clock.monotonic()) - this.started,
       msPerChunk: streamed && this.#chunks > 1 ? (this.#lastChunkAt - this.#firstChunkAt) / (this.#chunks - 1) : null,
+      chunks: streamed ? this.#chunks : 0,
     });
   }
 }

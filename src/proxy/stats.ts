@@ -16,10 +16,15 @@ interface ModelEntry {
   whole: LatencyCurve;
   /** Decaying mean time between a stream's events, in ms (null: no stream yet). */
   msPerChunk: number | null;
+  /** Decaying mean number of events in a stream (null: no stream yet). */
+  chunks: number | null;
 }
 
 interface Entry {
   inFlight: number;
+  /** Requests sent that have not had their first byte yet, and the sum of their send times. */
+  awaiting: number;
+  awaitingSince: number;
   latencyMs: number | null;
   failures: number;
   models: Map<string, ModelEntry>;
@@ -35,9 +40,16 @@ export interface RequestSample {
   latencyMs: number;
   /** Mean time between events after the first (streams with two events or more), else null. */
   msPerChunk: number | null;
+  /** Events in the stream (0 for other answers). */
+  chunks: number;
 }
 
 const EWMA_WEIGHT = 0.2;
+
+/** A decaying mean moved toward `sample` (or started at it). */
+function ewma(mean: number | null, sample: number): number {
+  return mean === null ? sample : mean + EWMA_WEIGHT * (sample - mean);
+}
 
 /**
  * The stats store. Reads are O(1) and allocation-free; entries are created on an endpoint's
@@ -52,7 +64,7 @@ export class EndpointStats implements EndpointStatsView {
 
   #entry(id: string): Entry {
     let entry = this.#entries.get(id);
-    if (!entry) this.#entries.set(id, (entry = { inFlight: 0, latencyMs: null, failures: 0, models: new Map() }));
+    if (!entry) this.#entries.set(id, (entry = { inFlight: 0, awaiting: 0, awaitingSince: 0, latencyMs: null, failures: 0, models: new Map() }));
     return entry;
   }
 
@@ -80,9 +92,30 @@ export class EndpointStats implements EndpointStatsView {
     return this.#entries.get(id)?.models.get(model)?.msPerChunk ?? null;
   }
 
-  /** A request to the endpoint started; returns how many were in flight before it. */
-  started(id: string): number {
-    return this.#entry(id).inFlight++;
+  decodeMs(id: string, model: string): number | null {
+    const learned = this.#entries.get(id)?.models.get(model);
+    return learned?.msPerChunk == null || learned.chunks === null ? null : learned.msPerChunk * learned.chunks;
+  }
+
+  awaitingMs(id: string, now: number): number {
+    const entry = this.#entries.get(id);
+    return entry && entry.awaiting > 0 ? now - entry.awaitingSince / entry.awaiting : 0;
+  }
+
+  /** A request to the endpoint was sent at `now` (monotonic ms); returns how many were in flight before it. */
+  started(id: string, now: number): number {
+    const entry = this.#entry(id);
+    entry.awaiting++;
+    entry.awaitingSince += now;
+    return entry.inFlight++;
+  }
+
+  /** The request sent at `sentAt` got its first byte, or ended without one: it no longer awaits. */
+  answered(id: string, sentAt: number): void {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.awaiting === 0) return;
+    entry.awaiting--;
+    entry.awaitingSince = entry.awaiting === 0 ? 0 : entry.awaitingSince - sentAt;
   }
 
   /** A request to the endpoint ended (whatever the outcome). */
@@ -94,7 +127,7 @@ export class EndpointStats implements EndpointStatsView {
   /** The endpoint answered (a status below 500); `ttfbMs` is its time to response headers. */
   succeeded(id: string, ttfbMs: number): void {
     const entry = this.#entry(id);
-    entry.latencyMs = entry.latencyMs === null ? ttfbMs : entry.latencyMs + EWMA_WEIGHT * (ttfbMs - entry.latencyMs);
+    entry.latencyMs = ewma(entry.latencyMs, ttfbMs);
     if (entry.failures > 0) entry.failures--;
   }
 
@@ -107,10 +140,12 @@ export class EndpointStats implements EndpointStatsView {
   observe(id: string, sample: RequestSample): void {
     const entry = this.#entry(id);
     let learned = entry.models.get(sample.model);
-    if (!learned) entry.models.set(sample.model, (learned = { stream: new LatencyCurve(), whole: new LatencyCurve(), msPerChunk: null }));
+    if (!learned) entry.models.set(sample.model, (learned = { stream: new LatencyCurve(), whole: new LatencyCurve(), msPerChunk: null, chunks: null }));
     (sample.streamed ? learned.stream : learned.whole).observe(sample.inFlightAtStart, sample.latencyMs);
     const pace = sample.msPerChunk;
-    if (pace !== null) learned.msPerChunk = learned.msPerChunk === null ? pace : learned.msPerChunk + EWMA_WEIGHT * (pace - learned.msPerChunk);
+    if (pace === null) return;
+    learned.msPerChunk = ewma(learned.msPerChunk, pace);
+    learned.chunks = ewma(learned.chunks, sample.chunks);
   }
 
   /** Forgets a deleted endpoint. */

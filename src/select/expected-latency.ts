@@ -5,17 +5,22 @@
  */
 import type { SelectionCandidate, SelectionContext, Selector } from './types.js';
 
-/** How many of a stream's events count toward its cost: prefer faster decoding when first tokens tie. */
-const DECODE_EVENTS = 16;
+/** How much of a stream's expected decode time counts toward its cost (the first token matters most). */
+const DECODE_SHARE = 0.5;
+/** Added to an endpoint without traffic for the model while one request there is still unanswered. */
+const PROBATION_MS = 1e6;
 
 /**
  * The load-aware selector. For each candidate it estimates the latency of this request sent
  * there now — the time to the first token for a stream, to the whole answer otherwise — from
  * that endpoint's learned latency curve for the model at its current number of requests in
  * flight (the curve is flat while the server has free slots and climbs once requests queue in
- * it), plus a little of its decode pace, times one plus its recent failures; the lowest wins.
+ * it) — but never less than how long its requests still waiting for a first byte have waited —
+ * plus half its expected decode time (events × pace, learned from its streams), times one
+ * plus its recent failures; the lowest wins.
  * An endpoint without traffic for the model yet is estimated from the others' figures (the
- * fastest) scaled by its in-flight requests over its `weight`, so new endpoints get their share
+ * fastest) scaled by its in-flight requests over its `weight`, and gets one request at a time
+ * until one is answered (so a slow box is not flooded before it is known), so new endpoints get their share
  * and learn; with no traffic anywhere, requests spread by in-flight over weight, the health
  * check's latency only breaking ties, and exact ties go round-robin. O(candidates), no
  * allocation.
@@ -46,11 +51,14 @@ export function expectedLatencySelector(): Selector {
 }
 
 /** The expected cost (ms) of sending this request to `c` now. */
-function costOf(c: SelectionCandidate, { model, stream, stats }: SelectionContext, prior: number): number {
+function costOf(c: SelectionCandidate, { model, stream, stats, now }: SelectionContext, prior: number): number {
   const inFlight = stats.inFlight(c.id);
   const learned = stats.expectedLatencyMs(c.id, model, stream);
-  let cost = learned ?? (prior * (1 + inFlight)) / c.weight;
-  if (stream) cost += DECODE_EVENTS * (stats.msPerChunk(c.id, model) ?? 0);
+  // Requests waiting there without a first byte for longer than the curve says: believe them.
+  let cost = Math.max(learned ?? (prior * (1 + inFlight)) / c.weight, stats.awaitingMs(c.id, now));
+  // Slow start: an endpoint not yet measured gets one request at a time until one is answered.
+  if (learned === null && inFlight > 0) cost += PROBATION_MS;
+  if (stream) cost += DECODE_SHARE * (stats.decodeMs(c.id, model) ?? 0);
   // Equal estimates: the less loaded first, then the nearer (the health check's latency).
   return cost * (1 + stats.recentFailures(c.id)) + inFlight * 1e-6 + (c.latency_ms ?? 0) * 1e-9;
 }

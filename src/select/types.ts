@@ -32,6 +32,14 @@ export interface EndpointStatsView {
   expectedLatencyMs(endpointId: string, model: string, stream: boolean): number | null;
   /** Decaying mean time between a stream's events for `model` (its decode pace), in ms; null before any. */
   msPerChunk(endpointId: string, model: string): number | null;
+  /** Expected time from a stream's first event to its last for `model` (events × pace), in ms; null before any. */
+  decodeMs(endpointId: string, model: string): number | null;
+  /**
+   * How long, on average, the endpoint's requests that have not had their first byte yet have
+   * been waiting for it, at monotonic time `now` (0 when none is waiting): a floor under what a
+   * new request can expect there, which grows while the endpoint is stuck or queueing.
+   */
+  awaitingMs(endpointId: string, now: number): number;
 }
 
 /** What the selector knows about the request. */
@@ -42,6 +50,8 @@ export interface SelectionContext {
   readonly capability: Capability;
   /** True when the client asked for a streamed answer (`"stream": true`). */
   readonly stream: boolean;
+  /** The clock's monotonic time now, in ms (for {@link EndpointStatsView.awaitingMs}). */
+  readonly now: number;
   readonly stats: EndpointStatsView;
 }
 
