@@ -35,13 +35,23 @@ export class LiveStats {
   readonly #passive: PassiveHealth;
   readonly #clock: Clock;
   readonly #assertStarted: () => void;
+  readonly #queued: () => number;
 
-  constructor(registry: RegistryView, traffic: EndpointStatsView, passive: PassiveHealth, clock: Clock, assertStarted: () => void) {
-    this.#registry = registry;
-    this.#traffic = traffic;
-    this.#passive = passive;
-    this.#clock = clock;
+  constructor(
+    deps: { registry: RegistryView; traffic: EndpointStatsView; passive: PassiveHealth; clock: Clock; queued: () => number },
+    assertStarted: () => void,
+  ) {
+    this.#registry = deps.registry;
+    this.#traffic = deps.traffic;
+    this.#passive = deps.passive;
+    this.#clock = deps.clock;
+    this.#queued = deps.queued;
     this.#assertStarted = assertStarted;
+  }
+
+  /** Requests waiting in the admission queue for a free slot now (every endpoint they could use is at its cap). */
+  get queued(): number {
+    return this.#queued();
   }
 
   /** The figures of one endpoint; `not_found` for an unknown id. */

@@ -147,7 +147,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     });
     const assertStarted = () => this.#assertStarted();
     this.models = new ModelCatalog(store.registry, assertStarted);
-    this.stats = new LiveStats(store.registry, stats, passive, clock, assertStarted);
+    const proxy = this.#proxy;
+    this.stats = new LiveStats({ registry: store.registry, traffic: stats, passive, clock, queued: () => proxy.queueLength }, assertStarted);
     this.endpoints = new EndpointService({
       store,
       secretBox: this.#secretBox,

@@ -22,9 +22,8 @@ interface ModelEntry {
 
 interface Entry {
   inFlight: number;
-  /** Requests sent that have not had their first byte yet, and the sum of their send times. */
-  awaiting: number;
-  awaitingSince: number;
+  /** Send times (monotonic ms, oldest first) of requests that have not had their first byte yet. */
+  awaiting: number[];
   latencyMs: number | null;
   failures: number;
   models: Map<string, ModelEntry>;
@@ -64,7 +63,7 @@ export class EndpointStats implements EndpointStatsView {
 
   #entry(id: string): Entry {
     let entry = this.#entries.get(id);
-    if (!entry) this.#entries.set(id, (entry = { inFlight: 0, awaiting: 0, awaitingSince: 0, latencyMs: null, failures: 0, models: new Map() }));
+    if (!entry) this.#entries.set(id, (entry = { inFlight: 0, awaiting: [], latencyMs: null, failures: 0, models: new Map() }));
     return entry;
   }
 
@@ -98,24 +97,23 @@ export class EndpointStats implements EndpointStatsView {
   }
 
   awaitingMs(id: string, now: number): number {
-    const entry = this.#entries.get(id);
-    return entry && entry.awaiting > 0 ? now - entry.awaitingSince / entry.awaiting : 0;
+    const oldest = this.#entries.get(id)?.awaiting[0];
+    return oldest === undefined ? 0 : now - oldest;
   }
 
   /** A request to the endpoint was sent at `now` (monotonic ms); returns how many were in flight before it. */
   started(id: string, now: number): number {
     const entry = this.#entry(id);
-    entry.awaiting++;
-    entry.awaitingSince += now;
+    entry.awaiting.push(now);
     return entry.inFlight++;
   }
 
   /** The request sent at `sentAt` got its first byte, or ended without one: it no longer awaits. */
   answered(id: string, sentAt: number): void {
-    const entry = this.#entries.get(id);
-    if (!entry || entry.awaiting === 0) return;
-    entry.awaiting--;
-    entry.awaitingSince = entry.awaiting === 0 ? 0 : entry.awaitingSince - sentAt;
+    const awaiting = this.#entries.get(id)?.awaiting;
+    // First bytes mostly come in sending order: the match is nearly always at the front.
+    const at = awaiting?.indexOf(sentAt) ?? -1;
+    if (at !== -1) awaiting!.splice(at, 1);
   }
 
   /** A request to the endpoint ended (whatever the outcome). */

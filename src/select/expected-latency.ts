@@ -54,10 +54,14 @@ export function expectedLatencySelector(): Selector {
 function costOf(c: SelectionCandidate, { model, stream, stats, now }: SelectionContext, prior: number): number {
   const inFlight = stats.inFlight(c.id);
   const learned = stats.expectedLatencyMs(c.id, model, stream);
-  // Requests waiting there without a first byte for longer than the curve says: believe them.
-  let cost = Math.max(learned ?? (prior * (1 + inFlight)) / c.weight, stats.awaitingMs(c.id, now));
-  // Slow start: an endpoint not yet measured gets one request at a time until one is answered.
-  if (learned === null && inFlight > 0) cost += PROBATION_MS;
+  let cost: number;
+  if (learned === null) {
+    // Slow start: an endpoint not yet measured gets one request at a time until one is answered.
+    cost = (prior * (1 + inFlight)) / c.weight + (inFlight > 0 ? PROBATION_MS : 0);
+  } else {
+    // A request waiting there without a first byte for longer than the curve says: believe it.
+    cost = Math.max(learned, stats.awaitingMs(c.id, now));
+  }
   if (stream) cost += DECODE_SHARE * (stats.decodeMs(c.id, model) ?? 0);
   // Equal estimates: the less loaded first, then the nearer (the health check's latency).
   return cost * (1 + stats.recentFailures(c.id)) + inFlight * 1e-6 + (c.latency_ms ?? 0) * 1e-9;
