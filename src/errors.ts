@@ -21,6 +21,7 @@ export const HTTP_STATUS_BY_CODE = {
   endpoint_offline: 503,
   no_available_endpoint: 503,
   not_ready: 503,
+  storage_unavailable: 503,
   upstream_timeout: 504,
 } as const;
 

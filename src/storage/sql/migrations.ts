@@ -141,11 +141,12 @@ function fleet(columns: SqlColumnTypes): Migration {
   };
 }
 
-/** Every llmlb migration for a database with these column types, keyed by name (applied in name order). */
-function migrationProvider(columns: SqlColumnTypes): MigrationProvider {
+/** Every llmlb migration for a dialect, the shared ones and its own, keyed by name (applied in name order). */
+function migrationProvider(dialect: SqlDialect): MigrationProvider {
+  const columns = dialect.columns;
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns) };
+      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns), ...dialect.ownMigrations };
     },
   };
 }
@@ -165,7 +166,7 @@ export async function migrateToLatest(dialect: SqlDialect): Promise<void> {
     await dialect.migrate(dialect.db, async (db) => {
       const migrator = new Migrator({
         db,
-        provider: migrationProvider(dialect.columns),
+        provider: migrationProvider(dialect),
         migrationTableName: LLMLB_MIGRATION_TABLE,
         migrationLockTableName: LLMLB_MIGRATION_LOCK_TABLE,
         // The dialect's own transaction wraps the whole run.
