@@ -56,7 +56,7 @@ describePostgres('llmlb serve on PostgreSQL (three processes)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(probes()).toBe(1);
     const holder = await leaseHolder(id);
-    const victim = servers[instances.indexOf(holder)]!;
+    const victim = servers[instances.indexOf(holder!)]!;
     victim.child.kill('SIGKILL');
     const killedAt = Date.now();
     await until(() => probes() === 2, 2 * INTERVAL_MS);

@@ -7,6 +7,7 @@
 import { Kysely, type Migration, PostgresDialect, type PostgresPool, sql } from 'kysely';
 import type { UniqueField } from '../conflict.js';
 import type { SqlDialect } from '../sql/dialect.js';
+import { onConnection } from '../sql/transaction.js';
 import type { LlmlbDatabase } from '../sql/tables.js';
 import { CHANGES_CHANNEL, listenForChanges } from './listen.js';
 
@@ -45,23 +46,13 @@ function connectionOf(source: PostgresSource): { db: Kysely<LlmlbDatabase>; pool
   return { db: new Kysely<LlmlbDatabase>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
-/**
- * A transaction on one connection holding `lock` until it ends (begun by hand rather than with
- * kysely's transaction builder, so kysely's Migrator can run inside it).
- */
+/** A transaction on one connection holding `lock` until it ends. */
 function lockedTransaction<T>(db: Kysely<LlmlbDatabase>, lock: bigint, fn: (conn: Kysely<LlmlbDatabase>) => Promise<T>): Promise<T> {
-  return db.connection().execute(async (conn) => {
+  const begin = async (conn: Kysely<LlmlbDatabase>): Promise<void> => {
     await sql`begin`.execute(conn);
-    try {
-      await sql`select pg_advisory_xact_lock(${lock})`.execute(conn);
-      const result = await fn(conn);
-      await sql`commit`.execute(conn);
-      return result;
-    } catch (error) {
-      await sql`rollback`.execute(conn).catch(() => undefined);
-      throw error;
-    }
-  });
+    await sql`select pg_advisory_xact_lock(${lock})`.execute(conn);
+  };
+  return onConnection(db, begin, fn);
 }
 
 /** The `endpoints` column of a unique violation (SQLSTATE 23505), or `undefined`. */

@@ -4,9 +4,8 @@
  * own pool.
  */
 import type { Kysely, PostgresPool } from 'kysely';
-import { LlmlbError } from '../../errors.js';
 import { SqlStorage } from '../sql/adapter.js';
-import type { LlmlbDatabase } from '../sql/tables.js';
+import { readStorageConfig } from '../sql/config.js';
 import type { StorageAdapter } from '../types.js';
 import { type PostgresSource, postgresDialect } from './dialect.js';
 
@@ -31,29 +30,21 @@ export type PostgresStorageConfig =
   // `any`: the caller's kysely is typed with the caller's own tables.
   | { readonly kysely: Kysely<any> };
 
-function invalidConfig(message: string): LlmlbError {
-  return new LlmlbError('invalid_request', `postgresStorage: ${message}`);
-}
-
 function toSource(config: PostgresStorageConfig): PostgresSource {
-  if (typeof config !== 'object' || config === null) throw invalidConfig('config must be an object');
-  const fields = config as { connectionString?: unknown; pool?: unknown; kysely?: unknown };
-  const given = (['connectionString', 'pool', 'kysely'] as const).filter((key) => fields[key] !== undefined);
-  if (given.length !== 1) throw invalidConfig('pass exactly one of connectionString, pool or kysely');
+  const reader = readStorageConfig('postgresStorage', config, ['connectionString', 'pool', 'kysely']);
+  const { fields, invalid } = reader;
   if (fields.connectionString !== undefined) {
     if (typeof fields.connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(fields.connectionString)) {
-      throw invalidConfig('connectionString must be a postgres:// or postgresql:// URL');
+      throw invalid('connectionString must be a postgres:// or postgresql:// URL');
     }
     return Object.freeze({ kind: 'url', connectionString: fields.connectionString });
   }
   if (fields.pool !== undefined) {
     const pool = fields.pool as PostgresPool;
-    if (typeof pool.connect !== 'function') throw invalidConfig('pool must be a pg Pool');
+    if (typeof pool.connect !== 'function') throw invalid('pool must be a pg Pool');
     return Object.freeze({ kind: 'pool', pool });
   }
-  const kysely = fields.kysely as Kysely<LlmlbDatabase>;
-  if (typeof kysely.connection !== 'function') throw invalidConfig('kysely must be a Kysely instance');
-  return Object.freeze({ kind: 'kysely', kysely });
+  return Object.freeze({ kind: 'kysely', kysely: reader.kysely() });
 }
 
 /**
