@@ -78,6 +78,25 @@ describePostgres('postgresStorage', () => {
       await stop();
     });
 
+    it('reconnects a listening connection the server dropped, and tells the watcher to catch up', async () => {
+      const watched = open({ connectionString: url });
+      await watched.init();
+      let calls = 0;
+      let wake = (): void => undefined;
+      const stop = watched.watch!(() => {
+        calls += 1;
+        wake();
+      });
+      const next = () => new Promise<void>((resolve) => (wake = resolve));
+      await next();
+      const reconnected = next();
+      const admin = testPool(url);
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen%'`);
+      await reconnected;
+      expect(calls).toBe(2);
+      await stop();
+    });
+
     it('has no watch on a bare kysely instance (routers poll instead)', () => {
       expect(open({ kysely: testKysely(url) }).watch).toBeUndefined();
     });

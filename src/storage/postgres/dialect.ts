@@ -25,9 +25,12 @@ const MIGRATION_LOCK = 0x6c6c6d6c62_02n;
 async function openPool(connectionString: string): Promise<PostgresPool> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
-  // An idle connection the server closed is reported here; without a listener it would crash
-  // the process. The next query opens a new connection (or fails with `storage_unavailable`).
+  // A connection the server closes (a restart, `pg_terminate_backend`) reports an error on its
+  // client — on the pool while idle, on the client itself while checked out between queries.
+  // Without listeners either would crash the process; the client is dropped instead, and the
+  // next query opens a new connection (or fails with `storage_unavailable`).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
