@@ -106,10 +106,10 @@ describePostgres('postgresStorage', () => {
       expect(() => postgresStorage({} as never)).toThrow(/exactly one/);
     });
 
-    it('answers storage_unavailable when the server cannot be reached', async () => {
+    it('fails init with internal_error when the server cannot be reached (storage_unavailable is for a running router)', async () => {
       const storage = open({ connectionString: 'postgres://postgres@127.0.0.1:1/none' });
       const error = await storage.init().catch((e: unknown) => e);
-      expect(isLlmlbError(error, 'internal_error')).toBe(true);
+      expect(isLlmlbError(error, 'internal_error') && error.message).toMatch(/postgres storage: cannot open/);
     });
   });
 });
