@@ -13,7 +13,7 @@ export default defineConfig({
     // The `llmlb` executable (bin). Its shebang is kept and the file made executable.
     cli: 'src/cli.ts',
   },
-  external: ['express', 'fastify'],
+  external: ['express', 'fastify', 'pg'],
   format: ['esm', 'cjs'],
   // Types for the library entries only: the CLI has no API.
   dts: { entry: libraryEntries },

@@ -1,14 +1,19 @@
 // llmlb behind node:http for the proxy benchmark: key auth, health checker on, one endpoint
 // registered programmatically and waited for until it is online with its model synced.
 // Usage: node bench/llmlb-server.mjs --upstream URL --client-key K --admin-key K [--model M]
+//        [--db FILE|postgres://…]   (default: memory storage)
 import { createServer } from 'node:http';
-import { createRouter } from '../dist/index.js';
+import { createRouter, postgresStorage, sqliteStorage } from '../dist/index.js';
 import { toNodeHandler } from '../dist/node.js';
 import { exitWithParent, parseArgs } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const model = args.model ?? 'bench-model';
+const db = args.db === undefined ? undefined : String(args.db);
+const storage =
+  db === undefined ? undefined : /^postgres(ql)?:\/\//.test(db) ? postgresStorage({ connectionString: db }) : sqliteStorage({ filename: db });
 const router = createRouter({
+  storage,
   auth: {
     keys: [
       { key: args['client-key'], role: 'client' },

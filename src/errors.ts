@@ -23,6 +23,7 @@ export const HTTP_STATUS_BY_CODE = {
   no_available_endpoint: 503,
   not_ready: 503,
   queue_timeout: 503,
+  storage_unavailable: 503,
   upstream_timeout: 504,
 } as const;
 

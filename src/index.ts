@@ -55,7 +55,10 @@ export type {
 export { memoryStorage } from './storage/memory/index.js';
 export { sqliteStorage } from './storage/sqlite/index.js';
 export type { SqliteStorageConfig } from './storage/sqlite/index.js';
-export type { ChangeBatch, ChangeKind, HealthCheckPage, StorageAdapter, StorageChange } from './storage/types.js';
+export { postgresStorage } from './storage/postgres/index.js';
+export type { PostgresStorageConfig } from './storage/postgres/index.js';
+export type { ChangeBatch, ChangeKind, ChangeListener, HealthCheckPage, Lease, StorageAdapter, StorageChange } from './storage/types.js';
+export type { ClusterOptions } from './cluster/index.js';
 export { createSecretBox } from './crypto.js';
 export type { SecretBox } from './crypto.js';
 export { silentLogger } from './logger.js';

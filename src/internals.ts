@@ -3,6 +3,7 @@
  * so none of it shows in the public `Router` type.
  */
 import { LlmlbError } from './errors.js';
+import type { Membership } from './cluster/membership.js';
 import type { Authenticator } from './http/auth.js';
 import type { Logger } from './logger.js';
 import type { InferenceProxy } from './proxy/forward.js';
@@ -17,6 +18,13 @@ export interface RouterInternals {
   logger: Logger;
   /** The one writer of storage and registry (its `registry` is the read-only view). */
   store: EndpointStore;
+  /**
+   * The live instances on a shared storage (one otherwise), with a `change` event: per-endpoint
+   * limits are shared among them (each instance enforces `ceil(cap / liveInstances())`).
+   */
+  membership: Membership;
+  /** Whether this instance is the endpoint's health checker (holds its lease; always when alone). */
+  checks: (endpointId: string) => boolean;
 }
 
 const internals = new WeakMap<object, RouterInternals>();

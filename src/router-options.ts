@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import type { Clock } from './clock.js';
+import { type ClusterOptions, clusterOptionSchema } from './cluster/index.js';
 import { MIN_SECRET_LENGTH } from './crypto.js';
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.js';
 import type { FetchLike } from './health/probe.js';
@@ -48,6 +49,7 @@ const routerOptionsSchema = z.strictObject({
   proxy: proxyOptionsSchema.optional(),
   connections: z.number().int().min(1).max(100_000).optional(),
   upstreams: upstreamPolicyOptionsSchema.optional(),
+  cluster: clusterOptionSchema.optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a fetch function').optional(),
   dispatcher: z.custom<Dispatcher>((v) => hasMethods(v, ['dispatch', 'close']), 'must be an undici Dispatcher').optional(),
   capabilities: z
@@ -105,6 +107,12 @@ export interface RouterOptions {
   upstreams?: UpstreamPolicyOptions;
   /** Capability rules (first match wins) or a detector function. Default: `DEFAULT_CAPABILITY_RULES`. */
   capabilities?: readonly CapabilityRule[] | CapabilityDetector;
+  /**
+   * Several routers on one shared storage: follow each other's writes, elect one checker per
+   * endpoint through leases (options), or `false` to act alone. Default: on when the storage is
+   * shared (`postgresStorage()`), off otherwise.
+   */
+  cluster?: ClusterOptions | boolean;
 }
 
 /** Router options after validation. */

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { Agent, type Dispatcher } from 'undici';
 import { ModelCatalog } from './catalog.js';
+import { Cluster } from './cluster/index.js';
 import { systemClock } from './clock.js';
 import { type SecretBox, createSecretBox } from './crypto.js';
 import { EndpointService } from './endpoints.js';
@@ -87,6 +88,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly stats: LiveStats;
   readonly checker: HealthChecker;
   readonly #store: EndpointStore;
+  readonly #cluster: Cluster;
   readonly #scheduler: CheckScheduler;
   readonly #retention: RetentionLoop;
   readonly #proxy: InferenceProxy;
@@ -110,6 +112,17 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 1, connections: options.connections ?? null });
     const store = (this.#store = new EndpointStore(this.#storage));
     const checker = (this.checker = toHealthChecker(options.checker));
+    const cluster = (this.#cluster = new Cluster(
+      {
+        storage: this.#storage,
+        store,
+        clock,
+        strike: (id) => this.#scheduler.strike(id),
+        claimed: (id) => this.#scheduler.claimed(id),
+        onError: (err) => logger.warn({ err }, 'llmlb cluster: shared storage round failed'),
+      },
+      options.cluster,
+    ));
     const health = createHealth({
       checker,
       store,
@@ -119,6 +132,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       fetch: options.fetch ?? dispatcherFetch(this.#dispatcher),
       secretBox: this.#secretBox,
       detectCapabilities: toCapabilityDetector(options.capabilities),
+      owns: (id) => cluster.owns(id),
+      shared: cluster.enabled,
     });
     this.#scheduler = health.scheduler;
     this.#retention = health.retention;
@@ -127,7 +142,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     const passive = new PassiveHealth({
       clock,
       suspendMs: proxyOptions.suspendMs,
-      strike: (id) => this.#scheduler.strike(id),
+      strike: (id) => cluster.strike(id),
       checker,
       store,
     });
@@ -143,8 +158,11 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       logger,
       emit: (event) => this.emit('request', event),
       hasListeners: () => this.listenerCount('request') > 0,
+      capShares: () => cluster.membership.liveInstances(),
       options: proxyOptions,
     });
+    // Fewer instances sharing the caps leave each a larger share: queued requests may go now.
+    cluster.membership.on('change', () => this.#proxy.wake());
     const assertStarted = () => this.#assertStarted();
     this.models = new ModelCatalog(store.registry, assertStarted);
     const proxy = this.#proxy;
@@ -166,6 +184,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth),
       logger,
       store,
+      membership: cluster.membership,
+      checks: (id) => cluster.owns(id),
     });
   }
 
@@ -195,10 +215,12 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       await this.#storage.init();
       const loaded = await this.#store.load();
       this.#verifySecret(this.#store.registry.listEndpoints());
+      await this.#cluster.start();
       this.#state = 'started';
       this.#scheduler.start();
       this.#retention.start();
-      this.#logger.info({ storage: this.#storage.kind, ...loaded }, 'llmlb started');
+      const cluster = this.#cluster.enabled ? { instance: this.#cluster.membership.self } : {};
+      this.#logger.info({ storage: this.#storage.kind, ...loaded, ...cluster }, 'llmlb started');
     } catch (err) {
       this.#state = 'created';
       this.#starting = undefined;
@@ -222,6 +244,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#state = 'stopped';
     this.#retention.stop();
     await this.#scheduler.stop();
+    await this.#cluster.stop();
     await this.#storage.close();
     if (this.#ownsDispatcher) await this.#dispatcher.close();
     this.#logger.info('llmlb stopped');

@@ -69,12 +69,16 @@ export interface ConfiguredKey {
 }
 
 /**
- * Where the server keeps its data: a SQLite file, or memory only (`--memory`).
+ * Where the server keeps its data: a SQLite file, a PostgreSQL database shared with other
+ * instances (`leaseTtlMs` from `LLMLB_LEASE_TTL_MS`, when set), or memory only (`--memory`).
  *
  * @example
  * const storage: StorageConfig = { kind: 'sqlite', filename: './llmlb.db' };
  */
-export type StorageConfig = { readonly kind: 'sqlite'; readonly filename: string } | { readonly kind: 'memory' };
+export type StorageConfig =
+  | { readonly kind: 'sqlite'; readonly filename: string }
+  | { readonly kind: 'postgres'; readonly connectionString: string; readonly leaseTtlMs: number | undefined }
+  | { readonly kind: 'memory' };
 
 /**
  * Everything `llmlb serve` needs, validated.
@@ -150,7 +154,8 @@ Commands:
 Options of serve (flags win over environment variables):
   --host <host>         Address to listen on          env LLMLB_HOST       default ${SERVE_DEFAULTS.host}
   --port <port>         Port, 0 picks a free one      env LLMLB_PORT       default ${SERVE_DEFAULTS.port}
-  --db <file>           SQLite database file          env LLMLB_DB         default ${SERVE_DEFAULTS.db}
+  --db <file|url>       SQLite database file, or a postgres:// URL (several instances share it)
+                                                      env LLMLB_DB         default ${SERVE_DEFAULTS.db}
   --memory              Keep everything in memory (no database file; nothing survives a restart)
   --log-level <level>   debug, info, warn or error    env LLMLB_LOG_LEVEL  default ${SERVE_DEFAULTS.logLevel}
   --grace-ms <ms>       Time in-flight requests get to finish on SIGINT/SIGTERM
@@ -166,6 +171,10 @@ Environment:
   LLMLB_SECRET          Secret (at least ${MIN_SECRET_LENGTH} characters) that encrypts upstream api keys at rest.
                         Default: generated once and kept beside the database in <db>.secret
                         (mode 0600); with --memory, a random secret for this run only.
+                        Required with PostgreSQL: every instance must use the same secret.
+  LLMLB_DATABASE_URL    PostgreSQL URL (postgres://user:password@host:5432/db), as --db <url>
+  LLMLB_LEASE_TTL_MS    With PostgreSQL: lifetime of an instance's leases (default 10000); a dead
+                        instance's endpoints are checked by another about this long after it died
 
 Clients authenticate with "Authorization: Bearer <key>". Logs are JSON lines on stdout.
 `;
@@ -210,6 +219,30 @@ const dbSchema = z
   .string()
   .min(1)
   .refine((file) => file !== ':memory:');
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+const leaseTtlSchema = z
+  .string()
+  .regex(/^\d{1,6}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(300).max(600_000));
+
+/** The storage named by --db / LLMLB_DATABASE_URL / LLMLB_DB (never echoing a URL, which may hold a password). */
+function parseStorage(db: string | undefined, env: CliEnv): StorageConfig {
+  const source = pick(db, 'db', env, 'LLMLB_DATABASE_URL') ?? pick(undefined, 'db', env, 'LLMLB_DB');
+  if (source !== undefined && POSTGRES_URL.test(source.raw)) {
+    if (parseSecret(env) === undefined) {
+      throw new CliUsageError('with a PostgreSQL database, set LLMLB_SECRET (the same on every instance)');
+    }
+    const ttl = pick(undefined, 'lease-ttl-ms', env, 'LLMLB_LEASE_TTL_MS');
+    const leaseTtlMs = ttl && validate(leaseTtlSchema, ttl, 'must be an integer number of milliseconds from 300 to 600000');
+    return { kind: 'postgres', connectionString: source.raw, leaseTtlMs };
+  }
+  if (source?.label === 'LLMLB_DATABASE_URL') throw new CliUsageError('LLMLB_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  const filename = source
+    ? validate(dbSchema, source, 'must be a file path or a postgres:// URL (use --memory for a database that is not kept)')
+    : SERVE_DEFAULTS.db;
+  return { kind: 'sqlite', filename };
+}
 
 /** Printable ASCII without spaces: what fits in an `Authorization` header. */
 const KEY_CHARS = /^[\x21-\x7e]+$/;
@@ -342,17 +375,8 @@ export function parseCliConfig(argv: readonly string[], env: CliEnv): CliCommand
     ? validate(graceSchema, graceSource, `must be an integer number of milliseconds from 0 to ${MAX_GRACE_MS}`)
     : SERVE_DEFAULTS.graceMs;
 
-  let storage: StorageConfig;
-  if (values.memory) {
-    if (values.db !== undefined) throw new CliUsageError('use either --db or --memory, not both');
-    storage = { kind: 'memory' };
-  } else {
-    const dbSource = pick(values.db, 'db', env, 'LLMLB_DB');
-    const filename = dbSource
-      ? validate(dbSchema, dbSource, 'must be a file path (use --memory for a database that is not kept)')
-      : SERVE_DEFAULTS.db;
-    storage = { kind: 'sqlite', filename };
-  }
+  if (values.memory && values.db !== undefined) throw new CliUsageError('use either --db or --memory, not both');
+  const storage: StorageConfig = values.memory ? { kind: 'memory' } : parseStorage(values.db, env);
 
   const config: ServeConfig = {
     host,

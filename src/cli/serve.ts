@@ -15,10 +15,11 @@ import { MIN_SECRET_LENGTH } from '../crypto.js';
 import type { AuthKey } from '../http/auth.js';
 import { createJsonLogger } from '../json-logger.js';
 import type { Logger } from '../logger.js';
-import { type Router, createRouter } from '../router.js';
+import { type Router, type RouterOptions, createRouter } from '../router.js';
 import { memoryStorage } from '../storage/memory/index.js';
+import { postgresStorage } from '../storage/postgres/index.js';
 import { sqliteStorage } from '../storage/sqlite/index.js';
-import type { ServeConfig } from './config.js';
+import type { ServeConfig, StorageConfig } from './config.js';
 
 /**
  * Somewhere to write text: `process.stdout`, `process.stderr`, or a test double.
@@ -162,6 +163,7 @@ function describeFsError(err: unknown, context: string): Error {
 function resolveSecret(config: ServeConfig, logger: Logger): ResolvedSecret {
   if (config.secret !== undefined) return { secret: config.secret, source: 'env' };
   if (config.storage.kind === 'memory') return { secret: randomBytes(32).toString('base64url'), source: 'memory' };
+  if (config.storage.kind === 'postgres') throw new Error('with a PostgreSQL database, set LLMLB_SECRET (the same on every instance)');
   return fileSecret(secretFileFor(config.storage.filename), logger);
 }
 
@@ -232,6 +234,30 @@ export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeH
   return { url, port: address.port, router, server, logger, secretSource: secret.source, generatedAdminKey, stop };
 }
 
+/** The storage (and, on PostgreSQL, the cluster options) of the standalone server. */
+function openStorage(config: StorageConfig): Pick<RouterOptions, 'storage' | 'cluster'> {
+  switch (config.kind) {
+    case 'memory':
+      return { storage: memoryStorage() };
+    case 'sqlite':
+      return { storage: sqliteStorage({ filename: config.filename }) };
+    case 'postgres':
+      return {
+        storage: postgresStorage({ connectionString: config.connectionString }),
+        cluster: config.leaseTtlMs === undefined ? true : { leaseTtlMs: config.leaseTtlMs },
+      };
+  }
+}
+
+/** Where the data is, for the start-up log line (a database URL without its password). */
+function describeStorage(config: StorageConfig): string {
+  if (config.kind === 'memory') return 'memory';
+  if (config.kind === 'sqlite') return resolve(config.filename);
+  const url = new URL(config.connectionString);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
+}
+
 /** The router of the standalone server: its storage, its keys (one generated admin key when none is configured). */
 function createServeRouter(config: ServeConfig, secret: ResolvedSecret, logger: Logger): { router: Router; generatedAdminKey: string | undefined } {
   let generatedAdminKey: string | undefined;
@@ -240,13 +266,12 @@ function createServeRouter(config: ServeConfig, secret: ResolvedSecret, logger: 
     generatedAdminKey = generateAdminKey();
     keys = [{ key: generatedAdminKey, role: 'admin', name: 'generated admin key' }];
   }
-  const storage = config.storage.kind === 'memory' ? memoryStorage() : sqliteStorage({ filename: config.storage.filename });
-  const router = createRouter({ storage, secret: secret.secret, logger, auth: { keys } });
+  const router = createRouter({ ...openStorage(config.storage), secret: secret.secret, logger, auth: { keys } });
   const roles = { admin: 0, viewer: 0, client: 0 };
   for (const key of keys) roles[key.role]++;
   logger.info(
     {
-      storage: config.storage.kind === 'memory' ? 'memory' : resolve(config.storage.filename),
+      storage: describeStorage(config.storage),
       secret_source: secret.source,
       ...(secret.file !== undefined ? { secret_file: resolve(secret.file), secret_file_created: secret.created } : {}),
       key_roles: generatedAdminKey === undefined ? roles : 'generated admin key',

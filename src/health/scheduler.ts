@@ -17,6 +17,11 @@ export interface SchedulerDeps {
   check: (record: EndpointRecord, signal: AbortSignal) => Promise<CheckResult>;
   /** Whether this instance checks the endpoint now. Default: always. */
   owns: (endpointId: string) => boolean;
+  /**
+   * Several instances share the checks: the start-up round skips endpoints checked successfully
+   * within their interval (by a peer), arming them for when it ends instead.
+   */
+  keepCadence: boolean;
   /** Check automatically (start-up round, after registration, on intervals). */
   schedule: boolean;
   /** Most checks at once in the start-up round. */
@@ -60,7 +65,12 @@ export class CheckScheduler {
   start(): void {
     this.#running = true;
     if (!this.#deps.schedule) return;
-    const ids = this.#deps.store.registry.listEndpoints().map((e) => e.id);
+    const ids: string[] = [];
+    for (const endpoint of this.#deps.store.registry.listEndpoints()) {
+      const due = this.#deps.keepCadence ? this.#dueIn(endpoint) : 0;
+      if (due > 0) this.#arm(endpoint.id, due);
+      else ids.push(endpoint.id);
+    }
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < ids.length && this.#running) await this.#tick(ids[next++] as string);
@@ -123,6 +133,25 @@ export class CheckScheduler {
       },
       (err: unknown) => this.#deps.onError(endpointId, err),
     );
+  }
+
+  /**
+   * This instance just became the endpoint's checker (took its lease from a peer that left or
+   * gave it up): keep the endpoint's cadence — check when its interval has passed since its last
+   * successful check (by whichever instance), or now if it never succeeded or is overdue.
+   */
+  claimed(endpointId: string): void {
+    const record = this.#deps.store.registry.getEndpoint(endpointId);
+    if (!record || !this.#running || !this.#deps.schedule) return;
+    const due = this.#dueIn(record);
+    if (due > 0) this.#arm(endpointId, due);
+    else this.#checkSoon(endpointId);
+  }
+
+  /** Ms until the endpoint's interval has passed since its last successful check (≤ 0: due, or never succeeded). */
+  #dueIn(record: EndpointRecord): number {
+    if (record.last_seen === null) return 0;
+    return Date.parse(record.last_seen) + record.health_check_interval_secs * 1000 - this.#deps.clock.now();
   }
 
   /** A scheduled check: runs only while started and if this instance owns the endpoint. */

@@ -25,6 +25,10 @@ export interface HealthDeps {
   fetch: FetchLike;
   secretBox: SecretBox | null;
   detectCapabilities: CapabilityDetector;
+  /** Whether this instance checks the endpoint (the lease holder, with several instances). */
+  owns: (endpointId: string) => boolean;
+  /** Several instances share the checks (see `SchedulerDeps.keepCadence`). */
+  shared: boolean;
 }
 
 /** The parts a router drives and hands on. */
@@ -61,7 +65,8 @@ export function createHealth(deps: HealthDeps): HealthParts {
     store,
     clock,
     check: (record, signal) => runCheck(checkDeps, record, signal),
-    owns: () => true,
+    owns: deps.owns,
+    keepCadence: deps.shared,
     schedule: options.schedule,
     concurrency: options.concurrency,
     strikeRecheckMs: options.strikeRecheckMs,

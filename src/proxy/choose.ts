@@ -1,7 +1,7 @@
 /**
  * Which endpoint takes a request: the routable endpoints serving the model with the capability,
  * minus those already tried and (while others are left) those passive health suspended; minus
- * those at their concurrency cap; the session's pinned endpoint when it is among them; else the
+ * those at their concurrency cap (this instance's share of it); the session's pinned endpoint when it is among them; else the
  * lowest priority tier with a free slot, and the selector within it. Every choice says why.
  */
 import type { Clock } from '../clock.js';
@@ -43,6 +43,11 @@ export interface ChooserDeps {
   selector: Selector;
   clock: Clock;
   affinity: SessionAffinity | null;
+  /**
+   * How many instances share each endpoint's cap (1 on its own; with several instances on one
+   * database, the live ones): each enforces `ceil(max_concurrency / instances)`.
+   */
+  capShares: () => number;
 }
 
 const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(model)} right now`);
@@ -106,7 +111,8 @@ export class EndpointChooser {
   }
 
   readonly #isFull = (endpoint: EndpointRecord): boolean =>
-    endpoint.max_concurrency !== null && this.#deps.stats.inFlight(endpoint.id) >= endpoint.max_concurrency;
+    endpoint.max_concurrency !== null &&
+    this.#deps.stats.inFlight(endpoint.id) >= Math.ceil(endpoint.max_concurrency / this.#deps.capShares());
 
   /** The session's endpoint, when it is among the free candidates. */
   #pinned({ session }: ChoiceRequest, free: readonly EndpointRecord[]): EndpointRecord | undefined {

@@ -82,6 +82,8 @@ export interface ProxyDeps {
   /** Emits a request event (only called when someone listens). */
   emit: (event: RequestEvent) => void;
   hasListeners: () => boolean;
+  /** Instances sharing each endpoint's cap (see `EndpointChooser`). */
+  capShares: () => number;
   options: Required<Omit<ProxyOptions, 'affinity'>> & Pick<ProxyOptions, 'affinity'>;
 }
 
@@ -132,6 +134,11 @@ export class InferenceProxy {
   /** Requests waiting for a free slot now. */
   get queueLength(): number {
     return this.#queue.length;
+  }
+
+  /** Slots may have freed (e.g. fewer instances share the caps now): queued requests take them. */
+  wake(): void {
+    this.#queue.release();
   }
 
   /**

@@ -33,6 +33,21 @@ export interface ChangeBatch {
   cursor: number;
 }
 
+/** A lease as {@link StorageAdapter.listLeases} returns it. */
+export interface Lease {
+  name: string;
+  holder: string;
+  /** Epoch ms at which the lease expires. */
+  expires_at: number;
+}
+
+/**
+ * Called by {@link StorageAdapter.watch} when the change feed may have moved: after another
+ * writer's commit, and after the watch (re)connects (notifications may have been missed).
+ * Readers catch up from their cursor; a call carries no data and may be spurious.
+ */
+export type ChangeListener = () => void;
+
 /** Pagination of {@link StorageAdapter.listHealthChecks}. */
 export interface HealthCheckPage {
   /** Most rows to return (default: all). */
@@ -57,8 +72,19 @@ export interface HealthCheckPage {
  * await storage.init();
  */
 export interface StorageAdapter {
-  /** Short name of the adapter, for logs (`"memory"`, `"sqlite"`). */
+  /** Short name of the adapter, for logs (`"memory"`, `"sqlite"`, `"postgres"`). */
   readonly kind: string;
+  /**
+   * True when several routers are expected to share the data (PostgreSQL): routers then follow
+   * the change feed and elect one checker per endpoint through leases. Default: false.
+   */
+  readonly shared?: boolean;
+  /**
+   * Optional push for the change feed: calls `onChange` soon after any writer commits a change
+   * (PostgreSQL: `LISTEN/NOTIFY`), and after reconnecting. Returns a function that stops
+   * watching. Adapters without it are polled.
+   */
+  watch?(onChange: ChangeListener): () => Promise<void>;
   /** Prepares the store (creates or migrates the schema). Safe to call again. */
   init(): Promise<void>;
   /** Releases resources the adapter owns. Idempotent. */
@@ -125,4 +151,11 @@ export interface StorageAdapter {
   tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
   /** Gives the lease up if `holder` holds it (no-op otherwise). */
   releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * Extends every lease of `holder` whose name starts with `prefix` and that has not expired
+   * (its expiry > `now`) to `now + ttlMs`, in one atomic write; returns the names renewed.
+   */
+  renewLeases(holder: string, prefix: string, ttlMs: number, now: number): Promise<string[]>;
+  /** The leases whose name starts with `prefix` (case-sensitive) and that have not expired at `now`, by name. */
+  listLeases(prefix: string, now: number): Promise<Lease[]>;
 }

@@ -85,6 +85,8 @@ describe('parseCliConfig: commands', () => {
       'LLMLB_API_KEYS',
       'LLMLB_ADMIN_KEY',
       'LLMLB_SECRET',
+      'LLMLB_DATABASE_URL',
+      'LLMLB_LEASE_TTL_MS',
     ]) {
       expect(USAGE).toContain(word);
     }
@@ -151,6 +153,23 @@ describe('parseCliConfig: serve defaults and precedence', () => {
   it('--memory selects memory storage, also over LLMLB_DB', () => {
     expect(serve(['--memory']).storage).toEqual({ kind: 'memory' });
     expect(serve(['--memory'], { LLMLB_DB: 'env.db' }).storage).toEqual({ kind: 'memory' });
+  });
+
+  it('--db with a postgres:// URL, or LLMLB_DATABASE_URL, selects PostgreSQL and needs LLMLB_SECRET', () => {
+    const url = 'postgres://llmlb:pw@db.internal:5432/llmlb';
+    const secret = { LLMLB_SECRET: 'a-secret-of-sixteen-chars' };
+    expect(serve(['--db', url], secret).storage).toEqual({ kind: 'postgres', connectionString: url, leaseTtlMs: undefined });
+    expect(serve([], { ...secret, LLMLB_DATABASE_URL: url, LLMLB_DB: 'env.db', LLMLB_LEASE_TTL_MS: '2000' }).storage).toEqual({
+      kind: 'postgres',
+      connectionString: url,
+      leaseTtlMs: 2000,
+    });
+    expect(serve(['--db', 'flag.db'], { ...secret, LLMLB_DATABASE_URL: url }).storage).toEqual({ kind: 'sqlite', filename: 'flag.db' });
+    const noSecret = usageError(['serve', '--db', url]);
+    expect(noSecret.message).toMatch(/LLMLB_SECRET/);
+    expect(noSecret.message).not.toContain('pw');
+    expect(usageError(['serve'], { LLMLB_DATABASE_URL: 'mysql://u:pw@h/db' }).message).not.toContain('pw');
+    expect(usageError(['serve', '--db', url], { ...secret, LLMLB_LEASE_TTL_MS: '5' }).message).toMatch(/LLMLB_LEASE_TTL_MS/);
   });
 
   it('port 0 (pick a free port) and 65535 are valid', () => {

@@ -64,3 +64,10 @@ describe('not_ready', () => {
     expect(new LlmlbError('not_ready', 'starting').status).toBe(503);
   });
 });
+
+describe('storage_unavailable', () => {
+  it('maps to 503 (the database cannot be reached; routing goes on)', () => {
+    expect(HTTP_STATUS_BY_CODE.storage_unavailable).toBe(503);
+    expect(new LlmlbError('storage_unavailable', 'down').status).toBe(503);
+  });
+});

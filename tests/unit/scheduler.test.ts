@@ -42,6 +42,7 @@ async function setup(records: EndpointRecord[], overrides: Partial<SchedulerDeps
       return result;
     },
     owns: (id) => h.owned === null || h.owned.has(id),
+    keepCadence: false,
     schedule: true,
     concurrency: 10,
     strikeRecheckMs: 2_000,
@@ -88,6 +89,28 @@ describe('CheckScheduler', () => {
     h.owned.add(theirs.id);
     await h.clock.advance(10_000);
     expect(h.checked).toContain(theirs.id);
+  });
+
+  it('keeps the cadence of peers when shared: the start-up round and a claimed endpoint wait for the interval', async () => {
+    const clockStart = Date.parse('2026-01-01T00:00:00.000Z');
+    const recent = makeEndpointRecord({ health_check_interval_secs: 10, last_seen: new Date(clockStart - 4_000).toISOString() });
+    const stale = makeEndpointRecord({ health_check_interval_secs: 10, last_seen: new Date(clockStart - 60_000).toISOString() });
+    const never = makeEndpointRecord({ health_check_interval_secs: 10 });
+    const h = await setup([recent, stale, never], { keepCadence: true });
+    h.owned = new Set([recent.id, stale.id]);
+    h.scheduler.start();
+    await h.scheduler.idle();
+    expect(h.checked).toEqual([stale.id]);
+    h.checked.length = 0;
+    // The lease of `never` arrives: it never succeeded, so it is checked at once.
+    h.owned.add(never.id);
+    h.scheduler.claimed(never.id);
+    await h.scheduler.idle();
+    expect(h.checked).toEqual([never.id]);
+    await h.clock.advance(5_999);
+    expect(h.checked).toEqual([never.id]);
+    await h.clock.advance(1);
+    expect(h.checked).toEqual([never.id, recent.id]);
   });
 
   it('checks a new endpoint at once, re-checks on a new credential, re-plans on a new interval, forgets a deleted one', async () => {

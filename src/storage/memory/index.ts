@@ -4,7 +4,7 @@ import { conflictError, type UniqueField } from '../conflict.js';
 import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
 import { planModelSet } from '../models-diff.js';
 import { patchFields } from '../patch.js';
-import type { ChangeBatch, ChangeKind, HealthCheckPage, StorageAdapter, StorageChange } from '../types.js';
+import type { ChangeBatch, ChangeKind, HealthCheckPage, Lease, StorageAdapter, StorageChange } from '../types.js';
 
 /** A change-feed entry with the time it was recorded. */
 interface StoredChange extends StorageChange {
@@ -166,6 +166,23 @@ class MemoryStorage implements StorageAdapter {
     if (lease !== undefined && lease.holder !== holder && lease.expires_at > now) return false;
     this.#leases.set(name, { holder, expires_at: now + ttlMs });
     return true;
+  }
+
+  async renewLeases(holder: string, prefix: string, ttlMs: number, now: number): Promise<string[]> {
+    const renewed = this.#liveLeases(prefix, now).filter((lease) => lease.holder === holder);
+    for (const { name } of renewed) this.#leases.set(name, { holder, expires_at: now + ttlMs });
+    return renewed.map((lease) => lease.name);
+  }
+
+  async listLeases(prefix: string, now: number): Promise<Lease[]> {
+    return this.#liveLeases(prefix, now);
+  }
+
+  #liveLeases(prefix: string, now: number): Lease[] {
+    return [...this.#leases]
+      .filter(([name, lease]) => name.startsWith(prefix) && lease.expires_at > now)
+      .map(([name, lease]) => ({ name, ...lease }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {

@@ -7,7 +7,7 @@ import { LlmlbError } from '../../errors.js';
 import type { DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord, ModelSetDiff } from '../../schema.js';
 import { conflictError, type UniqueField } from '../conflict.js';
 import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
-import type { ChangeBatch, HealthCheckPage, StorageAdapter } from '../types.js';
+import type { ChangeBatch, ChangeListener, HealthCheckPage, Lease, StorageAdapter } from '../types.js';
 import type { SqlDialect } from './dialect.js';
 import * as feed from './feed.js';
 import { migrateToLatest } from './migrations.js';
@@ -25,6 +25,12 @@ function byModelId(a: EndpointModel, b: EndpointModel): number {
   return a.model_id < b.model_id ? -1 : a.model_id > b.model_id ? 1 : 0;
 }
 
+/** `storage_unavailable`: the database cannot be reached (writes are refused, routing goes on). */
+function unavailableError(kind: string, cause: unknown): LlmlbError {
+  const message = `${kind} storage is unreachable: changes are refused until it is back (routing continues from memory)`;
+  return new LlmlbError('storage_unavailable', message, { cause });
+}
+
 /**
  * {@link StorageAdapter} on a SQL database. Lazy: nothing is opened before `init()`, which is
  * idempotent. Operations before `init()` or after `close()` fail with `internal_error`;
@@ -35,15 +41,31 @@ function byModelId(a: EndpointModel, b: EndpointModel): number {
  */
 export class SqlStorage implements StorageAdapter {
   readonly kind: string;
+  readonly shared: boolean;
+  readonly watch: ((onChange: ChangeListener) => () => Promise<void>) | undefined;
   readonly #dialect: SqlDialect;
   #initPromise: Promise<void> | undefined;
   #closePromise: Promise<void> | undefined;
   #closed = false;
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #watches = new Set<() => Promise<void>>();
 
   constructor(dialect: SqlDialect) {
     this.#dialect = dialect;
     this.kind = dialect.kind;
+    this.shared = dialect.shared ?? false;
+    const watch = dialect.watch;
+    this.watch = watch && ((onChange) => this.#watch(watch(onChange)));
+  }
+
+  /** Tracks a watch so that close() stops it before the database goes. */
+  #watch(stop: () => Promise<void>): () => Promise<void> {
+    const once = (): Promise<void> => {
+      this.#watches.delete(once);
+      return stop();
+    };
+    this.#watches.add(once);
+    return once;
   }
 
   init(): Promise<void> {
@@ -74,7 +96,7 @@ export class SqlStorage implements StorageAdapter {
   async #shutdown(): Promise<void> {
     this.#closed = true;
     await this.#initPromise?.catch(() => undefined);
-    await Promise.allSettled([...this.#inFlight]);
+    await Promise.allSettled([...this.#inFlight, ...[...this.#watches].map((stop) => stop())]);
     if (this.#dialect.owned) await this.#dialect.db.destroy();
   }
 
@@ -101,6 +123,7 @@ export class SqlStorage implements StorageAdapter {
         if (error instanceof LlmlbError) throw error;
         const field = this.#dialect.uniqueViolation(error);
         if (field !== undefined) throw conflictError(field, attempted[field], error);
+        if (this.#dialect.unreachable?.(error) === true) throw unavailableError(this.kind, error);
         throw new LlmlbError('internal_error', `${this.kind} storage: ${operation} failed`, { cause: error });
       }
     })();
@@ -223,5 +246,13 @@ export class SqlStorage implements StorageAdapter {
 
   releaseLease(name: string, holder: string): Promise<void> {
     return this.#write('releaseLease', (trx) => feed.releaseLease(trx, name, holder));
+  }
+
+  renewLeases(holder: string, prefix: string, ttlMs: number, now: number): Promise<string[]> {
+    return this.#write('renewLeases', (trx) => feed.renewLeases(trx, holder, prefix, ttlMs, now));
+  }
+
+  listLeases(prefix: string, now: number): Promise<Lease[]> {
+    return this.#op('listLeases', (db) => feed.listLeases(db, prefix, now));
   }
 }

@@ -3,7 +3,8 @@
  * `./adapter.js`): everything else — queries, row mapping, the change feed, leases, the
  * migrations themselves — is written once with kysely's query builder and shared.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+import type { ChangeListener } from '../types.js';
 import type { UniqueField } from '../conflict.js';
 import type { LlmlbDatabase } from './tables.js';
 
@@ -11,13 +12,15 @@ import type { LlmlbDatabase } from './tables.js';
  * Column types that differ between databases, used by the shared migrations.
  *
  * @example
- * const columns: SqlColumnTypes = { boolean: 'integer', int64: 'integer', serial: { type: 'integer', autoIncrement: true } };
+ * const columns: SqlColumnTypes = { boolean: 'integer', int64: 'integer', float: 'real', serial: { type: 'integer', autoIncrement: true } };
  */
 export interface SqlColumnTypes {
   /** True/false columns: `integer` holding 0 or 1 (with a CHECK) where there is no boolean type. */
   readonly boolean: 'integer' | 'boolean';
   /** 64-bit integer columns (epoch milliseconds, feed positions): SQLite `integer`, PostgreSQL `bigint`. */
   readonly int64: 'integer' | 'bigint';
+  /** A 64-bit floating-point column: SQLite `real`, PostgreSQL `double precision`. */
+  readonly float: 'real' | 'double precision';
   /**
    * The change feed's key, assigned by the database and never reused: SQLite `integer` with
    * AUTOINCREMENT, PostgreSQL `bigserial`.
@@ -60,4 +63,16 @@ export interface SqlDialect {
   migrate(db: Kysely<LlmlbDatabase>, migrate: (db: Kysely<any>) => Promise<void>): Promise<void>;
   /** The `endpoints` column a driver error reports as a unique violation, or `undefined`. */
   uniqueViolation(error: unknown): UniqueField | undefined;
+  /** Whether a driver error means the database cannot be reached (→ `storage_unavailable`). */
+  unreachable?(error: unknown): boolean;
+  /** Whether several routers share the database (see {@link StorageAdapter.shared}). */
+  readonly shared?: boolean;
+  /** Push notification of feed changes (see {@link StorageAdapter.watch}). */
+  watch?(onChange: ChangeListener): () => Promise<void>;
+  /**
+   * Migrations only this database runs, merged with the shared ones by name (e.g. PostgreSQL's
+   * `NOTIFY` trigger on the change feed). Names must sort after the shared migration they need.
+   */
+  // `any`: migrations are written against no table typings (kysely's Migration interface).
+  readonly ownMigrations?: Readonly<Record<string, Migration>>;
 }

@@ -1,7 +1,7 @@
 /** The change feed and leases, shared by every SQL dialect. */
-import type { Kysely } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { rowLimit } from '../limits.js';
-import type { ChangeBatch, ChangeKind } from '../types.js';
+import type { ChangeBatch, ChangeKind, Lease } from '../types.js';
 import { toStorageChange } from './rows.js';
 import type { LlmlbDatabase } from './tables.js';
 
@@ -73,4 +73,31 @@ export async function tryLease(trx: Db, name: string, holder: string, ttlMs: num
 /** Deletes lease `name` if `holder` holds it. */
 export async function releaseLease(trx: Db, name: string, holder: string): Promise<void> {
   await trx.deleteFrom('llmlb_leases').where('name', '=', name).where('holder', '=', holder).execute();
+}
+
+/** `name` starts with `prefix`, case-sensitively in every database (unlike `like`). */
+function named(prefix: string) {
+  return (eb: ExpressionBuilder<LlmlbDatabase, 'llmlb_leases'>) =>
+    eb(sql<string>`substr(name, 1, ${prefix.length})`, '=', prefix);
+}
+
+/** Extends the unexpired leases of `holder` named `prefix…` to `now + ttlMs`; returns their names. */
+export async function renewLeases(trx: Db, holder: string, prefix: string, ttlMs: number, now: number): Promise<string[]> {
+  const rows = await trx
+    .updateTable('llmlb_leases')
+    .set({ expires_at: now + ttlMs })
+    .where('holder', '=', holder)
+    .where('expires_at', '>', now)
+    .where(named(prefix))
+    .returning('name')
+    .execute();
+  return rows.map((row) => row.name).sort();
+}
+
+/** The unexpired leases named `prefix…`, by name. */
+export async function listLeases(db: Db, prefix: string, now: number): Promise<Lease[]> {
+  const rows = await db.selectFrom('llmlb_leases').selectAll().where('expires_at', '>', now).where(named(prefix)).execute();
+  return rows
+    .map((row) => ({ name: row.name, holder: row.holder, expires_at: Number(row.expires_at) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

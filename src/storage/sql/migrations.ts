@@ -142,13 +142,13 @@ function fleet(columns: SqlColumnTypes): Migration {
 }
 
 /** Routing settings of an endpoint: a concurrency cap, a priority tier and a weight. */
-function routing(): Migration {
+function routing(columns: SqlColumnTypes): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
       // One column per statement: SQLite adds a single column per ALTER TABLE.
       await db.schema.alterTable('endpoints').addColumn('max_concurrency', 'integer', (c) => c.check(sql`max_concurrency >= 1`)).execute();
       await db.schema.alterTable('endpoints').addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('endpoints').addColumn('weight', 'real', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema.alterTable('endpoints').addColumn('weight', columns.float, (c) => c.notNull().defaultTo(1)).execute();
     },
     async down(db: Kysely<any>): Promise<void> {
       for (const column of ['weight', 'priority', 'max_concurrency']) await db.schema.alterTable('endpoints').dropColumn(column).execute();
@@ -156,11 +156,12 @@ function routing(): Migration {
   };
 }
 
-/** Every llmlb migration for a database with these column types, keyed by name (applied in name order). */
-function migrationProvider(columns: SqlColumnTypes): MigrationProvider {
+/** Every llmlb migration for a dialect, the shared ones and its own, keyed by name (applied in name order). */
+function migrationProvider(dialect: SqlDialect): MigrationProvider {
+  const columns = dialect.columns;
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns), '0003_routing': routing() };
+      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns), '0003_routing': routing(columns), ...dialect.ownMigrations };
     },
   };
 }
@@ -180,7 +181,7 @@ export async function migrateToLatest(dialect: SqlDialect): Promise<void> {
     await dialect.migrate(dialect.db, async (db) => {
       const migrator = new Migrator({
         db,
-        provider: migrationProvider(dialect.columns),
+        provider: migrationProvider(dialect),
         migrationTableName: LLMLB_MIGRATION_TABLE,
         migrationLockTableName: LLMLB_MIGRATION_LOCK_TABLE,
         // The dialect's own transaction wraps the whole run.

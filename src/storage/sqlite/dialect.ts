@@ -8,6 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, sql } from 'kysely';
 import type { UniqueField } from '../conflict.js';
 import type { SqlDialect } from '../sql/dialect.js';
+import { onConnection } from '../sql/transaction.js';
 import type { LlmlbDatabase } from '../sql/tables.js';
 
 /** Where the data is, from a validated `SqliteStorageConfig`. */
@@ -83,20 +84,7 @@ function queued<T>(key: string | undefined, fn: () => Promise<T>): Promise<T> {
  * cannot be upgraded.
  */
 function transactionOn(key: string | undefined): SqlDialect['transaction'] {
-  return (db, fn) =>
-    queued(key, () =>
-      db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
-        try {
-          const result = await fn(conn);
-          await sql`commit`.execute(conn);
-          return result;
-        } catch (error) {
-          await sql`rollback`.execute(conn).catch(() => undefined);
-          throw error;
-        }
-      }),
-    );
+  return (db, fn) => queued(key, () => onConnection(db, (conn) => sql`begin immediate`.execute(conn), fn));
 }
 
 /** The `endpoints` column of a UNIQUE / PRIMARY KEY violation, or `undefined`. */
@@ -135,6 +123,7 @@ export function sqliteDialect(source: SqliteSource): SqlDialect {
     columns: Object.freeze({
       boolean: 'integer',
       int64: 'integer',
+      float: 'real',
       serial: Object.freeze({ type: 'integer', autoIncrement: true }),
     }),
     db: kyselyOf(source),

@@ -4,9 +4,8 @@
  * is never lost on a crash.
  */
 import type { Kysely, SqliteDatabase } from 'kysely';
-import { LlmlbError } from '../../errors.js';
 import { SqlStorage } from '../sql/adapter.js';
-import type { LlmlbDatabase } from '../sql/tables.js';
+import { readStorageConfig } from '../sql/config.js';
 import type { StorageAdapter } from '../types.js';
 import { sqliteDialect, type SqliteSource } from './dialect.js';
 
@@ -34,31 +33,23 @@ export type SqliteStorageConfig =
   // `any`: the caller's kysely is typed with the caller's own tables.
   | { readonly kysely: Kysely<any> };
 
-function invalidConfig(message: string): LlmlbError {
-  return new LlmlbError('invalid_request', `sqliteStorage: ${message}`);
-}
-
 function toSource(config: SqliteStorageConfig): SqliteSource {
-  if (typeof config !== 'object' || config === null) throw invalidConfig('config must be an object');
-  const fields = config as { filename?: unknown; synchronous?: unknown; database?: unknown; kysely?: unknown };
-  const given = (['filename', 'database', 'kysely'] as const).filter((key) => fields[key] !== undefined);
-  if (given.length !== 1) throw invalidConfig('pass exactly one of filename, database or kysely');
+  const reader = readStorageConfig('sqliteStorage', config, ['filename', 'database', 'kysely']);
+  const { fields, invalid } = reader;
   if (fields.filename !== undefined) {
-    if (typeof fields.filename !== 'string') throw invalidConfig('filename must be a string');
+    if (typeof fields.filename !== 'string') throw invalid('filename must be a string');
     const synchronous = fields.synchronous ?? 'full';
     if (synchronous !== 'full' && synchronous !== 'normal') {
-      throw invalidConfig(`synchronous must be 'full' or 'normal'`);
+      throw invalid(`synchronous must be 'full' or 'normal'`);
     }
     return Object.freeze({ kind: 'file', filename: fields.filename, synchronous });
   }
   if (fields.database !== undefined) {
     const database = fields.database as SqliteDatabase;
-    if (typeof database.prepare !== 'function') throw invalidConfig('database must be a better-sqlite3 Database');
+    if (typeof database.prepare !== 'function') throw invalid('database must be a better-sqlite3 Database');
     return Object.freeze({ kind: 'database', database });
   }
-  const kysely = fields.kysely as Kysely<LlmlbDatabase>;
-  if (typeof kysely.connection !== 'function') throw invalidConfig('kysely must be a Kysely instance');
-  return Object.freeze({ kind: 'kysely', kysely });
+  return Object.freeze({ kind: 'kysely', kysely: reader.kysely() });
 }
 
 /**

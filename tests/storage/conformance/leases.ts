@@ -56,4 +56,27 @@ export function leaseCases(suite: Suite): void {
     expect(await suite.storage.tryLease('checker', winner, TTL, NOW + 1)).toBe(true);
     expect(await suite.storage.tryLease('checker', loser, TTL, NOW + 1)).toBe(false);
   });
+
+  it('lists the unexpired leases of a prefix, case-sensitively, by name', async () => {
+    await suite.storage.tryLease('member:b', 'b', TTL, NOW);
+    await suite.storage.tryLease('member:a', 'a', TTL, NOW);
+    await suite.storage.tryLease('member:old', 'old', 1, NOW - 10);
+    await suite.storage.tryLease('MEMBER:x', 'x', TTL, NOW);
+    await suite.storage.tryLease('check:1', 'a', TTL, NOW);
+    expect(await suite.storage.listLeases('member:', NOW)).toStrictEqual([
+      { name: 'member:a', holder: 'a', expires_at: NOW + TTL },
+      { name: 'member:b', holder: 'b', expires_at: NOW + TTL },
+    ]);
+    expect(await suite.storage.listLeases('member:', NOW + TTL)).toStrictEqual([]);
+  });
+
+  it("renews only the holder's unexpired leases of a prefix, at once", async () => {
+    await suite.storage.tryLease('check:1', 'a', TTL, NOW);
+    await suite.storage.tryLease('check:2', 'a', TTL, NOW - TTL);
+    await suite.storage.tryLease('check:3', 'b', TTL, NOW);
+    await suite.storage.tryLease('member:a', 'a', TTL, NOW);
+    expect(await suite.storage.renewLeases('a', 'check:', TTL, NOW + 1)).toStrictEqual(['check:1']);
+    const leases = await suite.storage.listLeases('', NOW + TTL);
+    expect(leases.map((l) => [l.name, l.expires_at])).toStrictEqual([['check:1', NOW + 1 + TTL]]);
+  });
 }

@@ -1,0 +1,155 @@
+/**
+ * Three routers in one process on one PostgreSQL database, with fake upstreams on 127.0.0.1:
+ * changes reach every instance within a second, each endpoint has exactly one checker, strikes
+ * reach it, and an instance that leaves hands its endpoints over.
+ */
+import { beforeAll, expect, it } from 'vitest';
+import { routerInternals } from '../../src/internals.js';
+import type { RouterOptions } from '../../src/router.js';
+import { postgresStorage } from '../../src/storage/postgres/index.js';
+import type { FakeUpstream } from '../helpers/fake-upstream.js';
+import { type LlmlbServer, until, useFixtures } from '../helpers/llmlb-server.js';
+import { describePostgres, testDatabase } from '../storage/postgres-resources.js';
+
+const { upstream, llmlb } = useFixtures();
+const MODEL = 'llama3.1:8b';
+let url = '';
+
+beforeAll(async () => {
+  url = await testDatabase();
+});
+
+/** A router on the test database, with short leases so that hand-overs are quick. */
+function instance(options: RouterOptions = {}): Promise<LlmlbServer> {
+  return llmlb({ storage: postgresStorage({ connectionString: url }), cluster: { leaseTtlMs: 900 }, ...options });
+}
+
+/** Registers `u` on `s` (interval 10 s); returns its id. */
+async function register(s: LlmlbServer, u: FakeUpstream): Promise<string> {
+  const { status, body } = await s.admin('POST', '/v0/endpoints', { name: `${u.name}-${u.port}`, base_url: u.url(), health_check_interval_secs: 10 });
+  expect(status).toBe(201);
+  return body.id as string;
+}
+
+function routable(s: LlmlbServer, model = MODEL): boolean {
+  try {
+    s.router.select(model);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `GET /v1/models` probes the upstream received. */
+const probes = (u: FakeUpstream): number => u.requests.filter((r) => r.path === '/v1/models').length;
+
+/** Holds chat answers until opened, counting the concurrency the upstream sees. */
+function gate(u: FakeUpstream): { open: () => void; running: () => number; peak: () => number } {
+  const waiting: (() => void)[] = [];
+  let running = 0;
+  let peak = 0;
+  let opened = false;
+  u.routes.set('POST /v1/chat/completions', async (_req, res) => {
+    peak = Math.max(peak, ++running);
+    if (!opened) await new Promise<void>((resolve) => waiting.push(resolve));
+    running--;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [] }));
+  });
+  return { open: () => ((opened = true), waiting.splice(0).forEach((resolve) => resolve())), running: () => running, peak: () => peak };
+}
+
+describePostgres('several routers on one PostgreSQL', () => {
+  it('holds a concurrency cap for the whole deployment: each live instance takes its share, and more when one leaves', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const u = await upstream({ models: ['capped-model'] });
+    const held = gate(u);
+    const { body } = await a.admin('POST', '/v0/endpoints', { name: `capped-${u.port}`, base_url: u.url(), max_concurrency: 4 });
+    await until(() => routable(a, 'capped-model') && routable(b, 'capped-model'), 3000);
+    await until(() => [a, b].every((s) => routerInternals(s.router).membership.liveInstances() === 2), 3000);
+    const chat = { model: 'capped-model', messages: [{ role: 'user', content: 'hi' }] };
+    const burst = [a, b].flatMap((s) => Array.from({ length: 10 }, () => s.infer('/v1/chat/completions', chat)));
+    await until(() => held.running() === 4 && a.router.stats.queued + b.router.stats.queued === 16);
+    expect(a.router.stats.get(body.id).in_flight).toBe(2);
+    expect(b.router.stats.get(body.id).in_flight).toBe(2);
+    // b leaves: a's share becomes the whole cap.
+    held.open();
+    await Promise.all(burst);
+    expect(held.peak()).toBe(4);
+    await b.close();
+    await until(() => routerInternals(a.router).membership.liveInstances() === 1, 5000);
+    const again = gate(u);
+    const alone = Array.from({ length: 6 }, () => a.infer('/v1/chat/completions', chat));
+    await until(() => again.running() === 4);
+    again.open();
+    expect((await Promise.all(alone)).map((r) => r.status)).toEqual(Array(6).fill(200));
+  });
+
+  it('makes a registration on one instance routable on the others within 1 s', async () => {
+    const [a, b, c] = [await instance(), await instance(), await instance()];
+    const u = await upstream({ models: ['reg-model'] });
+    const began = Date.now();
+    const id = await register(a, u);
+    await until(() => routable(b, 'reg-model') && routable(c, 'reg-model'), 1000);
+    expect(Date.now() - began).toBeLessThan(1000);
+    // An admin change is followed too.
+    await b.admin('PUT', `/v0/endpoints/${id}`, { notes: 'changed on b' });
+    await until(async () => (await c.router.endpoints.get(id)).notes === 'changed on b', 1000);
+    await until(() => [a, b, c].every((s) => routerInternals(s.router).membership.liveInstances() === 3), 2000);
+  });
+
+  it('checks each endpoint on exactly one instance, and a restart keeps the cadence', async () => {
+    const routers = [await instance(), await instance(), await instance()];
+    const checkers = new Map<string, Set<number>>();
+    routers.forEach((s, n) =>
+      s.router.checker.on('check', ({ endpoint }) => checkers.set(endpoint.id, (checkers.get(endpoint.id) ?? new Set()).add(n))),
+    );
+    const ups = await Promise.all([1, 2, 3, 4].map((n) => upstream({ name: `u${n}`, models: [`m${n}`] })));
+    const ids = await Promise.all(ups.map((u, n) => register(routers[n % 3]!, u)));
+    await until(() => ups.every((_, n) => routers.every((s) => routable(s, `m${n + 1}`))), 3000);
+    // Several lease rounds later, still one check per endpoint (the interval is 10 s).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(ids.map((id) => checkers.get(id)?.size)).toEqual([1, 1, 1, 1]);
+    expect(ups.map(probes)).toEqual([1, 1, 1, 1]);
+    // Restarted on the same data, the instances wait for each endpoint's interval.
+    for (const old of routers) await old.close();
+    await Promise.all([instance(), instance(), instance()]);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(ups.map(probes)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('hands the endpoints of an instance that leaves to the others, and shrinks the membership', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const u = await upstream();
+    const id = await register(a, u);
+    await until(() => routable(a) && routable(b), 3000);
+    await until(() => ownerOf(a, id) || ownerOf(b, id), 3000);
+    const owner = ownerOf(a, id) ? a : b;
+    const other = owner === a ? b : a;
+    const changes: number[] = [];
+    routerInternals(other.router).membership.on('change', (live) => changes.push(live));
+    const probed = probes(u);
+    await owner.close();
+    await until(() => ownerOf(other, id), 3000);
+    await until(() => changes.includes(1), 3000);
+    // The new owner keeps the cadence: the next probe comes at the interval, not at once.
+    expect(probes(u)).toBe(probed);
+  });
+
+  it('sends a passive strike seen on another instance to the endpoint\'s checker', async () => {
+    const [a, b] = [await instance({ proxy: { retries: 0 } }), await instance({ proxy: { retries: 0 } })];
+    const u = await upstream();
+    const id = await register(a, u);
+    await until(() => routable(a) && routable(b) && (ownerOf(a, id) || ownerOf(b, id)), 3000);
+    const [owner, other] = ownerOf(a, id) ? [a, b] : [b, a];
+    const checked = new Promise((resolve) => owner.router.checker.once('check', resolve));
+    await u.stop();
+    await other.infer('/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    await checked;
+  });
+});
+
+/** Whether `s` holds the endpoint's check lease. */
+function ownerOf(s: LlmlbServer, id: string): boolean {
+  return routerInternals(s.router).checks(id);
+}
