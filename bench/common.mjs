@@ -145,3 +145,27 @@ export function guardRun(children, limitMs, label) {
   process.on('SIGINT', () => kill(130));
   return { done: () => clearTimeout(timer), kill };
 }
+
+/** Default readiness for {@link waitOnline}: online, with at least one model synced. */
+const onlineWithModels = (endpoint) => endpoint.status === 'online' && endpoint.model_count > 0;
+
+/**
+ * Polls `router.endpoints.list()` (public API) every `pollMs` until it holds `count` endpoints and
+ * every one passes `ready` (default: online with at least one model); returns that list. Bounded:
+ * throws after `timeoutMs`, naming up to 5 endpoints that were not ready.
+ */
+export async function waitOnline(router, count, { timeoutMs = 15_000, pollMs = 20, ready = onlineWithModels } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let pending = [];
+  let listed = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const { endpoints } = await router.endpoints.list();
+    listed = endpoints.length;
+    pending = endpoints.filter((e) => !ready(e));
+    if (endpoints.length === count && pending.length === 0) return endpoints;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  const names = pending.slice(0, 5).map((e) => `${e.name} (${e.status}, ${e.model_count} models)`);
+  throw new Error(`endpoints not online with their models after ${timeoutMs / 1000} s: ${listed} of ${count} listed, ${pending.length} pending; ${names.join(', ')}`);
+}

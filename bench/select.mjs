@@ -1,13 +1,24 @@
 // Selection benchmark: how long choosing an endpoint takes with 1 000 endpoints and 1 000 or
-// 10 000 models (each model served by ~10 endpoints), through the public API.
+// 10 000 models (each model served by ~10 endpoints), through the public API only.
 //
-//   node bench/select.mjs [--calls N] [--endpoints N] [--per-model N]
+//   node bench/select.mjs [--calls N] [--endpoints N] [--per-model N] [--max-delay MS]
+//
+// Set-up, as a user would do it: one node:http server on 127.0.0.1 (ephemeral port) answers
+// `GET /e<N>/v1/models` with endpoint N's model list (OpenAI shape) after a seeded delay of
+// 1..--max-delay ms (default 200), so health-check latencies differ; every
+// `http://127.0.0.1:<port>/e<N>` is registered with `router.endpoints.create` (checker on,
+// checks every 300 s); once `router.endpoints.list()` shows all of them online with their
+// models, every endpoint is checked once more, 32 at a time (`router.checker.check`), so that
+// `latency_ms` is the seeded delay (+ ~1 ms) rather than the queueing of 1 000 simultaneous
+// first checks. The server stays up, so a periodic check during the timing succeeds; a line
+// is printed if any ran during the timing (expected: none).
 //
 // For each selector (latency, leastBusy, roundRobin) and model count it times, over N calls
 // (default 1 000 000) spread over many models:
-//   router.select(model)            public programmatic routing (includes the public copy of the record)
-//   router.proxy.select(model)      what the /v1 proxy calls on every request
-//   selector(onlineEndpointsFor())  the selector alone, on the registry's cached candidate list
+//   router.select(model)            public programmatic routing: the proxy's choice (candidates,
+//                                   suspension, selector) plus the cached frozen public view
+//   selector(candidates, ctx)       the selector alone, on candidate arrays built before timing
+//                                   from router.models.get(model).endpoints and router.endpoints.list()
 // Timing: process.hrtime.bigint() around batches of 1 000 calls (mean, p50, p99 of the per-call
 // time over the batches), plus 100 000 calls timed one by one (p50/p99/p99.9 of single calls,
 // which include ~the timer's own cost, shown as "timer"). The 10 000-model registries are timed
@@ -15,14 +26,16 @@
 // 1 000-model case), to tell registry size from CPU-cache effects.
 // "other load": CPU cores used by other processes on the machine while the line ran; a line
 // above --noise-limit (0.25) is timed again up to --retry-noisy (2) times.
-// No network: the checker is off and nothing is contacted.
+import { createServer } from 'node:http';
 import { createRouter, latencySelector, leastBusySelector, memoryStorage, roundRobinSelector } from '../dist/index.js';
-import { clockTicks, cpuMicros, parseArgs, percentile, seededRandom, sortNumbers, systemBusyMicros } from './common.mjs';
+import { clockTicks, cpuMicros, parseArgs, percentile, seededRandom, sortNumbers, systemBusyMicros, waitOnline } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const CALLS = Math.max(10_000, Number(args.calls ?? 1_000_000));
 const ENDPOINTS = Number(args.endpoints ?? 1000);
 const PER_MODEL = Number(args['per-model'] ?? 10);
+const MAX_DELAY = Math.max(0, Number(args['max-delay'] ?? 200));
+const RECHECK_PARALLEL = 32;
 const BATCH = 1000;
 // A line during which other processes used more than NOISE_LIMIT cores is timed again (at most
 // RETRY_NOISY more times): on a shared machine, preemption lands in the batch percentiles.
@@ -42,29 +55,100 @@ const rng = seededRandom;
 
 const modelName = (i) => `org-${i % 37}/model-${i}:q4`;
 
-/** A started router with ENDPOINTS online endpoints and `models` models, each on ~PER_MODEL endpoints. */
-async function buildRouter(models, selector) {
+/**
+ * Which models each endpoint serves (each model on PER_MODEL random endpoints) and how long its
+ * model list takes to answer (1..MAX_DELAY ms): the same seed and draws as before the port, where
+ * the draw was the endpoint's `latency_ms`.
+ */
+function planFleet(models) {
   const random = rng(42);
-  const router = createRouter({ storage: memoryStorage(), checker: false, selector });
-  await router.start();
-  const ids = [];
-  for (let i = 0; i < ENDPOINTS; i++) {
-    const e = await router.endpoints.create({ name: `ep-${i}`, base_url: `http://127.0.0.1:${20000 + i}` });
-    ids.push(e.id);
-  }
-  const byEndpoint = new Map(ids.map((id) => [id, []]));
-  const now = new Date().toISOString();
+  const served = Array.from({ length: ENDPOINTS }, () => []);
   for (let m = 0; m < models; m++) {
     const chosen = new Set();
-    while (chosen.size < Math.min(PER_MODEL, ENDPOINTS)) chosen.add(ids[Math.floor(random() * ids.length)]);
-    for (const id of chosen) byEndpoint.get(id).push({ endpoint_id: id, model_id: modelName(m), capabilities: ['chat'], last_checked: now });
+    while (chosen.size < Math.min(PER_MODEL, ENDPOINTS)) chosen.add(Math.floor(random() * ENDPOINTS));
+    for (const n of chosen) served[n].push(modelName(m));
   }
-  for (const [id, list] of byEndpoint) {
-    router.registry.setModels(id, list);
-    const record = router.registry.getEndpoint(id);
-    router.registry.upsertEndpoint({ ...record, status: 'online', latency_ms: 1 + Math.floor(random() * 200), last_seen: now });
+  const delays = served.map(() => (MAX_DELAY > 0 ? 1 + Math.floor(random() * MAX_DELAY) : 0));
+  return { served, delays };
+}
+
+/** Starts the model-list server for a plan on 127.0.0.1; resolves to `{ server, url }`. */
+function startModelServer({ served, delays }) {
+  const bodies = served.map((ids) =>
+    JSON.stringify({ object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'bench' })) }),
+  );
+  const server = createServer((req, res) => {
+    const match = /^\/e(\d+)\/v1\/models$/.exec(req.url ?? '');
+    const n = match ? Number(match[1]) : -1;
+    if (req.method !== 'GET' || !(n >= 0 && n < bodies.length)) {
+      res.writeHead(404).end();
+      return;
+    }
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(bodies[n]), delays[n]);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` }));
+  });
+}
+
+/**
+ * A started router with ENDPOINTS endpoints registered through `router.endpoints.create`, all
+ * online with `models` models (each on ~PER_MODEL endpoints) synced by the health checker, and
+ * the model-list server behind them. Stop both with {@link stopFleet}.
+ */
+async function buildRouter(models, selector) {
+  const plan = planFleet(models);
+  const { server, url } = await startModelServer(plan);
+  const router = createRouter({ storage: memoryStorage(), checker: {}, selector });
+  await router.start();
+  for (let n = 0; n < ENDPOINTS; n++) {
+    await router.endpoints.create({ name: `ep-${n}`, base_url: `${url}/e${n}`, health_check_interval_secs: 300 });
   }
-  return router;
+  const byName = new Map(plan.served.map((ids, n) => [`ep-${n}`, ids.length]));
+  const ready = (e) => e.status === 'online' && e.model_count === byName.get(e.name);
+  await waitOnline(router, ENDPOINTS, { timeoutMs: 120_000, pollMs: 50, ready });
+  await recheck(router, ENDPOINTS);
+  const endpoints = await waitOnline(router, ENDPOINTS, { timeoutMs: 10_000, ready });
+  let checks = 0;
+  router.checker.on('check', () => checks++);
+  return { router, server, endpoints, checks: () => checks };
+}
+
+/**
+ * Checks every endpoint once more, RECHECK_PARALLEL at a time (`router.checker.check`, public):
+ * the first checks all ran at once and mostly measured their own queueing; these measure the
+ * seeded delays on warm connections, so `latency_ms` ≈ delay + ~1 ms.
+ */
+async function recheck(router, count) {
+  const { endpoints } = await router.endpoints.list();
+  let next = 0;
+  const worker = async () => {
+    while (next < Math.min(count, endpoints.length)) await router.checker.check(endpoints[next++].id);
+  };
+  await Promise.all(Array.from({ length: RECHECK_PARALLEL }, worker));
+}
+
+/** Stops the router, then the model-list server. */
+async function stopFleet({ router, server }) {
+  await router.stop();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+/**
+ * The selector's input for every model, built before timing from the public API: the model's
+ * endpoints (`router.models.get`) that are online and enabled, as listed by `router.endpoints.list()`.
+ */
+function candidateTable(router, endpoints, models) {
+  const byId = new Map(endpoints.map((e) => [e.id, e]));
+  const table = new Map();
+  for (let m = 0; m < models; m++) {
+    const name = modelName(m);
+    const holders = router.models.get(name).endpoints.filter((e) => e.status === 'online' && e.admin_state === 'enabled');
+    table.set(name, Object.freeze(holders.map((e) => byId.get(e.id))));
+  }
+  return table;
 }
 
 /** A stand-in for the proxy's live stats (what selectors get in their context). */
@@ -150,34 +234,45 @@ console.log(
     `${CALLS.toLocaleString('en-US')} calls per line (batches of ${BATCH}) + ${SINGLE.toLocaleString('en-US')} single-call timings`,
 );
 console.log(`timer cost (empty hrtime.bigint pair), p50: ${us(timerCost())} µs\n`);
-for (const [name, make] of SELECTORS) {
-  for (const models of MODEL_COUNTS) {
-    const t0 = Date.now();
-    const router = await buildRouter(models, make());
-    const built = Date.now() - t0;
-    const sample = router.registry.onlineEndpointsFor(modelName(0), 'chat').length;
-    process.stderr.write(`  built ${name} / ${models} models in ${built} ms (${sample} candidates for one model)\n`);
-    const raw = make();
-    const ctx = { model: '', capability: 'chat', stats };
-    const cases = [
-      ['router.select', (m) => router.select(m)],
-      ['proxy.select', (m) => router.proxy.select(m, 'chat')],
-      ['selector only', (m) => raw(router.registry.onlineEndpointsFor(m, 'chat'), ctx)],
-    ];
-    for (const [what, fn] of cases) {
-      const r = timed(fn, models);
-      results[`${name}/${what}/${models}`] = r;
-      rows.push([name, what, models.toLocaleString('en-US'), us(r.mean), us(r.p50), us(r.p99), us(r.singleP50), us(r.singleP99), us(r.singleP999), r.other.toFixed(2)]);
-      if (models > HOT) {
-        // Same registry, but requests spread over only HOT models: separates the size of the
-        // registry from the size of the working set the CPU caches see.
-        const h = timed(fn, models, HOT);
-        results[`${name}/${what}/${models}/hot`] = h;
-        rows.push([name, what, `${models.toLocaleString('en-US')} (${HOT.toLocaleString('en-US')} hot)`, us(h.mean), us(h.p50), us(h.p99), us(h.singleP50), us(h.singleP99), us(h.singleP999), h.other.toFixed(2)]);
-      }
+const CASES = ['router.select', 'selector only'];
+
+/** Adds one printed row for a timing result. */
+function addRow(name, what, label, r) {
+  rows.push([name, what, label, us(r.mean), us(r.p50), us(r.p99), us(r.singleP50), us(r.singleP99), us(r.singleP999), r.other.toFixed(2)]);
+}
+
+/** Builds the fleet for one selector and model count and times every case on it. */
+async function measure(name, make, models) {
+  const t0 = Date.now();
+  const fleet = await buildRouter(models, make());
+  const { router } = fleet;
+  const table = candidateTable(router, fleet.endpoints, models);
+  const latencies = fleet.endpoints.map((e) => e.latency_ms);
+  process.stderr.write(
+    `  built ${name} / ${models} models in ${Date.now() - t0} ms (${table.get(modelName(0)).length} candidates for one model; ` +
+      `check latency_ms ${Math.min(...latencies)}..${Math.max(...latencies)})\n`,
+  );
+  const raw = make();
+  const ctx = { model: '', capability: 'chat', stats };
+  const fns = { 'router.select': (m) => router.select(m), 'selector only': (m) => raw(table.get(m), ctx) };
+  for (const what of CASES) {
+    const r = timed(fns[what], models);
+    results[`${name}/${what}/${models}`] = r;
+    addRow(name, what, models.toLocaleString('en-US'), r);
+    if (models > HOT) {
+      // Same registry, but requests spread over only HOT models: separates the size of the
+      // registry from the size of the working set the CPU caches see.
+      const h = timed(fns[what], models, HOT);
+      results[`${name}/${what}/${models}/hot`] = h;
+      addRow(name, what, `${models.toLocaleString('en-US')} (${HOT.toLocaleString('en-US')} hot)`, h);
     }
-    await router.stop();
   }
+  if (fleet.checks() > 0) process.stderr.write(`  note: ${fleet.checks()} health checks ran during the timing of ${name} / ${models}\n`);
+  await stopFleet(fleet);
+}
+
+for (const [name, make] of SELECTORS) {
+  for (const models of MODEL_COUNTS) await measure(name, make, models);
 }
 
 const cols = ['selector', 'call', 'models', 'mean µs', 'p50 µs', 'p99 µs', '1-call p50', '1-call p99', '1-call p99.9', 'other load'];
@@ -189,7 +284,7 @@ for (const r of rows) console.log(line(r));
 
 console.log('\nTargets (p99 per call over batches of 1 000, must be <= 10 µs; growth 1 000 → 10 000 models, should be ~1)');
 for (const [name] of SELECTORS) {
-  for (const what of ['router.select', 'proxy.select', 'selector only']) {
+  for (const what of CASES) {
     const small = results[`${name}/${what}/1000`];
     const big = results[`${name}/${what}/10000`];
     const hot = results[`${name}/${what}/10000/hot`];

@@ -9,7 +9,7 @@
 import { createServer } from 'node:http';
 import * as llmlb from '../../dist/index.js';
 import { toNodeHandler } from '../../dist/node.js';
-import { exitWithParent } from '../common.mjs';
+import { exitWithParent, waitOnline } from '../common.mjs';
 import { oracleSelector } from './oracle.mjs';
 import { SimServer } from './sim-server.mjs';
 
@@ -24,18 +24,6 @@ function makeSelector(simsById) {
   const factory = llmlb[`${config.selector}Selector`];
   if (typeof factory !== 'function') throw new Error(`dist/index.js exports no ${config.selector}Selector`);
   return factory();
-}
-
-/** Polls the public endpoint list (bounded) until every endpoint is online with its models. */
-async function waitOnline(router, count) {
-  const deadline = Date.now() + 15_000;
-  for (let i = 0; i < 1000; i++) {
-    const { endpoints } = await router.endpoints.list();
-    if (endpoints.length === count && endpoints.every((e) => e.status === 'online' && e.model_count > 0)) return endpoints;
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('the simulated endpoints did not come online with their models within 15 s');
 }
 
 async function main() {

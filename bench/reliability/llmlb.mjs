@@ -20,6 +20,7 @@
 import { createServer } from 'node:http';
 import { createRouter, latencySelector, leastBusySelector, roundRobinSelector } from '../../dist/index.js';
 import { toNodeHandler } from '../../dist/node.js';
+import { waitOnline } from '../common.mjs';
 import { ADMIN_KEY, CLIENT_KEY, exitWithParent, now, summarize } from './lib.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
@@ -135,15 +136,16 @@ for (const { name, base_url } of config.endpoints) {
   names.set(created.id, name);
   ids.push(created.id);
 }
-// Every endpoint online with its models synced, within 10 s.
-const deadline = Date.now() + 10_000;
-for (;;) {
-  await router.checker.idle();
-  const pending = ids.filter((id) => router.registry.getEndpoint(id)?.status !== 'online' || router.registry.modelCount(id) === 0);
-  if (pending.length === 0) break;
-  if (Date.now() > deadline) throw new Error(`endpoints not online after 10 s: ${pending.map(nameOf).join(', ')}`);
-  await new Promise((r) => setTimeout(r, 20));
-}
+// Every endpoint online with its models synced, within 10 s (public API: router.endpoints.list()).
+await router.checker.idle();
+await waitOnline(router, ids.length, { timeoutMs: 10_000 });
+
+/** The endpoint's current status (public API), or null when it no longer exists. */
+const statusOf = (id) =>
+  router.endpoints.get(id).then(
+    (e) => e.status,
+    () => null,
+  );
 
 // ---- IPC ---------------------------------------------------------------------------------------
 function countTypes(list) {
@@ -152,7 +154,7 @@ function countTypes(list) {
   return out;
 }
 
-process.on('message', (msg) => {
+process.on('message', async (msg) => {
   if (msg?.type === 'watch') {
     const entry = endpointEntry(msg.name);
     entry.watchSince = now();
@@ -160,7 +162,7 @@ process.on('message', (msg) => {
     process.send({ type: 'watch', since: entry.watchSince });
   } else if (msg?.type === 'endpoint') {
     const id = [...names].find(([, n]) => n === msg.name)?.[0];
-    process.send({ type: 'endpoint', ...endpointEntry(msg.name), status: router.registry.getEndpoint(id)?.status ?? null });
+    process.send({ type: 'endpoint', ...endpointEntry(msg.name), status: id === undefined ? null : await statusOf(id) });
   } else if (msg?.type === 'handles') {
     globalThis.gc?.();
     globalThis.gc?.();
@@ -173,6 +175,8 @@ process.on('message', (msg) => {
       failureCounts,
     });
   } else if (msg?.type === 'summary') {
+    const { endpoints } = await router.endpoints.list();
+    const statuses = new Map(endpoints.map((e) => [e.id, e.status]));
     const latency = {};
     for (const [attempts, list] of byAttempts) latency[attempts] = summarize(list);
     const outsideTtfb = {};
@@ -192,7 +196,7 @@ process.on('message', (msg) => {
       failureCounts,
       checks,
       checkCounts,
-      status: Object.fromEntries(ids.map((id) => [nameOf(id), router.registry.getEndpoint(id)?.status ?? 'deleted'])),
+      status: Object.fromEntries(ids.map((id) => [nameOf(id), statuses.get(id) ?? 'deleted'])),
     });
   }
 });
