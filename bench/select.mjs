@@ -27,7 +27,7 @@
 // "other load": CPU cores used by other processes on the machine while the line ran; a line
 // above --noise-limit (0.25) is timed again up to --retry-noisy (2) times.
 import { createServer } from 'node:http';
-import { createRouter, latencySelector, leastBusySelector, memoryStorage, roundRobinSelector } from '../dist/index.js';
+import { createRouter, expectedLatencySelector, latencySelector, leastBusySelector, memoryStorage, roundRobinSelector } from '../dist/index.js';
 import { clockTicks, cpuMicros, parseArgs, percentile, seededRandom, sortNumbers, systemBusyMicros, waitOnline } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -151,8 +151,20 @@ function candidateTable(router, endpoints, models) {
   return table;
 }
 
-/** A stand-in for the proxy's live stats (what selectors get in their context). */
-const stats = { inFlight: () => 0, latencyMs: () => null, recentFailures: () => 0 };
+/**
+ * A stand-in for the proxy's live stats (what selectors get in their context): every endpoint
+ * has learned figures, so the load-aware selector runs its whole cost path, without allocating.
+ */
+const idCost = (id) => 10 + (id.charCodeAt(0) % 16) + (id.charCodeAt(1) % 16);
+const stats = {
+  inFlight: () => 0,
+  latencyMs: () => null,
+  recentFailures: () => 0,
+  expectedLatencyMs: (id) => idCost(id),
+  msPerChunk: (id) => idCost(id) / 10,
+  decodeMs: (id) => idCost(id) * 10,
+  awaitingMs: () => 0,
+};
 
 /** {@link time}, repeated while other processes were busy during it; adds `other` (cores). */
 function timed(fn, models, hot) {
@@ -219,6 +231,7 @@ function timerCost() {
 }
 
 const SELECTORS = [
+  ['expectedLatency', expectedLatencySelector],
   ['latency', latencySelector],
   ['leastBusy', leastBusySelector],
   ['roundRobin', roundRobinSelector],
@@ -253,7 +266,7 @@ async function measure(name, make, models) {
       `check latency_ms ${Math.min(...latencies)}..${Math.max(...latencies)})\n`,
   );
   const raw = make();
-  const ctx = { model: '', capability: 'chat', stats };
+  const ctx = { model: '', capability: 'chat', stream: true, now: 0, stats };
   const fns = { 'router.select': (m) => router.select(m), 'selector only': (m) => raw(table.get(m), ctx) };
   for (const what of CASES) {
     const r = timed(fns[what], models);
