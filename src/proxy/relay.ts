@@ -87,9 +87,8 @@ export class Relay implements Dispatcher.DispatchHandler {
   #status = 0;
   #ttfb = 0;
   #streamed = false;
-  /** Monotonic ms of the first and the latest body chunk, and how many chunks came. */
+  /** Monotonic ms of the first body chunk, and how many chunks came. */
   #firstChunkAt = 0;
-  #lastChunkAt = 0;
   #chunks = 0;
   /** True once the endpoint no longer counts this request as awaiting its first byte. */
   #answered = false;
@@ -151,9 +150,8 @@ export class Relay implements Dispatcher.DispatchHandler {
   /** undici: a body chunk; pauses the upstream while the client cannot take more. */
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bodySent = true;
-    this.#lastChunkAt = this.ctx.clock.monotonic();
     if (this.#chunks++ === 0) {
-      this.#firstChunkAt = this.#lastChunkAt;
+      this.#firstChunkAt = this.ctx.clock.monotonic();
       this.#answer();
     }
     if (!this.res.write(chunk)) {
@@ -209,12 +207,14 @@ export class Relay implements Dispatcher.DispatchHandler {
   /** Teaches the stats how this answered request went: its latency at its load, its decode pace. */
   #learn(): void {
     const streamed = this.#streamed && this.#chunks > 0;
+    // Learned once the answer ended: the end comes right after the last chunk.
+    const endedAt = this.ctx.clock.monotonic();
     this.ctx.stats.observe(this.endpoint.id, {
       model: this.tag.model,
       streamed,
       inFlightAtStart: this.tag.inFlightAtStart,
-      latencyMs: (streamed ? this.#firstChunkAt : this.ctx.clock.monotonic()) - this.started,
-      msPerChunk: streamed && this.#chunks > 1 ? (this.#lastChunkAt - this.#firstChunkAt) / (this.#chunks - 1) : null,
+      latencyMs: (streamed ? this.#firstChunkAt : endedAt) - this.started,
+      msPerChunk: streamed && this.#chunks > 1 ? (endedAt - this.#firstChunkAt) / (this.#chunks - 1) : null,
       chunks: streamed ? this.#chunks : 0,
     });
   }
