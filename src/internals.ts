@@ -6,6 +6,8 @@ import { LlmlbError } from './errors.js';
 import type { Authenticator } from './http/auth.js';
 import type { Logger } from './logger.js';
 import type { InferenceProxy } from './proxy/forward.js';
+import type { Observability } from './observe/observability.js';
+import type { AdminEvent } from './observe/request-log.js';
 import type { EndpointStore } from './store.js';
 
 /** A router's internals. */
@@ -17,6 +19,10 @@ export interface RouterInternals {
   logger: Logger;
   /** The one writer of storage and registry (its `registry` is the read-only view). */
   store: EndpointStore;
+  /** Metrics, live events and readiness. */
+  observe: Observability;
+  /** Emits the router's `admin` event. */
+  audit: (event: AdminEvent) => void;
 }
 
 const internals = new WeakMap<object, RouterInternals>();

@@ -18,6 +18,9 @@ import { upstreamRequestHeaders } from './headers.js';
 import { sendOpenAiError } from './openai-error.js';
 import { AttemptFailure, type AttemptOutcome, Relay, type RelayContext } from './relay.js';
 import type { EndpointStats } from './stats.js';
+import type { BodyTail, TokenUsage } from './usage.js';
+
+export type { TokenUsage } from './usage.js';
 
 /** The inference routes llmlb forwards. */
 export type InferenceRoute = 'chat' | 'completions' | 'embeddings';
@@ -64,6 +67,14 @@ export interface RequestEvent {
   streamed: boolean;
   /** llmlb error code when llmlb answered with an error, or when the stream broke. */
   error: ErrorCode | null;
+  /** Token counts from the upstream's `usage` (JSON body or final stream event), when it sent them. */
+  usage: TokenUsage | null;
+  /** Name of the client key that made the request (never the key), when the caller has one. */
+  key_name: string | null;
+  /** Time waited in llmlb's admission queue, in ms (set by routers that queue). */
+  queue_ms?: number;
+  /** Why the endpoint was chosen (set by routers that explain their choice). */
+  route_reason?: string;
 }
 
 /** Where and how to reach an endpoint, derived once per endpoint record. */
@@ -77,6 +88,8 @@ interface UpstreamTarget {
 interface Trip {
   readonly route: InferenceRoute;
   readonly model: string;
+  /** Name of the caller's key, for the request event. */
+  readonly keyName: string | null;
   /** Monotonic ms when forwarding began. */
   readonly started: number;
   attempts: number;
@@ -168,12 +181,13 @@ export class InferenceProxy {
 
   /**
    * Forwards one request whose body (`body`, the original bytes) names `model`. Always answers
-   * the client: the upstream's response, or an OpenAI-shaped error. Never throws.
+   * the client: the upstream's response, or an OpenAI-shaped error. Never throws. `keyName` names
+   * the caller's key in the request event.
    */
-  async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string): Promise<void> {
+  async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string, keyName: string | null = null): Promise<void> {
     const { path, capability } = ROUTES[route];
     const started = this.#deps.clock.monotonic();
-    const trip: Trip = { route, model, started, attempts: 0, last: undefined, current: undefined, clientGone: false };
+    const trip: Trip = { route, model, keyName, started, attempts: 0, last: undefined, current: undefined, clientGone: false };
     res.once('close', () => {
       if (!res.writableFinished) {
         trip.clientGone = true;
@@ -199,9 +213,9 @@ export class InferenceProxy {
         trip.attempts <= this.#deps.options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > trip.attempts;
       try {
         const outcome = await this.#attempt(req, res, endpoint, path, body, mayRetry, trip);
-        return this.#report(trip, trip.clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error);
+        return this.#report(trip, trip.clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error, outcome.tail);
       } catch (err) {
-        if (trip.clientGone) return this.#report(trip, 0, null, false, null);
+        if (trip.clientGone) return this.#report(trip, 0, null, false, null, null);
         lastFailure = err instanceof AttemptFailure ? err : new AttemptFailure('upstream_error', 'upstream request failed');
         this.#strike(endpoint);
         this.#deps.logger.warn({ endpoint_id: endpoint.id, model, reason: lastFailure.message }, 'upstream attempt failed');
@@ -250,11 +264,11 @@ export class InferenceProxy {
   /** Answers the client with llmlb's own error (nothing was relayed) and reports the request. */
   #answerError(res: ServerResponse, trip: Trip, error: LlmlbError): void {
     if (!res.destroyed) sendOpenAiError(res, error);
-    this.#report(trip, error.status, null, false, error.code);
+    this.#report(trip, error.status, null, false, error.code, null);
   }
 
   /** Emits the `request` event of a finished request, built only when someone listens. */
-  #report(trip: Trip, status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null): void {
+  #report(trip: Trip, status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null, tail: BodyTail | null): void {
     if (!this.#deps.hasListeners()) return;
     this.#deps.emit({
       route: trip.route,
@@ -267,6 +281,8 @@ export class InferenceProxy {
       duration_ms: roundMs(this.#deps.clock.monotonic() - trip.started),
       streamed,
       error,
+      usage: tail === null ? null : tail.usage(),
+      key_name: trip.keyName,
     });
   }
 

@@ -11,6 +11,7 @@ import type { EndpointRecord } from '../schema.js';
 import { clientResponseHeaders } from './headers.js';
 import { openAiErrorEvent } from './openai-error.js';
 import type { EndpointStats } from './stats.js';
+import { BodyTail } from './usage.js';
 
 /** A failure of one attempt, before any byte reached the client: another endpoint may be tried. */
 export class AttemptFailure extends Error {
@@ -38,6 +39,8 @@ export interface AttemptOutcome {
   streamed: boolean;
   /** Set when the response broke after its first byte. */
   error: ErrorCode | null;
+  /** The end of the body, where the upstream's `usage` is read from. */
+  tail: BodyTail;
 }
 
 /** What every relay shares with the proxy. */
@@ -72,6 +75,7 @@ export class Relay implements Dispatcher.DispatchHandler {
   #status = 0;
   #ttfb = 0;
   #streamed = false;
+  readonly #tail = new BodyTail();
   readonly #onDrain = (): void => this.#controller?.resume();
   /** Sends an event stream's headers on their own when no event came along with them. */
   readonly #flush = (): void => {
@@ -126,6 +130,7 @@ export class Relay implements Dispatcher.DispatchHandler {
   /** undici: a body chunk; pauses the upstream while the client cannot take more. */
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bodySent = true;
+    this.#tail.push(chunk);
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', this.#onDrain);
@@ -163,7 +168,7 @@ export class Relay implements Dispatcher.DispatchHandler {
     this.#settled = true;
     this.res.off('drain', this.#onDrain);
     this.ctx.stats.finished(this.endpoint.id);
-    this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error });
+    this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error, tail: this.#tail });
   }
 }
 
