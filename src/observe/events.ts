@@ -151,7 +151,9 @@ export class EventHub {
     const offCheck = this.#sources.onCheck(({ endpoint, record }) => this.#publish('check', { ...record, name: endpoint.name }));
     const offRequest = this.#sources.onRequest((event) => traffic.add(event));
     const summarise = (): void => {
-      this.#publish('traffic', traffic.take(isoAt(clock), this.options.trafficIntervalMs, this.#busy(), this.#sources.live));
+      const summary = traffic.take(isoAt(clock), this.options.trafficIntervalMs, this.#busy(), this.#sources.live);
+      // A quiet interval is not announced: consumers count it as zero.
+      if (summary.endpoints.length > 0 || summary.requests.length > 0) this.#publish('traffic', summary);
       timer = clock.setTimeout(summarise, this.options.trafficIntervalMs);
     };
     let timer: TimerHandle = clock.setTimeout(summarise, this.options.trafficIntervalMs);

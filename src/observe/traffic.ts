@@ -26,7 +26,7 @@ export interface TrafficSummary {
   /** End of the interval (ISO-8601). */
   at: string;
   interval_ms: number;
-  /** Endpoints with requests during the interval, or in flight at its end. */
+  /** Endpoints with requests during the interval, or in flight at its end (an interval with none is not sent). */
   endpoints: EndpointTraffic[];
   /** The latest requests of the interval, newest last (at most {@link LATEST_REQUESTS}). */
   requests: RequestEvent[];

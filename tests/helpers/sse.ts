@@ -9,7 +9,7 @@ export interface SseEvent {
 export interface SseStream {
   status: number;
   headers: Headers;
-  /** Resolves with the next event (of `type`, skipping others), or throws after `timeoutMs`. */
+  /** Resolves with the first unread event (of `type`; others stay unread), or throws after `timeoutMs`. */
   next(type?: string, timeoutMs?: number): Promise<SseEvent>;
   /** Comment lines seen so far (heartbeats). */
   comments: string[];
@@ -53,8 +53,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const at = events.findIndex((e) => type === undefined || e.type === type);
-        if (at !== -1) return events.splice(0, at + 1).at(-1)!;
-        events.length = 0;
+        if (at !== -1) return events.splice(at, 1)[0]!;
         if (Date.now() > deadline) throw new Error(`no ${type ?? ''} event within ${timeoutMs} ms`);
         await new Promise<void>((resolve) => {
           wake = resolve;
