@@ -70,16 +70,21 @@ export const observeHandlers = {
   events: events as RouteHandler,
 };
 
+/** Sends one dashboard file (`''`: the app's page). */
+async function sendAsset(ctx: RouteContext, file: string): Promise<void> {
+  const asset = await dashboardAsset(file);
+  ctx.res.writeHead(asset.status, asset.headers);
+  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : asset.body);
+}
+
 /** Handlers of the dashboard: `/dashboard` redirects to `/dashboard/`, which serves the app. */
 export const dashboardHandlers = {
-  // A relative location, right under any mount prefix (Express strips it from `req.url`).
   redirect: async (ctx) => {
+    const path = (ctx.req.url ?? '').split('?')[0]!;
+    if (path.endsWith('/')) return sendAsset(ctx, '');
+    // A relative location, right under any mount prefix (Express strips it from `req.url`).
     ctx.res.writeHead(308, { location: 'dashboard/' });
     ctx.res.end();
   },
-  file: async (ctx) => {
-    const asset = await dashboardAsset(ctx.params.file ?? '');
-    ctx.res.writeHead(asset.status, asset.headers);
-    ctx.res.end(ctx.req.method === 'HEAD' ? undefined : asset.body);
-  },
+  file: (ctx) => sendAsset(ctx, ctx.params.file ?? ''),
 } satisfies Record<string, RouteHandler>;

@@ -15,6 +15,8 @@ const READERS: readonly Role[] = ['admin', 'viewer'];
 const ADMINS: readonly Role[] = ['admin'];
 /** Inference and the model list. */
 const CLIENTS: readonly Role[] = ['admin', 'client'];
+/** Every key. */
+const ANY_KEY: readonly Role[] = ['admin', 'viewer', 'client'];
 /** Anyone, without a key. */
 const PUBLIC: readonly RouteRole[] = ['public'];
 
@@ -33,6 +35,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v0/models/*model', roles: READERS, errors: 'admin', handle: fleet.model },
   { method: 'GET', path: '/v0/stats', roles: READERS, errors: 'admin', handle: fleet.stats },
   { method: 'GET', path: '/v0/events', roles: READERS, errors: 'admin', handle: observe.events },
+  { method: 'GET', path: '/v0/me', roles: ANY_KEY, errors: 'admin', handle: fleet.me },
   { method: 'POST', path: '/v1/chat/completions', roles: CLIENTS, errors: 'openai', handle: inference.chat },
   { method: 'POST', path: '/v1/completions', roles: CLIENTS, errors: 'openai', handle: inference.completions },
   { method: 'POST', path: '/v1/embeddings', roles: CLIENTS, errors: 'openai', handle: inference.embeddings },
