@@ -5,11 +5,12 @@
  * consecutive failures) and a histogram of health-check latency (from the checker's `check`
  * event). Nothing is counted until metrics are enabled for the router.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Histogram, Registry } from 'prom-client';
 import type { CheckEvent } from '../health/checker.js';
 import type { RequestEvent } from '../proxy/forward.js';
 import type { RegistryView } from '../registry.js';
 import { ADMIN_STATES, ENDPOINT_STATUSES } from '../schema.js';
+import { CellCounter, type CounterCell, CellHistogram, type HistogramCell } from './cells.js';
 
 /** Options of a router's metrics (the `metrics` option of `createRouter`). */
 export interface MetricsOptions {
@@ -33,13 +34,16 @@ const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120
 const CHECK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const NONE = 'none';
 
-/** The label children of one (route, model, endpoint), cached so a request costs no label hashing. */
+/** The cells of one (route, model, endpoint), found once per request by one map lookup. */
 interface Series {
-  ttfb: Histogram.Internal<string>;
-  duration: Histogram.Internal<string>;
-  byStatus: Map<number, Counter.Internal>;
-  promptTokens: Counter.Internal;
-  completionTokens: Counter.Internal;
+  ttfb: HistogramCell;
+  duration: HistogramCell;
+  byStatus: Map<number, CounterCell>;
+  promptTokens: CounterCell;
+  completionTokens: CounterCell;
+  failovers: CounterCell;
+  retries: CounterCell;
+  queueWait: HistogramCell;
 }
 
 /**
@@ -53,27 +57,26 @@ export class RouterMetrics {
   /** The prom-client registry the metrics live in. */
   readonly registry: Registry;
   readonly #series = new Map<string, Series>();
-  readonly #requests: Counter<string>;
-  readonly #ttfb: Histogram<string>;
-  readonly #duration: Histogram<string>;
-  readonly #tokens: Counter<string>;
-  readonly #failovers: Counter<string>;
-  readonly #retries: Counter<string>;
-  readonly #queueWait: Histogram<string>;
+  readonly #requests: CellCounter;
+  readonly #ttfb: CellHistogram;
+  readonly #duration: CellHistogram;
+  readonly #tokens: CellCounter;
+  readonly #failovers: CellCounter;
+  readonly #retries: CellCounter;
+  readonly #queueWait: CellHistogram;
   readonly #checks: Histogram<string>;
 
   constructor(sources: MetricsSources, options: MetricsOptions = {}) {
     const registry = (this.registry = options.registry ?? new Registry());
     const p = options.prefix ?? 'llmlb_';
     const registers = [registry];
-    const perRequest = ['route', 'model', 'endpoint'];
-    this.#requests = new Counter({ name: `${p}requests_total`, help: 'Proxied requests by route, model, endpoint and HTTP status sent', labelNames: [...perRequest, 'status'], registers });
-    this.#ttfb = new Histogram({ name: `${p}request_ttfb_seconds`, help: "Time to the upstream's response headers", labelNames: perRequest, buckets: TTFB_BUCKETS, registers });
-    this.#duration = new Histogram({ name: `${p}request_duration_seconds`, help: 'Time until the response ended', labelNames: perRequest, buckets: DURATION_BUCKETS, registers });
-    this.#tokens = new Counter({ name: `${p}tokens_total`, help: "Tokens reported in upstreams' usage, by kind (prompt, completion)", labelNames: ['model', 'endpoint', 'kind'], registers });
-    this.#failovers = new Counter({ name: `${p}failovers_total`, help: 'Requests that needed more than one endpoint', labelNames: ['route', 'model'], registers });
-    this.#retries = new Counter({ name: `${p}retries_total`, help: 'Attempts beyond the first, over all requests', labelNames: ['route', 'model'], registers });
-    this.#queueWait = new Histogram({ name: `${p}queue_wait_seconds`, help: "Time requests waited in llmlb's admission queue", labelNames: ['route', 'model'], buckets: TTFB_BUCKETS, registers });
+    this.#requests = new CellCounter(`${p}requests_total`, 'Proxied requests by route, model, endpoint and HTTP status sent', registry);
+    this.#ttfb = new CellHistogram(`${p}request_ttfb_seconds`, "Time to the upstream's response headers", TTFB_BUCKETS, registry);
+    this.#duration = new CellHistogram(`${p}request_duration_seconds`, 'Time until the response ended', DURATION_BUCKETS, registry);
+    this.#tokens = new CellCounter(`${p}tokens_total`, "Tokens reported in upstreams' usage, by kind (prompt, completion)", registry);
+    this.#failovers = new CellCounter(`${p}failovers_total`, 'Requests that needed more than one endpoint', registry);
+    this.#retries = new CellCounter(`${p}retries_total`, 'Attempts beyond the first, over all requests', registry);
+    this.#queueWait = new CellHistogram(`${p}queue_wait_seconds`, "Time requests waited in llmlb's admission queue", TTFB_BUCKETS, registry);
     this.#checks = new Histogram({ name: `${p}health_check_seconds`, help: 'Health-check latency by endpoint and result (success, failure)', labelNames: ['endpoint', 'result'], buckets: CHECK_BUCKETS, registers });
     this.#endpointGauges(p, registers, sources);
     sources.onRequest((event) => this.#observe(event));
@@ -128,12 +131,16 @@ export class RouterMetrics {
     let series = this.#series.get(key);
     if (!series) {
       const labels = { route: event.route, model, endpoint };
+      const perModel = { route: event.route, model };
       series = {
-        ttfb: this.#ttfb.labels(labels),
-        duration: this.#duration.labels(labels),
+        ttfb: this.#ttfb.cell(labels),
+        duration: this.#duration.cell(labels),
         byStatus: new Map(),
-        promptTokens: this.#tokens.labels({ model, endpoint, kind: 'prompt' }),
-        completionTokens: this.#tokens.labels({ model, endpoint, kind: 'completion' }),
+        promptTokens: this.#tokens.cell({ model, endpoint, kind: 'prompt' }),
+        completionTokens: this.#tokens.cell({ model, endpoint, kind: 'completion' }),
+        failovers: this.#failovers.cell(perModel),
+        retries: this.#retries.cell(perModel),
+        queueWait: this.#queueWait.cell(perModel),
       };
       this.#series.set(key, series);
     }
@@ -144,22 +151,21 @@ export class RouterMetrics {
     const series = this.#seriesOf(event);
     let requests = series.byStatus.get(event.status);
     if (!requests) {
-      requests = this.#requests.labels({ route: event.route, model: event.model ?? NONE, endpoint: event.endpoint_name ?? NONE, status: String(event.status) });
+      requests = this.#requests.cell({ route: event.route, model: event.model ?? NONE, endpoint: event.endpoint_name ?? NONE, status: String(event.status) });
       series.byStatus.set(event.status, requests);
     }
-    requests.inc();
-    if (event.ttfb_ms !== null) series.ttfb.observe(event.ttfb_ms / 1000);
-    series.duration.observe(event.duration_ms / 1000);
+    requests.value++;
+    if (event.ttfb_ms !== null) CellHistogram.observe(series.ttfb, TTFB_BUCKETS, event.ttfb_ms / 1000);
+    CellHistogram.observe(series.duration, DURATION_BUCKETS, event.duration_ms / 1000);
     if (event.usage) {
-      series.promptTokens.inc(event.usage.prompt_tokens);
-      series.completionTokens.inc(event.usage.completion_tokens);
+      series.promptTokens.value += event.usage.prompt_tokens;
+      series.completionTokens.value += event.usage.completion_tokens;
     }
     if (event.attempts > 1) {
-      const labels = { route: event.route, model: event.model ?? NONE };
-      this.#failovers.inc(labels);
-      this.#retries.inc(labels, event.attempts - 1);
+      series.failovers.value++;
+      series.retries.value += event.attempts - 1;
     }
-    if (event.queue_ms !== undefined) this.#queueWait.observe({ route: event.route, model: event.model ?? NONE }, event.queue_ms / 1000);
+    if (event.queue_ms !== undefined) CellHistogram.observe(series.queueWait, TTFB_BUCKETS, event.queue_ms / 1000);
   }
 
   #observeCheck(event: CheckEvent): void {

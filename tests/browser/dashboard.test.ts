@@ -139,13 +139,13 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
     await page.keyboard.type(ADMIN_KEY);
     await page.keyboard.press('Enter');
     await page.locator('tr[data-endpoint="phone-gpu"] .badge-online').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await shoot(page, 'phone');
     // Tab to the Models link and follow it with Enter.
     for (let i = 0; i < 10; i++) {
       await page.keyboard.press('Tab');
-      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Models') break;
+      if ((await page.evaluate('document.activeElement?.textContent')) === 'Models') break;
     }
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Models' }).waitFor();

@@ -85,13 +85,13 @@ describe('the request log', () => {
     expect(handle.router.listenerCount('request')).toBe(0);
   });
 
-  it('redacts credentials with pino, at the top level and one level down', () => {
+  it('redacts credentials with pino', () => {
     const lines: string[] = [];
     const { logger, flush } = createCliLogger('debug', { write: (line: string) => lines.push(line) });
-    logger.info({ api_key: 'sk-1', nested: { authorization: 'Bearer x', fine: 1 } }, 'hello');
+    logger.info({ api_key: 'sk-1', headers: { authorization: 'Bearer x', fine: 1 } }, 'hello');
     logger.debug('debug line');
     flush();
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, msg: 'hello', api_key: '[Redacted]', nested: { authorization: '[Redacted]', fine: 1 } });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, msg: 'hello', api_key: '[Redacted]', headers: { authorization: '[Redacted]', fine: 1 } });
     expect(JSON.parse(lines[1]!)).toMatchObject({ level: 20, msg: 'debug line' });
   });
 });

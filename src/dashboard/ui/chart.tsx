@@ -8,6 +8,8 @@ export interface ChartSeries {
   color: string;
   /** Draw points only (failures), not a line. */
   points?: boolean;
+  /** Draw a point at every value as well as the line (sparse series). */
+  markers?: boolean;
 }
 
 interface ChartProps {
@@ -34,7 +36,7 @@ function options(props: ChartProps, width: number): uPlot.Options {
         label: s.label,
         stroke: s.color,
         width: s.points ? 0 : 2,
-        points: { show: s.points === true, size: 8, fill: s.color },
+        points: { show: s.points === true || s.markers === true, size: s.points ? 8 : 5, fill: s.color },
         spanGaps: false,
       })),
     ],

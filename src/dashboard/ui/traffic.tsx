@@ -81,7 +81,7 @@ export function TrafficPage() {
       ) : (
         <div class="charts">
           <Chart title="Requests per second" unit="req/s" series={series} data={columns(live.traffic, ids, 'requests')} />
-          <Chart title="Time to first byte" unit="ms" series={series} data={columns(live.traffic, ids, 'ttfb_ms')} />
+          <Chart title="Time to first byte (mean per second)" unit="ms" series={series.map((s) => ({ ...s, markers: true }))} data={columns(live.traffic, ids, 'ttfb_ms')} />
           <Chart title="Errors per second" unit="err/s" series={series} data={columns(live.traffic, ids, 'errors')} />
         </div>
       )}
