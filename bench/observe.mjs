@@ -8,9 +8,12 @@
 //
 // --duration N  seconds per slice (default 5); --rounds N slices per set-up (default 4);
 // --stream      streaming requests (20 events each) instead of non-streaming ones.
+// --setups 0,2  only these set-ups (by index; the first one listed is the baseline).
+// --pin         pin this process and the upstream to CPU 0, the llmlb servers to CPU 1 (taskset):
+//               each server then has one core to itself, and req/s measures its cost directly.
 // Everything talks to 127.0.0.1; children exit with this process; the run is bounded in time.
 import autocannon from 'autocannon';
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,12 +30,13 @@ const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const CLIENT_KEY = 'bench-client-key-0123456789abcdef';
 const MODEL = 'bench-model';
 const BODY = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16, ...(STREAM ? { stream: true } : {}) });
-const SETUPS = [
+const ALL_SETUPS = [
   { name: 'baseline (warn, no metrics)', flags: ['--log-level', 'warn', '--metrics-path', 'off'] },
   { name: 'metrics', flags: ['--log-level', 'warn'] },
   { name: 'request log (info)', flags: ['--log-level', 'info', '--metrics-path', 'off'] },
   { name: 'metrics + request log', flags: ['--log-level', 'info'] },
 ];
+const SETUPS = args.setups ? String(args.setups).split(',').map((i) => ALL_SETUPS[Number(i)]) : ALL_SETUPS;
 const LIMIT_MS = (SETUPS.length * ROUNDS * (DURATION + 2) + 120) * 1000;
 const children = [];
 const work = mkdtempSync(join(tmpdir(), 'llmlb-bench-observe-'));
@@ -43,6 +47,10 @@ const stop = (code) => {
 };
 setTimeout(() => (console.error('bench/observe.mjs: time limit reached'), stop(2)), LIMIT_MS).unref();
 process.on('SIGINT', () => stop(130));
+
+function pin(pid, cpu) {
+  if (args.pin) execFileSync('taskset', ['-pc', String(cpu), String(pid)], { stdio: 'ignore' });
+}
 
 function freePort() {
   return new Promise((resolve) => {
@@ -58,6 +66,7 @@ function startUpstream() {
     const child = fork(here('./upstream.mjs'), ['--max-ms', String(LIMIT_MS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
     child.once('exit', (code) => reject(new Error(`upstream exited (${code})`)));
+    pin(child.pid, 0);
     child.on('message', (msg) => msg?.type === 'ready' && resolve(`http://127.0.0.1:${msg.port}`));
   });
 }
@@ -79,6 +88,7 @@ async function startCli(setup, index, upstreamUrl) {
   const child = spawn(process.execPath, [here('../dist/cli.js'), 'serve', '--memory', '--port', String(port), ...setup.flags], { env, stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   children.push(child);
+  pin(child.pid, 1);
   const url = `http://127.0.0.1:${port}`;
   const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
   await until(async () => (await fetch(`${url}/readyz`)).ok, `${setup.name} ready`);
@@ -97,6 +107,7 @@ function load(url, duration) {
 }
 
 const TICKS = clockTicks();
+pin(process.pid, 0);
 const upstreamUrl = await startUpstream();
 const targets = [];
 for (const [i, setup] of SETUPS.entries()) targets.push(await startCli(setup, i, upstreamUrl));

@@ -39,12 +39,12 @@ const REDACT_PATHS = [...SECRET_FIELDS, 'headers.authorization', 'req.headers.au
 const FLUSH_MS = 200;
 
 /**
- * File descriptor 1 through sonic-boom, asynchronously, in writes of at least 4 KiB: at line
+ * File descriptor 1 through sonic-boom, asynchronously, in writes of at least 8 KiB: at line
  * rate, one system call carries many lines. A timer writes out what waits at least every
  * {@link FLUSH_MS}, so a quiet server's lines still appear at once.
  */
 function stdoutDestination(): ReturnType<typeof pino.destination> {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 8 * 1024 });
   setInterval(() => destination.flush(), FLUSH_MS).unref();
   return destination;
 }

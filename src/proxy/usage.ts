@@ -15,6 +15,7 @@ export interface TokenUsage {
 /** How much of a body's end is kept. */
 const TAIL_BYTES = 8 * 1024;
 const USAGE_KEY = '"usage"';
+const USAGE_BYTES = Buffer.from(USAGE_KEY);
 
 /**
  * The last few KiB of a response body, kept by reference (no copy per chunk).
@@ -37,12 +38,34 @@ export class BodyTail {
     }
   }
 
-  /** The last `usage` object in the kept bytes, or null when there is none (or it is `null`). */
+  /**
+   * The last `usage` object in the kept bytes, or null when there is none (or it is `null`). The
+   * bytes are searched where they lie; only what follows the key is decoded.
+   */
   usage(): TokenUsage | null {
-    if (this.#bytes === 0) return null;
-    const text = (this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)).toString('utf8');
-    const at = text.lastIndexOf(USAGE_KEY);
-    return at === -1 ? null : parseUsageAt(text, at + USAGE_KEY.length);
+    const found = this.#find();
+    if (!found) return null;
+    const [chunk, offset] = found;
+    const rest = this.#chunks.slice(chunk + 1);
+    const head = this.#chunks[chunk]!.subarray(offset);
+    const text = (rest.length === 0 ? head : Buffer.concat([head, ...rest])).toString('utf8');
+    return parseUsageAt(text, USAGE_KEY.length);
+  }
+
+  /** Where the last `"usage"` starts: chunk index and offset (a key split across two chunks included). */
+  #find(): [number, number] | null {
+    const chunks = this.#chunks;
+    const overlap = USAGE_BYTES.length - 1;
+    for (let i = chunks.length - 1; i >= 0; i--) {
+      const at = chunks[i]!.lastIndexOf(USAGE_BYTES);
+      if (at !== -1) return [i, at];
+      if (i === 0) break;
+      const before = chunks[i - 1]!;
+      const seam = Buffer.concat([before.subarray(Math.max(0, before.length - overlap)), chunks[i]!.subarray(0, overlap)]);
+      const across = seam.indexOf(USAGE_BYTES);
+      if (across !== -1) return [i - 1, before.length - Math.min(before.length, overlap) + across];
+    }
+    return null;
   }
 }
 

@@ -46,7 +46,6 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
     const u = await upstream({ name: 'gpu-1', models: ['llama3.1:8b', 'nomic-embed-text'] });
     const page = await browser.page();
     await signIn(page, s.url, ADMIN_KEY);
-    await shoot(page, 'sign-in-done');
 
     await page.getByRole('button', { name: 'Register endpoint' }).click();
     const dialog = page.getByRole('dialog');
