@@ -3,51 +3,16 @@
  * stream), each endpoint's traffic figures, the traffic series of the last minutes and the latest
  * requests. Nothing is stored beyond this tab's memory.
  */
+import type { EndpointTraffic } from '../../observe/traffic.js';
+import type { RequestEvent } from '../../proxy/forward.js';
+import type { Endpoint as PublicEndpoint } from '../../schema.js';
 import { api, followEvents, type StreamEvent } from './api.js';
 
-/** An endpoint as the admin API returns it. */
-export interface Endpoint {
-  id: string;
-  name: string;
-  base_url: string;
-  status: 'pending' | 'online' | 'offline' | 'error';
-  admin_state: 'enabled' | 'disabled' | 'pending_approval';
-  latency_ms: number | null;
-  last_error: string | null;
-  error_count: number;
-  model_count?: number;
-  health_check_interval_secs: number;
-  inference_timeout_secs: number;
-  notes: string | null;
-  has_api_key: boolean;
-  last_seen: string | null;
-}
+/** An endpoint as the admin API returns it (list entries carry `model_count`). */
+export type Endpoint = PublicEndpoint & { model_count?: number };
 
 /** A finished request, as the traffic summary carries it. */
-export interface RequestRow {
-  route: string;
-  model: string | null;
-  endpoint_name: string | null;
-  status: number;
-  attempts: number;
-  ttfb_ms: number | null;
-  duration_ms: number;
-  streamed: boolean;
-  error: string | null;
-  queue_ms?: number;
-  route_reason?: string;
-}
-
-interface EndpointTraffic {
-  endpoint_id: string;
-  endpoint_name: string | null;
-  requests: number;
-  errors: number;
-  ttfb_ms: number | null;
-  tokens: number;
-  in_flight: number;
-  queued?: number;
-}
+export type RequestRow = RequestEvent;
 
 /** One second of traffic. */
 export interface TrafficPoint {
