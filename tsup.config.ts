@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { buildDashboard } from './scripts/build-dashboard.js';
 
 const libraryEntries = {
   index: 'src/index.ts',
@@ -25,4 +26,6 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   treeshake: true,
+  // The web dashboard (Preact, uPlot) is bundled into dist/dashboard/ after the library.
+  onSuccess: buildDashboard,
 });

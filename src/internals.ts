@@ -7,6 +7,8 @@ import type { Membership } from './cluster/membership.js';
 import type { Authenticator } from './http/auth.js';
 import type { Logger } from './logger.js';
 import type { InferenceProxy } from './proxy/forward.js';
+import type { Observability } from './observe/observability.js';
+import type { AdminEvent } from './observe/request-log.js';
 import type { EndpointStore } from './store.js';
 
 /** A router's internals. */
@@ -25,6 +27,10 @@ export interface RouterInternals {
   membership: Membership;
   /** Whether this instance is the endpoint's health checker (holds its lease; always when alone). */
   checks: (endpointId: string) => boolean;
+  /** Metrics, live events and readiness. */
+  observe: Observability;
+  /** Emits the router's `admin` event. */
+  audit: (event: AdminEvent) => void;
 }
 
 const internals = new WeakMap<object, RouterInternals>();

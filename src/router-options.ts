@@ -11,6 +11,8 @@ import { HealthChecker, type HealthCheckerOptions } from './health/checker.js';
 import type { FetchLike } from './health/probe.js';
 import { type AuthOption, authOptionSchema } from './http/auth.js';
 import type { Logger } from './logger.js';
+import type { EventsOptions } from './observe/events.js';
+import type { MetricsOptions } from './observe/metrics.js';
 import type { CapabilityDetector, CapabilityRule } from './models/capabilities.js';
 import { parseOptions } from './options.js';
 import { type ProxyOptions, proxyOptionsSchema } from './proxy/options.js';
@@ -26,7 +28,25 @@ const hasMethods = (value: unknown, names: readonly string[]): boolean =>
 const STORAGE_METHODS = ['init', 'close', 'insertEndpoint', 'updateEndpoint', 'deleteEndpoint', 'listEndpoints', 'changesSince', 'tryLease'] as const;
 
 /** Validates {@link RouterOptions}. */
+/** Validates the `metrics` option. */
+const metricsOptionsSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    registry: z.custom<NonNullable<MetricsOptions['registry']>>((v) => hasMethods(v, ['metrics', 'registerMetric', 'getSingleMetric']), 'must be a prom-client Registry').optional(),
+    prefix: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a Prometheus metric name prefix such as "llmlb_"').optional(),
+  }),
+]);
+
+/** Validates the `events` option. */
+const eventsOptionsSchema = z.strictObject({
+  resumeWindowMs: z.number().int().min(0).max(3_600_000).optional(),
+  trafficIntervalMs: z.number().int().min(50).max(60_000).optional(),
+  heartbeatMs: z.number().int().min(50).max(300_000).optional(),
+});
+
 const routerOptionsSchema = z.strictObject({
+  metrics: metricsOptionsSchema.optional(),
+  events: eventsOptionsSchema.optional(),
   storage: z
     .custom<StorageAdapter>((v) => hasMethods(v, STORAGE_METHODS), 'must be a StorageAdapter (e.g. sqliteStorage())')
     .optional(),
@@ -113,6 +133,14 @@ export interface RouterOptions {
    * shared (`postgresStorage()`), off otherwise.
    */
   cluster?: ClusterOptions | boolean;
+  /**
+   * Prometheus metrics: `true`, or `{ registry, prefix }` to use your own prom-client registry
+   * and name prefix (default `llmlb_`). Set, metrics count from creation; unset, from the first
+   * `router.metrics()` or the mounting of a handler that serves them.
+   */
+  metrics?: boolean | MetricsOptions;
+  /** The live event stream (`GET /v0/events`): resume window, traffic interval, heartbeats. */
+  events?: EventsOptions;
 }
 
 /** Router options after validation. */

@@ -30,6 +30,8 @@ import { expectedLatencySelector } from './select/expected-latency.js';
 import { memoryStorage } from './storage/memory/index.js';
 import type { StorageAdapter } from './storage/types.js';
 import { EndpointStore } from './store.js';
+import { Observability } from './observe/observability.js';
+import type { AdminEvent } from './observe/request-log.js';
 import { createUpstreamPolicy } from './upstream-policy.js';
 
 export type { RouterOptions } from './router-options.js';
@@ -44,6 +46,8 @@ export type RouterState = 'created' | 'starting' | 'started' | 'stopped';
 export interface RouterEvents {
   /** A proxied request finished (successfully or not). */
   request: (event: RequestEvent) => void;
+  /** An admin write through the HTTP API finished (create, update, delete, test, sync). */
+  admin: (event: AdminEvent) => void;
 }
 
 /**
@@ -66,6 +70,12 @@ export interface Router extends EventEmitter<RouterEvents> {
   readonly stats: LiveStats;
   /** Current lifecycle state. */
   readonly state: RouterState;
+  /**
+   * The Prometheus exposition of the router's metrics (text format 0.0.4). Metrics count from
+   * creation when the `metrics` option is set, from the first call or from mounting a handler
+   * with `metrics` otherwise.
+   */
+  metrics(): Promise<string>;
   /**
    * The endpoint the selector would pick for `model` right now (programmatic routing), as a
    * frozen object.
@@ -97,6 +107,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly #ownsDispatcher: boolean;
   readonly #secretBox: SecretBox | null;
   readonly #logger: Logger;
+  readonly #observe: Observability;
   /** Frozen public copies of records, so `select` allocates nothing per call. */
   readonly #publicEndpoints = new WeakMap<EndpointRecord, Endpoint>();
   #state: RouterState = 'created';
@@ -179,6 +190,21 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       upstreamPolicy: createUpstreamPolicy(options.upstreams),
       assertStarted,
     });
+    this.#observe = new Observability({
+      store,
+      checker,
+      stats: this.stats,
+      clock,
+      started: () => this.#state === 'started',
+      ping: () => this.#storage.latestChange(),
+      onRequest: (listener) => {
+        this.on('request', listener);
+        return () => void this.off('request', listener);
+      },
+      metrics: typeof options.metrics === 'object' ? options.metrics : {},
+      events: options.events ?? {},
+    });
+    if (options.metrics !== undefined && options.metrics !== false) this.#observe.metrics();
     setRouterInternals(this, {
       proxy: this.#proxy,
       authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth),
@@ -186,7 +212,13 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       store,
       membership: cluster.membership,
       checks: (id) => cluster.owns(id),
+      observe: this.#observe,
+      audit: (event) => this.emit('admin', event),
     });
+  }
+
+  metrics(): Promise<string> {
+    return this.#observe.metrics().text();
   }
 
   get state(): RouterState {
@@ -242,6 +274,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     if (this.#state === 'stopped') return;
     if (this.#starting) await this.#starting.catch(() => undefined);
     this.#state = 'stopped';
+    this.#observe.close();
     this.#retention.stop();
     await this.#scheduler.stop();
     await this.#cluster.stop();

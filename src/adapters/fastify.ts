@@ -1,7 +1,6 @@
 /** `llmlb/fastify`: a Fastify plugin. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { type HandlerOptions, createHandler } from '../http/handler.js';
-import { routeIndex } from '../http/routes.js';
+import { type HandlerOptions, createHandler, handlerRouteIndex } from '../http/handler.js';
 import type { Router } from '../router.js';
 
 /** Options of {@link llmlbPlugin}: the router, plus handler options (`prefix` is Fastify's own). */
@@ -12,7 +11,7 @@ export interface LlmlbPluginOptions extends Omit<HandlerOptions, 'prefix'> {
 }
 
 /**
- * Fastify plugin serving llmlb's routes (`/v0`, `/v1`) under the register prefix. Register it
+ * Fastify plugin serving llmlb's routes (`/v0`, `/v1`, and the optional `/healthz`, `/readyz`, metrics and `/dashboard`) under the register prefix. Register it
  * as is (not wrapped in `fastify-plugin`): it installs a raw-body content-type parser that must
  * stay inside its own encapsulation context. Replies are written on the raw response after
  * `reply.hijack()`, so Fastify hooks that change replies do not apply to these routes.
@@ -34,8 +33,8 @@ export const llmlbPlugin: FastifyPluginAsync<LlmlbPluginOptions> = async (app: F
       reply.hijack();
       handle(request.raw, reply.raw);
     });
-  // Every root of the route table (`/v0`, `/v1`), so that new routes need no change here.
-  for (const root of routeIndex.roots) {
+  // Every root of the route table (`/v0`, `/v1`, and the optional ones), so that new routes need no change here.
+  for (const root of handlerRouteIndex(handlerOptions).roots) {
     route(`/${root}`);
     route(`/${root}/*`);
   }

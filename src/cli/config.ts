@@ -9,7 +9,13 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { MIN_SECRET_LENGTH } from '../crypto.js';
 import { ROLES, type Role, hashKey } from '../http/auth.js';
-import { LOG_LEVELS, type LogLevel } from '../json-logger.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+import { OBSERVE_OPTIONS, OBSERVE_USAGE, type ObserveConfig, parseObserveConfig } from './observe-config.js';
+import { type CliEnv, pick, validate } from './sources.js';
+import { CliUsageError } from './usage-error.js';
+
+export { CliUsageError } from './usage-error.js';
+export type { CliEnv } from './sources.js';
 
 /**
  * Defaults of `llmlb serve`.
@@ -34,26 +40,6 @@ export const SERVE_DEFAULTS = Object.freeze({
 export const MIN_API_KEY_LENGTH = 16;
 const MAX_API_KEY_LENGTH = 4096;
 const MAX_GRACE_MS = 3_600_000;
-
-/**
- * A usage mistake (unknown flag, bad value, malformed key list): the CLI prints the message and a
- * usage hint on stderr and exits with code 2.
- *
- * @example
- * try { parseCliConfig(['serve', '--port', 'x'], {}); } catch (err) { if (err instanceof CliUsageError) err.exitCode; } // 2
- */
-export class CliUsageError extends Error {
-  /** Process exit code for usage errors. */
-  readonly exitCode = 2;
-  /** When true, print the whole usage text instead of a one-line hint. */
-  readonly showUsage: boolean;
-
-  constructor(message: string, options: { showUsage?: boolean } = {}) {
-    super(message);
-    this.name = 'CliUsageError';
-    this.showUsage = options.showUsage ?? false;
-  }
-}
 
 /**
  * A client API key of the standalone server, by digest: `{ sha256, role, name }` is what
@@ -99,6 +85,8 @@ export interface ServeConfig {
   readonly keys: readonly ConfiguredKey[];
   /** `LLMLB_SECRET`, when set; otherwise the server uses `<db>.secret` (or a random one in memory). */
   readonly secret: string | undefined;
+  /** Metrics, health routes and the dashboard. */
+  readonly observe: ObserveConfig;
 }
 
 /**
@@ -120,14 +108,6 @@ export interface ServeCommand {
  */
 export type CliCommand = { readonly command: 'help' } | { readonly command: 'version' } | ServeCommand;
 
-/**
- * Environment variables the CLI reads.
- *
- * @example
- * const env: CliEnv = process.env;
- */
-export type CliEnv = Readonly<Record<string, string | undefined>>;
-
 const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
@@ -137,6 +117,7 @@ const OPTIONS = {
   'grace-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
+  ...OBSERVE_OPTIONS,
 } as const;
 
 /**
@@ -160,7 +141,7 @@ Options of serve (flags win over environment variables):
   --log-level <level>   debug, info, warn or error    env LLMLB_LOG_LEVEL  default ${SERVE_DEFAULTS.logLevel}
   --grace-ms <ms>       Time in-flight requests get to finish on SIGINT/SIGTERM
                                                       env LLMLB_GRACE_MS   default ${SERVE_DEFAULTS.graceMs}
-  -h, --help            Show this help
+${OBSERVE_USAGE}  -h, --help            Show this help
   -v, --version         Print the version
 
 Environment:
@@ -176,29 +157,9 @@ Environment:
   LLMLB_LEASE_TTL_MS    With PostgreSQL: lifetime of an instance's leases (default 10000); a dead
                         instance's endpoints are checked by another about this long after it died
 
-Clients authenticate with "Authorization: Bearer <key>". Logs are JSON lines on stdout.
+Clients authenticate with "Authorization: Bearer <key>". Logs are JSON lines on stdout: one line
+per proxied request and per admin write at info (--log-level warn silences them).
 `;
-
-/** The env var or flag a value came from, for messages. */
-type Source = { readonly label: string; readonly raw: string };
-
-function pick(flag: string | undefined, flagName: string, env: CliEnv, envName: string): Source | undefined {
-  if (flag !== undefined) return { label: `--${flagName}`, raw: flag };
-  const fromEnv = env[envName];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return { label: envName, raw: fromEnv.trim() };
-  return undefined;
-}
-
-/** Validates one value with a zod schema; the usage error names its source and echoes the value. */
-function validate<T>(schema: z.ZodType<T>, source: Source, rule: string): T {
-  const parsed = schema.safeParse(source.raw);
-  if (parsed.success) return parsed.data;
-  throw new CliUsageError(`invalid ${source.label} ${JSON.stringify(truncate(source.raw))}: ${rule}`);
-}
-
-function truncate(text: string): string {
-  return text.length > 64 ? `${text.slice(0, 61)}...` : text;
-}
 
 const hostSchema = z
   .string()
@@ -386,6 +347,7 @@ export function parseCliConfig(argv: readonly string[], env: CliEnv): CliCommand
     graceMs,
     keys: parseKeys(env),
     secret: parseSecret(env),
+    observe: parseObserveConfig(values, env),
   };
   return { command: 'serve', config: Object.freeze(config) };
 }

@@ -1,8 +1,8 @@
 /**
  * `llmlb serve`: the standalone server. Resolves the secret (env, `<db>.secret`, or random in
  * memory) and the client keys (configured, or one generated admin key), starts a router with
- * SQLite or memory storage and a JSON-lines logger, serves it on Node's `http`, and stops
- * gracefully: no new connections, in-flight requests get a grace period, then the router (and
+ * SQLite or memory storage and a pino logger (with the request log at `info`), serves it on
+ * Node's `http` with `/healthz`, `/readyz`, metrics and the dashboard, and stops gracefully: no new connections, in-flight requests get a grace period, then the router (and
  * its database) is closed.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,13 +13,16 @@ import { resolve } from 'node:path';
 import { toNodeHandler } from '../adapters/node.js';
 import { MIN_SECRET_LENGTH } from '../crypto.js';
 import type { AuthKey } from '../http/auth.js';
-import { createJsonLogger } from '../json-logger.js';
+import type { HandlerOptions } from '../http/handler.js';
+import { routerInternals } from '../internals.js';
 import type { Logger } from '../logger.js';
+import { attachRequestLog } from '../observe/request-log.js';
 import { type Router, type RouterOptions, createRouter } from '../router.js';
 import { memoryStorage } from '../storage/memory/index.js';
 import { postgresStorage } from '../storage/postgres/index.js';
 import { sqliteStorage } from '../storage/sqlite/index.js';
 import type { ServeConfig, StorageConfig } from './config.js';
+import { createCliLogger } from './log.js';
 
 /**
  * Somewhere to write text: `process.stdout`, `process.stderr`, or a test double.
@@ -56,6 +59,8 @@ export interface ServeHandle {
   readonly url: string;
   /** The port actually bound (useful with port 0). */
   readonly port: number;
+  /** The port of the metrics listener when metrics have their own (`--metrics-port`); else undefined. */
+  readonly metricsPort: number | undefined;
   readonly router: Router;
   readonly server: Server;
   readonly logger: Logger;
@@ -223,15 +228,31 @@ function keyNotice(key: string, url: string): string {
  * }
  */
 export async function runServe(config: ServeConfig, io: ServeIO): Promise<ServeHandle> {
-  const logger = createJsonLogger({ level: config.logLevel, write: (line) => void io.stdout.write(line) });
+  const log = createCliLogger(config.logLevel, io.stdout);
+  const logger = log.logger;
   const secret = resolveSecret(config, logger);
   const { router, generatedAdminKey } = createServeRouter(config, secret, logger);
+  if (log.info) attachRequestLog(router, logger);
   await startRouter(router, secret);
-  const { server, address, stop } = await serveHttp(router, config, logger);
+  const { server, address, stop, metricsPort } = await serveHttp(router, config, logger);
   const url = `http://${urlHost(config.host)}:${address.port}`;
   if (generatedAdminKey !== undefined) io.stderr.write(keyNotice(generatedAdminKey, url));
+  log.flush();
   io.stdout.write(`llmlb listening on ${url}\n`);
-  return { url, port: address.port, router, server, logger, secretSource: secret.source, generatedAdminKey, stop };
+  const stopAndFlush = () => stop().finally(log.flush);
+  return { url, port: address.port, metricsPort, router, server, logger, secretSource: secret.source, generatedAdminKey, stop: stopAndFlush };
+}
+
+/** The routes of the main listener and, when metrics have their own port, of the metrics listener. */
+function handlerOptions(config: ServeConfig): { main: HandlerOptions; metrics: HandlerOptions | null } {
+  const { metrics, dashboard, readyRequiresEndpoint } = config.observe;
+  const health = { requireOnlineEndpoint: readyRequiresEndpoint };
+  const served = metrics && { path: metrics.path, public: metrics.public };
+  const ownPort = metrics !== null && metrics.port !== null;
+  return {
+    main: { health, dashboard, metrics: ownPort ? false : (served ?? false) },
+    metrics: ownPort && served ? { api: false, health, metrics: served } : null,
+  };
 }
 
 /** The storage (and, on PostgreSQL, the cluster options) of the standalone server. */
@@ -296,36 +317,58 @@ async function startRouter(router: Router, secret: ResolvedSecret): Promise<void
   }
 }
 
-/** Serves the router over HTTP; `stop` closes the server gracefully, then the router. */
-async function serveHttp(router: Router, config: ServeConfig, logger: Logger): Promise<{ server: Server; address: AddressInfo; stop: () => Promise<void> }> {
-  const handle = toNodeHandler(router);
+/** What {@link serveHttp} started. */
+interface Listening {
+  server: Server;
+  address: AddressInfo;
+  metricsPort: number | undefined;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Serves the router over HTTP (and metrics on their own port when configured); `stop` ends the
+ * event streams, closes the servers gracefully, then stops the router.
+ */
+async function serveHttp(router: Router, config: ServeConfig, logger: Logger): Promise<Listening> {
+  const options = handlerOptions(config);
   let stopping: Promise<void> | undefined;
-  // Slow clients (slow-loris) cannot hold connections: headers within 10 s, the whole request
-  // within 60 s, checked every second.
-  const server = createServer(SERVER_TIMEOUTS, (req: IncomingMessage, res: ServerResponse) => {
-    // While stopping, finished requests must not keep their connection open.
-    if (stopping) res.setHeader('connection', 'close');
-    res.once('close', () => {
-      if (stopping) setImmediate(() => server.closeIdleConnections());
+  const servers: Server[] = [];
+  const serverFor = (handle: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    // Slow clients (slow-loris) cannot hold connections: headers within 10 s, the whole request
+    // within 60 s, checked every second.
+    const server = createServer(SERVER_TIMEOUTS, (req: IncomingMessage, res: ServerResponse) => {
+      // While stopping, finished requests must not keep their connection open.
+      if (stopping) res.setHeader('connection', 'close');
+      res.once('close', () => {
+        if (stopping) setImmediate(() => server.closeIdleConnections());
+      });
+      handle(req, res);
     });
-    handle(req, res);
-  });
-  server.on('error', (err) => logger.error({ err }, 'http server error'));
+    server.on('error', (err) => logger.error({ err }, 'http server error'));
+    servers.push(server);
+    return server;
+  };
+  const server = serverFor(toNodeHandler(router, options.main));
   let address: AddressInfo;
+  let metricsPort: number | undefined;
   try {
     address = await listen(server, config.port, config.host);
+    if (options.metrics) metricsPort = (await listen(serverFor(toNodeHandler(router, options.metrics)), config.observe.metrics?.port ?? 0, config.host)).port;
   } catch (err) {
+    for (const started of servers) started.close();
     await router.stop().catch(() => undefined);
     throw err;
   }
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ grace_ms: config.graceMs }, 'shutting down: no new connections, waiting for in-flight requests');
-      const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-      server.closeIdleConnections();
+      // Event streams never finish on their own: end them now rather than at the grace period's end.
+      routerInternals(router).observe.close();
+      const closed = Promise.all(servers.map((s) => new Promise<void>((resolveClose) => s.close(() => resolveClose()))));
+      for (const s of servers) s.closeIdleConnections();
       const timer = setTimeout(() => {
         logger.warn({ grace_ms: config.graceMs }, 'grace period over: closing the remaining connections');
-        server.closeAllConnections();
+        for (const s of servers) s.closeAllConnections();
       }, config.graceMs);
       try {
         await closed;
@@ -336,5 +379,5 @@ async function serveHttp(router: Router, config: ServeConfig, logger: Logger): P
     })();
     return stopping;
   };
-  return { server, address, stop };
+  return { server, address, metricsPort, stop };
 }

@@ -3,12 +3,28 @@
  * `router.endpoints`, `router.models` or `router.stats` and its result into a response.
  */
 import { LlmlbError } from '../errors.js';
+import { routerInternals } from '../internals.js';
+import type { AdminAction } from '../observe/request-log.js';
 import { readJsonBody } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 import type { RouteContext, RouteHandler } from './route.js';
 
 const body = (ctx: RouteContext) => readJsonBody(ctx.req, ctx.bodyLimit, ctx.preParsedBody);
 const id = (ctx: RouteContext) => ctx.params.id ?? '';
+
+/** Announces an admin write (the router's `admin` event, which the CLI logs). */
+function audit(ctx: RouteContext, action: AdminAction, endpointId: string, name?: string): void {
+  const internals = routerInternals(ctx.router);
+  const endpointName = name ?? internals.store.registry.getEndpoint(endpointId)?.name ?? null;
+  internals.audit({ action, endpoint_id: endpointId, endpoint_name: endpointName, key_name: ctx.principal?.name ?? null });
+}
+
+/** Runs an admin write on the endpoint of the path, announces it, and answers with its result. */
+const write = (action: AdminAction, run: (ctx: RouteContext) => Promise<unknown>): RouteHandler => async (ctx) => {
+  const result = await run(ctx);
+  audit(ctx, action, id(ctx));
+  sendJson(ctx.res, 200, result);
+};
 
 /**
  * Turns a query (`?status=online`) into an object for the programmatic API, which validates it;
@@ -30,18 +46,24 @@ function queryObject(query: URLSearchParams): never {
 /** Handlers of the `/v0/endpoints` routes, by operation; the route table says who may call them. */
 export const endpointHandlers = {
   list: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.list(queryObject(ctx.query))),
-  create: async (ctx) => sendJson(ctx.res, 201, await ctx.router.endpoints.create((await body(ctx)) as never)),
-  get: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.get(id(ctx))),
-  update: async (ctx) => {
-    const input = await body(ctx);
-    sendJson(ctx.res, 200, await ctx.router.endpoints.update(id(ctx), input as never));
+  create: async (ctx) => {
+    const created = await ctx.router.endpoints.create((await body(ctx)) as never);
+    audit(ctx, 'create', created.id, created.name);
+    sendJson(ctx.res, 201, created);
   },
+  get: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.get(id(ctx))),
+  update: write('update', async (ctx) => {
+    const input = await body(ctx);
+    return ctx.router.endpoints.update(id(ctx), input as never);
+  }),
   delete: async (ctx) => {
+    const name = routerInternals(ctx.router).store.registry.getEndpoint(id(ctx))?.name ?? null;
     await ctx.router.endpoints.delete(id(ctx));
+    audit(ctx, 'delete', id(ctx), name ?? undefined);
     sendEmpty(ctx.res, 204);
   },
-  test: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.test(id(ctx))),
-  sync: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.sync(id(ctx))),
+  test: write('test', (ctx) => ctx.router.endpoints.test(id(ctx))),
+  sync: write('sync', (ctx) => ctx.router.endpoints.sync(id(ctx))),
   healthChecks: async (ctx) => sendJson(ctx.res, 200, await ctx.router.endpoints.healthChecks(id(ctx), queryObject(ctx.query))),
   stats: async (ctx) => sendJson(ctx.res, 200, ctx.router.stats.get(id(ctx))),
 } satisfies Record<string, RouteHandler>;
@@ -54,4 +76,6 @@ export const fleetHandlers = {
   },
   model: async (ctx) => sendJson(ctx.res, 200, ctx.router.models.get(ctx.params.model ?? '')),
   stats: async (ctx) => sendJson(ctx.res, 200, { stats: ctx.router.stats.list() }),
+  /** Who the caller is: the role and key name (the dashboard hides what the role may not do). */
+  me: async (ctx) => sendJson(ctx.res, 200, { role: ctx.principal?.role, name: ctx.principal?.name ?? null }),
 } satisfies Record<string, RouteHandler>;

@@ -13,8 +13,8 @@ import { parseOptions } from '../options.js';
 import type { Router, RouterState } from '../router.js';
 import type { Authenticator } from './auth.js';
 import { type ErrorStyle, INTERNAL_ERROR, sendError } from './respond.js';
-import type { Resolution, RouteContext } from './route.js';
-import { routeIndex } from './routes.js';
+import type { Resolution, RouteContext, RouteIndex } from './route.js';
+import { type RouteSelection, routeIndexFor } from './routes.js';
 
 /** Options of the HTTP handler (and of every adapter). */
 export interface HandlerOptions {
@@ -22,6 +22,20 @@ export interface HandlerOptions {
   prefix?: string;
   /** Largest admin-API request body in bytes (default 64 KiB). */
   adminBodyLimit?: number;
+  /** Serve the `/v0` admin API and the `/v1` proxy (default true). */
+  api?: boolean;
+  /**
+   * Serve `GET /healthz` and `GET /readyz` without a key (default false). With
+   * `{ requireOnlineEndpoint: true }`, `/readyz` also needs one online, enabled endpoint.
+   */
+  health?: boolean | { requireOnlineEndpoint?: boolean };
+  /**
+   * Serve the Prometheus exposition of `router.metrics()` (default false): at `/metrics` for
+   * admin and viewer keys, or at `path`, and without a key when `public` is true.
+   */
+  metrics?: boolean | { path?: string; public?: boolean };
+  /** Serve the web dashboard under `/dashboard` (default false); its files need no key, its data does. */
+  dashboard?: boolean;
 }
 
 /** Validates {@link HandlerOptions}. */
@@ -31,7 +45,46 @@ const handlerOptionsSchema = z.strictObject({
     .regex(/^(\/[^/?#]+)*\/?$/, 'must be a path such as "/llm"')
     .optional(),
   adminBodyLimit: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+  api: z.boolean().optional(),
+  health: z.union([z.boolean(), z.strictObject({ requireOnlineEndpoint: z.boolean().optional() })]).optional(),
+  metrics: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        path: z
+          .string()
+          .regex(/^\/[\w.-]+(\/[\w.-]+)*$/, 'must be a path such as "/metrics"')
+          .refine((p) => !/^\/(v0|v1|dashboard|healthz|readyz)(\/|$)/.test(p), 'must not be under another llmlb route')
+          .optional(),
+        public: z.boolean().optional(),
+      }),
+    ])
+    .optional(),
+  dashboard: z.boolean().optional(),
 });
+
+/** The routes a handler with these (parsed) options serves. */
+function selectionOf(options: z.infer<typeof handlerOptionsSchema>): RouteSelection {
+  const metrics = options.metrics === true ? {} : options.metrics || null;
+  return {
+    api: options.api ?? true,
+    health: options.health !== undefined && options.health !== false,
+    readyRequiresEndpoint: typeof options.health === 'object' && options.health.requireOnlineEndpoint === true,
+    metricsPath: metrics === null ? null : (metrics.path ?? '/metrics'),
+    metricsPublic: metrics?.public ?? false,
+    dashboard: options.dashboard ?? false,
+  };
+}
+
+/**
+ * The route table a handler with `options` serves (the Fastify plugin mounts its roots).
+ *
+ * @example
+ * handlerRouteIndex({ dashboard: true }).roots; // ['v0', 'v1', 'dashboard']
+ */
+export function handlerRouteIndex(options: HandlerOptions): RouteIndex {
+  return routeIndexFor(selectionOf(parseOptions(handlerOptionsSchema, options, 'handler options')));
+}
 
 /**
  * A request handler. `next` is called for requests outside llmlb's paths; without it they get a
@@ -53,8 +106,10 @@ const NOT_READY: Readonly<Record<Exclude<RouterState, 'started'>, string>> = {
  * router is not started, and the route's handler.
  */
 async function serve(authenticate: Authenticator, target: Resolution, ctx: RouteContext, path: string): Promise<void> {
+  // Public routes answer anyone, started or not (`/readyz` says itself whether it is ready).
+  if (target.handle && target.roles.has('public')) return target.handle(ctx);
   const method = ctx.req.method ?? 'GET';
-  const principal = await authenticate(ctx.req);
+  const principal = (ctx.principal = await authenticate(ctx.req));
   if (!principal) throw new LlmlbError('unauthorized', 'missing or unknown API key (Authorization: Bearer <key>)');
   if (!target.roles.has(principal.role)) throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
   if (!target.handle) {
@@ -84,6 +139,10 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
   }
   const prefix = (parsed.prefix ?? '').replace(/\/$/, '');
   const bodyLimit = parsed.adminBodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT;
+  const selection = selectionOf(parsed);
+  const routeIndex = routeIndexFor(selection);
+  // Metrics count from the moment a handler serves them, not from the first scrape.
+  if (selection.metricsPath !== null) routerInternals(router).observe.metrics();
 
   const fail = (res: ServerResponse, err: unknown, target: Resolution | undefined) => {
     const error = toLlmlbError(err);
@@ -117,6 +176,7 @@ export function createHandler(router: Router, options: HandlerOptions = {}): Llm
       },
       bodyLimit,
       preParsedBody,
+      principal: null,
     };
     void serve(authenticate, target, ctx, path).catch((err: unknown) => fail(res, err, target));
   };

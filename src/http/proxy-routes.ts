@@ -26,7 +26,7 @@ async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; mod
 
 const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
   const { body, model, parsed, stream } = await readInferenceBody(ctx);
-  await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model, { stream, body: parsed });
+  await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model, { stream, body: parsed, keyName: ctx.principal?.name ?? null });
 };
 
 /** A model as listed by `GET /v1/models`: the OpenAI fields plus llmlb's own. */

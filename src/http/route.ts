@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Router } from '../router.js';
-import type { Role } from './auth.js';
+import type { Principal, Role } from './auth.js';
 import type { ErrorStyle } from './respond.js';
 
 /** Everything a route handler gets. */
@@ -21,7 +21,15 @@ export interface RouteContext {
   bodyLimit: number;
   /** A body a host framework already parsed, if any. */
   preParsedBody: unknown;
+  /** The authenticated caller; null on a public route. */
+  principal: Principal | null;
 }
+
+/**
+ * Who may call a route: a role, or `public` for the few routes anyone may call without a key
+ * (`/healthz`, `/readyz`, the dashboard's files, and metrics when configured so).
+ */
+export type RouteRole = Role | 'public';
 
 /** A route handler. */
 export type RouteHandler = (ctx: RouteContext) => Promise<void>;
@@ -35,7 +43,7 @@ export interface Route {
    */
   path: string;
   /** Roles that may call the route. */
-  roles: readonly Role[];
+  roles: readonly RouteRole[];
   /** The error shape of the route: the admin API's or OpenAI's. */
   errors: ErrorStyle;
   handle: RouteHandler;
@@ -49,7 +57,7 @@ export interface Route {
  */
 export interface Resolution {
   errors: ErrorStyle;
-  roles: ReadonlySet<Role>;
+  roles: ReadonlySet<RouteRole>;
   handle?: RouteHandler;
   allow?: readonly string[];
   params: Readonly<Record<string, string>>;
@@ -74,7 +82,7 @@ interface PathEntry {
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Roles that may call every one of `routes`. */
-function commonRoles(routes: readonly Route[]): ReadonlySet<Role> {
+function commonRoles(routes: readonly Route[]): ReadonlySet<RouteRole> {
   return new Set(routes[0]!.roles.filter((role) => routes.every((route) => route.roles.includes(role))));
 }
 

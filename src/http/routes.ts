@@ -5,8 +5,9 @@
  */
 import { endpointHandlers as endpoints, fleetHandlers as fleet } from './admin-routes.js';
 import type { Role } from './auth.js';
+import { dashboardHandlers as dashboard, observeHandlers as observe } from './observe-routes.js';
 import { inferenceHandlers as inference } from './proxy-routes.js';
-import { type Route, createRouteIndex } from './route.js';
+import { type Route, type RouteIndex, type RouteRole, createRouteIndex } from './route.js';
 
 /** Reading the admin API. */
 const READERS: readonly Role[] = ['admin', 'viewer'];
@@ -14,6 +15,10 @@ const READERS: readonly Role[] = ['admin', 'viewer'];
 const ADMINS: readonly Role[] = ['admin'];
 /** Inference and the model list. */
 const CLIENTS: readonly Role[] = ['admin', 'client'];
+/** Every key. */
+const ANY_KEY: readonly Role[] = ['admin', 'viewer', 'client'];
+/** Anyone, without a key. */
+const PUBLIC: readonly RouteRole[] = ['public'];
 
 /** Every route, in matching order. */
 export const ROUTES: readonly Route[] = [
@@ -29,6 +34,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v0/models', roles: READERS, errors: 'admin', handle: fleet.models },
   { method: 'GET', path: '/v0/models/*model', roles: READERS, errors: 'admin', handle: fleet.model },
   { method: 'GET', path: '/v0/stats', roles: READERS, errors: 'admin', handle: fleet.stats },
+  { method: 'GET', path: '/v0/events', roles: READERS, errors: 'admin', handle: observe.events },
+  { method: 'GET', path: '/v0/me', roles: ANY_KEY, errors: 'admin', handle: fleet.me },
   { method: 'POST', path: '/v1/chat/completions', roles: CLIENTS, errors: 'openai', handle: inference.chat },
   { method: 'POST', path: '/v1/completions', roles: CLIENTS, errors: 'openai', handle: inference.completions },
   { method: 'POST', path: '/v1/embeddings', roles: CLIENTS, errors: 'openai', handle: inference.embeddings },
@@ -36,5 +43,55 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/models/*model', roles: CLIENTS, errors: 'openai', handle: inference.getModel },
 ];
 
-/** The compiled {@link ROUTES}. */
-export const routeIndex = createRouteIndex(ROUTES);
+/** Which of the optional routes a handler serves (see `HandlerOptions`). */
+export interface RouteSelection {
+  /** `/v0` and `/v1`. */
+  api: boolean;
+  /** `/healthz` and `/readyz`. */
+  health: boolean;
+  /** Whether `/readyz` also needs an online, enabled endpoint. */
+  readyRequiresEndpoint: boolean;
+  /** Path of the Prometheus exposition, or null for none. */
+  metricsPath: string | null;
+  /** Whether scraping needs no key (otherwise admin and viewer keys may scrape). */
+  metricsPublic: boolean;
+  /** The web dashboard under `/dashboard`. */
+  dashboard: boolean;
+}
+
+/** The optional routes of a selection, in matching order. */
+function optionalRoutes(selection: RouteSelection): Route[] {
+  const routes: Route[] = [];
+  if (selection.health) {
+    routes.push({ method: 'GET', path: '/healthz', roles: PUBLIC, errors: 'admin', handle: observe.healthz });
+    routes.push({ method: 'GET', path: '/readyz', roles: PUBLIC, errors: 'admin', handle: observe.readyz(selection.readyRequiresEndpoint) });
+  }
+  if (selection.metricsPath !== null) {
+    const roles = selection.metricsPublic ? PUBLIC : READERS;
+    routes.push({ method: 'GET', path: selection.metricsPath, roles, errors: 'admin', handle: observe.metrics });
+  }
+  if (selection.dashboard) {
+    routes.push({ method: 'GET', path: '/dashboard', roles: PUBLIC, errors: 'admin', handle: dashboard.redirect });
+    routes.push({ method: 'GET', path: '/dashboard/*file', roles: PUBLIC, errors: 'admin', handle: dashboard.file });
+  }
+  return routes;
+}
+
+const indexes = new Map<string, RouteIndex>();
+
+/**
+ * The compiled route table of a selection: {@link ROUTES} (unless `api` is off) and the optional
+ * routes. Compiled once per distinct selection.
+ */
+export function routeIndexFor(selection: RouteSelection): RouteIndex {
+  const key = JSON.stringify(selection);
+  let index = indexes.get(key);
+  if (!index) indexes.set(key, (index = createRouteIndex([...(selection.api ? ROUTES : []), ...optionalRoutes(selection)])));
+  return index;
+}
+
+/** The default selection: the API only. */
+export const API_ONLY: Readonly<RouteSelection> = Object.freeze({ api: true, health: false, readyRequiresEndpoint: false, metricsPath: null, metricsPublic: false, dashboard: false });
+
+/** The compiled {@link ROUTES} (the API only). */
+export const routeIndex = routeIndexFor(API_ONLY);

@@ -23,6 +23,7 @@ import { sendOpenAiError } from './openai-error.js';
 import type { InferenceRoute, ProxyOptions, RequestEvent } from './options.js';
 import { AttemptFailure, type AttemptOutcome, Relay, type RelayContext } from './relay.js';
 import type { EndpointStats } from './stats.js';
+import type { BodyTail } from './usage.js';
 
 const ROUTES: Readonly<Record<InferenceRoute, { path: string; capability: Capability }>> = {
   chat: { path: '/v1/chat/completions', capability: 'chat' },
@@ -36,6 +37,8 @@ export interface RequestHints {
   stream: boolean;
   /** The parsed body, for the session key of affinity. */
   body: unknown;
+  /** Name of the caller's key, for the request event (never the key). */
+  keyName: string | null;
 }
 
 /** Where and how to reach an endpoint, derived once per endpoint record. */
@@ -52,6 +55,8 @@ type Grant = Choice | LlmlbError;
 interface Trip {
   readonly route: InferenceRoute;
   readonly request: ChoiceRequest & { exclude: Set<string> | undefined };
+  /** Name of the caller's key, for the request event. */
+  readonly keyName: string | null;
   /** Monotonic ms when forwarding began. */
   readonly started: number;
   attempts: number;
@@ -160,7 +165,19 @@ export class InferenceProxy {
     const { path, capability } = ROUTES[route];
     const session = this.#affinity?.keyOf(req.headers, hints.body) ?? null;
     const request = { model, capability, stream: hints.stream, session, exclude: undefined };
-    const trip: Trip = { route, request, started: this.#deps.clock.monotonic(), attempts: 0, last: undefined, reason: null, queueMs: 0, current: undefined, ticket: undefined, clientGone: false };
+    const trip: Trip = {
+      route,
+      request,
+      keyName: hints.keyName,
+      started: this.#deps.clock.monotonic(),
+      attempts: 0,
+      last: undefined,
+      reason: null,
+      queueMs: 0,
+      current: undefined,
+      ticket: undefined,
+      clientGone: false,
+    };
     res.once('close', () => {
       if (res.writableFinished) return;
       trip.clientGone = true;
@@ -173,7 +190,7 @@ export class InferenceProxy {
       try {
         choice = await this.#admit(trip);
       } catch (err) {
-        if (trip.clientGone) return this.#report(trip, 0, null, false, null);
+        if (trip.clientGone) return this.#report(trip, 0, null, false, null, null);
         const noneLeft = err instanceof LlmlbError && err.code === 'no_available_endpoint';
         // A custom selector may throw anything.
         return this.#answerError(res, trip, lastFailure && noneLeft ? lastFailure.toError(trip.attempts) : toLlmlbError(err));
@@ -188,9 +205,9 @@ export class InferenceProxy {
       const mayRetry = trip.attempts <= this.#deps.options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > trip.attempts;
       try {
         const outcome = await this.#attempt(req, res, choice, path, body, mayRetry, trip);
-        return this.#report(trip, trip.clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error);
+        return this.#report(trip, trip.clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error, outcome.tail);
       } catch (err) {
-        if (trip.clientGone) return this.#report(trip, 0, null, false, null);
+        if (trip.clientGone) return this.#report(trip, 0, null, false, null, null);
         lastFailure = err instanceof AttemptFailure ? err : new AttemptFailure('upstream_error', 'upstream request failed');
         this.#strike(endpoint);
         this.#deps.logger.warn({ endpoint_id: endpoint.id, model, reason: lastFailure.message }, 'upstream attempt failed');
@@ -276,11 +293,11 @@ export class InferenceProxy {
     const queued = error.code === 'queue_full' || error.code === 'queue_timeout';
     const headers = queued ? { 'retry-after': String(this.#queue.retryAfterSecs), 'x-llmlb-queue-ms': String(Math.round(trip.queueMs)) } : undefined;
     if (!res.destroyed) sendOpenAiError(res, error, headers);
-    this.#report(trip, error.status, null, false, error.code);
+    this.#report(trip, error.status, null, false, error.code, null);
   }
 
   /** Emits the `request` event of a finished request, built only when someone listens. */
-  #report(trip: Trip, status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null): void {
+  #report(trip: Trip, status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null, tail: BodyTail | null): void {
     if (!this.#deps.hasListeners()) return;
     this.#deps.emit({
       route: trip.route,
@@ -295,6 +312,8 @@ export class InferenceProxy {
       duration_ms: roundMs(this.#deps.clock.monotonic() - trip.started),
       streamed,
       error,
+      usage: tail === null ? null : tail.usage(),
+      key_name: trip.keyName,
     });
   }
 

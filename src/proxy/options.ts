@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import type { AffinityOptions } from './affinity.js';
+import type { TokenUsage } from './usage.js';
 
 /** The inference routes llmlb forwards. */
 export type InferenceRoute = 'chat' | 'completions' | 'embeddings';
@@ -65,4 +66,8 @@ export interface RequestEvent {
   streamed: boolean;
   /** llmlb error code when llmlb answered with an error, or when the stream broke. */
   error: ErrorCode | null;
+  /** Token counts from the upstream's `usage` (JSON body or final stream event), when it sent them. */
+  usage: TokenUsage | null;
+  /** Name of the client key that made the request (never the key), when the caller has one. */
+  key_name: string | null;
 }

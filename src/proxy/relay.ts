@@ -11,6 +11,7 @@ import type { EndpointRecord } from '../schema.js';
 import { clientResponseHeaders } from './headers.js';
 import { openAiErrorEvent } from './openai-error.js';
 import type { EndpointStats } from './stats.js';
+import { BodyTail } from './usage.js';
 
 /** A failure of one attempt, before any byte reached the client: another endpoint may be tried. */
 export class AttemptFailure extends Error {
@@ -38,6 +39,8 @@ export interface AttemptOutcome {
   streamed: boolean;
   /** Set when the response broke after its first byte. */
   error: ErrorCode | null;
+  /** The end of the body, where the upstream's `usage` is read from. */
+  tail: BodyTail;
 }
 
 /** What every relay shares with the proxy. */
@@ -92,6 +95,7 @@ export class Relay implements Dispatcher.DispatchHandler {
   #chunks = 0;
   /** True once the endpoint no longer counts this request as awaiting its first byte. */
   #answered = false;
+  readonly #tail = new BodyTail();
   readonly #onDrain = (): void => this.#controller?.resume();
   /** Sends an event stream's headers on their own when no event came along with them. */
   readonly #flush = (): void => {
@@ -150,6 +154,7 @@ export class Relay implements Dispatcher.DispatchHandler {
   /** undici: a body chunk; pauses the upstream while the client cannot take more. */
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bodySent = true;
+    this.#tail.push(chunk);
     if (this.#chunks++ === 0) {
       this.#firstChunkAt = this.ctx.clock.monotonic();
       this.#answer();
@@ -194,7 +199,7 @@ export class Relay implements Dispatcher.DispatchHandler {
     this.#answer();
     if (error === null && this.#status >= 200 && this.#status < 300) this.#learn();
     this.ctx.release(this.endpoint.id);
-    this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error });
+    this.resolve({ status: this.#status, ttfb: this.#ttfb, streamed: this.#streamed, error, tail: this.#tail });
   }
 
   /** The request no longer awaits its first byte (it came, or never will). */

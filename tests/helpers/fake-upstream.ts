@@ -148,7 +148,14 @@ export class FakeUpstream {
       finished = true;
       return json(res, this.inferenceStatus, { error: { message: `forced ${this.inferenceStatus}`, type: 'server_error' } });
     }
-    const request = JSON.parse(body.toString('utf8')) as { model?: string; stream?: boolean; input?: unknown; encoding_format?: string };
+    const request = JSON.parse(body.toString('utf8')) as {
+      model?: string;
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+      input?: unknown;
+      encoding_format?: string;
+    };
+    const includeUsage = request.stream_options?.include_usage === true;
     const model = request.model ?? 'unknown';
     if (path === '/v1/embeddings') {
       finished = true;
@@ -192,6 +199,7 @@ export class FakeUpstream {
         created: 1,
         model,
         choices: [{ index: 0, delta: { content: `${i} ` }, finish_reason: null }],
+        ...(includeUsage ? { usage: null } : {}),
       };
       // Wait until the event is handed to the socket, so a crash after it still delivers it.
       await new Promise<void>((resolve) => res.write(`data: ${JSON.stringify(chunk)}\n\n`, () => resolve()));
@@ -199,7 +207,9 @@ export class FakeUpstream {
       if (res.destroyed) return;
     }
     finished = true;
-    res.end('data: [DONE]\n\n');
+    // OpenAI's last event when `stream_options.include_usage` is set: no choices, the usage.
+    const usage = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model, choices: [], usage: { prompt_tokens: 2, completion_tokens: this.streamEvents, total_tokens: 2 + this.streamEvents } };
+    res.end(`${includeUsage ? `data: ${JSON.stringify(usage)}\n\n` : ''}data: [DONE]\n\n`);
   }
 
   async #models(res: ServerResponse): Promise<void> {

@@ -1,7 +1,7 @@
 /** Starts a router behind a real `http` server on 127.0.0.1 for integration tests. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { toNodeHandler } from '../../src/adapters/node.js';
+import { type HandlerOptions, toNodeHandler } from '../../src/adapters/node.js';
 import { afterEach, expect } from 'vitest';
 import { createRouter, type Router, type RouterOptions } from '../../src/router.js';
 import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from './fake-upstream.js';
@@ -22,7 +22,7 @@ export interface LlmlbServer {
   close(): Promise<void>;
 }
 
-export async function startLlmlb(options: RouterOptions = {}): Promise<LlmlbServer> {
+export async function startLlmlb(options: RouterOptions = {}, handler: HandlerOptions = {}): Promise<LlmlbServer> {
   const router = createRouter({
     secret: SECRET,
     auth: {
@@ -35,7 +35,7 @@ export async function startLlmlb(options: RouterOptions = {}): Promise<LlmlbServ
     ...options,
   });
   await router.start();
-  const server = createServer(toNodeHandler(router));
+  const server = createServer(toNodeHandler(router, handler));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -81,7 +81,7 @@ export interface Fixtures {
   /** A fake upstream on 127.0.0.1. */
   upstream(options?: FakeUpstreamOptions): Promise<FakeUpstream>;
   /** A router behind node:http (checks time out after 2 s unless `options` say otherwise). */
-  llmlb(options?: RouterOptions): Promise<LlmlbServer>;
+  llmlb(options?: RouterOptions, handler?: HandlerOptions): Promise<LlmlbServer>;
   /** Registers an upstream through the admin API and waits until its first check finished; returns its id. */
   register(s: LlmlbServer, u: FakeUpstream, extra?: Record<string, unknown>): Promise<string>;
 }
@@ -103,8 +103,8 @@ export function useFixtures(): Fixtures {
       cleanups.push(() => u.stop());
       return u;
     },
-    async llmlb(options = {}) {
-      const s = await startLlmlb({ checker: { timeoutMs: 2000 }, ...options });
+    async llmlb(options = {}, handler = {}) {
+      const s = await startLlmlb({ checker: { timeoutMs: 2000 }, ...options }, handler);
       cleanups.push(() => s.close());
       return s;
     },

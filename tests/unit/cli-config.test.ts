@@ -104,6 +104,7 @@ describe('parseCliConfig: serve defaults and precedence', () => {
       graceMs: 10_000,
       keys: [],
       secret: undefined,
+      observe: { metrics: { path: '/metrics', port: null, public: false }, dashboard: true, readyRequiresEndpoint: false },
     });
     expect(SERVE_DEFAULTS).toMatchObject({ host: '127.0.0.1', port: 32768, db: './llmlb.db', logLevel: 'info', graceMs: 10_000 });
   });

@@ -343,7 +343,7 @@ describe('runCli', () => {
     expect(forced).toEqual([1]);
     expect(await done).toBe(0);
     expect(handle.router.state).toBe('stopped');
-    expect(out.text).toMatch(/"msg":"stop signal received","signal":"SIGTERM"/);
+    expect(out.text).toMatch(/"signal":"SIGTERM","msg":"stop signal received"/);
     expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
   });
 

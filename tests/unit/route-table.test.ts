@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/http/auth.js';
 import { type Route, type RouteHandler, createRouteIndex } from '../../src/http/route.js';
-import { ROUTES, routeIndex } from '../../src/http/routes.js';
+import { API_ONLY, ROUTES, routeIndex, routeIndexFor } from '../../src/http/routes.js';
 
 const handler = (): RouteHandler => async () => undefined;
 const rolesOf = (method: string, path: string) => [...(routeIndex.resolve(method, path)?.roles ?? [])].sort();
@@ -14,7 +14,9 @@ describe('the route table', () => {
     for (const route of ROUTES) {
       const expected: Role[] = route.path.startsWith('/v1/')
         ? ['admin', 'client']
-        : route.method === 'GET'
+        : route.path === '/v0/me'
+          ? ['admin', 'client', 'viewer']
+          : route.method === 'GET'
           ? ['admin', 'viewer']
           : ['admin'];
       expect([...route.roles].sort(), `${route.method} ${route.path}`).toEqual(expected);
@@ -24,6 +26,20 @@ describe('the route table', () => {
 
   it('serves the roots v0 and v1', () => {
     expect(routeIndex.roots).toEqual(['v0', 'v1']);
+  });
+
+  it('adds the operator routes a handler selects, public or for readers, under their own roots', () => {
+    const all = routeIndexFor({ ...API_ONLY, health: true, metricsPath: '/ops/metrics', dashboard: true });
+    expect(all.roots).toEqual(['v0', 'v1', 'healthz', 'readyz', 'ops', 'dashboard']);
+    expect([...(all.resolve('GET', '/healthz')?.roles ?? [])]).toEqual(['public']);
+    expect([...(all.resolve('GET', '/dashboard/app.js')?.roles ?? [])]).toEqual(['public']);
+    expect(all.resolve('GET', '/dashboard/app.js')?.params).toEqual({ file: 'app.js' });
+    expect([...(all.resolve('GET', '/ops/metrics')?.roles ?? [])].sort()).toEqual(['admin', 'viewer']);
+    const metricsOnly = routeIndexFor({ ...API_ONLY, api: false, health: true, metricsPath: '/metrics', metricsPublic: true });
+    expect(metricsOnly.roots).toEqual(['healthz', 'readyz', 'metrics']);
+    expect([...(metricsOnly.resolve('GET', '/metrics')?.roles ?? [])]).toEqual(['public']);
+    expect(metricsOnly.resolve('GET', '/v0/endpoints')).toBeUndefined();
+    expect(routeIndexFor({ ...API_ONLY })).toBe(routeIndex);
   });
 
   it('is the table docs/api.md lists, with the same roles and error shapes', () => {
