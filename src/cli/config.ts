@@ -11,6 +11,7 @@ import { MIN_SECRET_LENGTH } from '../crypto.js';
 import { ROLES, type Role, hashKey } from '../http/auth.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { OBSERVE_OPTIONS, OBSERVE_USAGE, type ObserveConfig, parseObserveConfig } from './observe-config.js';
+import { ROUTING_OPTIONS, ROUTING_USAGE, type RoutingConfig, parseRoutingConfig } from './routing-config.js';
 import { type CliEnv, pick, validate } from './sources.js';
 import { CliUsageError } from './usage-error.js';
 
@@ -87,6 +88,8 @@ export interface ServeConfig {
   readonly secret: string | undefined;
   /** Metrics, health routes and the dashboard. */
   readonly observe: ObserveConfig;
+  /** Selector, admission queue and session affinity. */
+  readonly routing: RoutingConfig;
 }
 
 /**
@@ -118,6 +121,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   ...OBSERVE_OPTIONS,
+  ...ROUTING_OPTIONS,
 } as const;
 
 /**
@@ -141,7 +145,7 @@ Options of serve (flags win over environment variables):
   --log-level <level>   debug, info, warn or error    env LLMLB_LOG_LEVEL  default ${SERVE_DEFAULTS.logLevel}
   --grace-ms <ms>       Time in-flight requests get to finish on SIGINT/SIGTERM
                                                       env LLMLB_GRACE_MS   default ${SERVE_DEFAULTS.graceMs}
-${OBSERVE_USAGE}  -h, --help            Show this help
+${OBSERVE_USAGE}${ROUTING_USAGE}  -h, --help            Show this help
   -v, --version         Print the version
 
 Environment:
@@ -348,6 +352,7 @@ export function parseCliConfig(argv: readonly string[], env: CliEnv): CliCommand
     keys: parseKeys(env),
     secret: parseSecret(env),
     observe: parseObserveConfig(values, env),
+    routing: parseRoutingConfig(values, env),
   };
   return { command: 'serve', config: Object.freeze(config) };
 }

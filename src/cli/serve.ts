@@ -5,13 +5,10 @@
  * Node's `http` with `/healthz`, `/readyz`, metrics and the dashboard, and stops gracefully: no new connections, in-flight requests get a grace period, then the router (and
  * its database) is closed.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { toNodeHandler } from '../adapters/node.js';
-import { MIN_SECRET_LENGTH } from '../crypto.js';
 import type { AuthKey } from '../http/auth.js';
 import type { HandlerOptions } from '../http/handler.js';
 import { routerInternals } from '../internals.js';
@@ -20,9 +17,23 @@ import { attachRequestLog } from '../observe/request-log.js';
 import { type Router, type RouterOptions, createRouter } from '../router.js';
 import { memoryStorage } from '../storage/memory/index.js';
 import { postgresStorage } from '../storage/postgres/index.js';
+import { expectedLatencySelector, latencySelector, leastBusySelector, roundRobinSelector } from '../select/index.js';
+import type { Selector } from '../select/types.js';
 import { sqliteStorage } from '../storage/sqlite/index.js';
+import { type ResolvedSecret, errorCode, generateAdminKey, resolveSecret } from './secret.js';
 import type { ServeConfig, StorageConfig } from './config.js';
+import type { SelectorName } from './routing-config.js';
 import { createCliLogger } from './log.js';
+
+export { GENERATED_KEY_PREFIX, generateAdminKey, secretFileFor } from './secret.js';
+
+/** The selector behind each `--selector` name. */
+const SELECTORS: Readonly<Record<SelectorName, () => Selector>> = {
+  'expected-latency': expectedLatencySelector,
+  latency: latencySelector,
+  'least-busy': leastBusySelector,
+  'round-robin': roundRobinSelector,
+};
 
 /**
  * Somewhere to write text: `process.stdout`, `process.stderr`, or a test double.
@@ -77,100 +88,6 @@ export interface ServeHandle {
 
 /** Request timeouts of the standalone server. */
 export const SERVER_TIMEOUTS = Object.freeze({ headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1_000 });
-
-/**
- * Prefix of generated admin keys.
- *
- * @example
- * generateAdminKey().startsWith(GENERATED_KEY_PREFIX); // true
- */
-export const GENERATED_KEY_PREFIX = 'llmlb_';
-
-/**
- * A fresh random admin key: `llmlb_` + 32 random bytes in base64url.
- *
- * @example
- * generateAdminKey(); // 'llmlb_3q2-7w…' (49 characters)
- */
-export function generateAdminKey(): string {
-  return `${GENERATED_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-}
-
-/**
- * The file beside a database that holds its generated secret.
- *
- * @example
- * secretFileFor('./llmlb.db'); // './llmlb.db.secret'
- */
-export function secretFileFor(dbFile: string): string {
-  return `${dbFile}.secret`;
-}
-
-interface ResolvedSecret {
-  secret: string;
-  source: 'env' | 'file' | 'memory';
-  file?: string;
-  created?: boolean;
-}
-
-function errorCode(err: unknown): unknown {
-  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-}
-
-function readSecretFile(file: string, logger: Logger): string {
-  const fd = openSync(file, 'r');
-  try {
-    const mode = fstatSync(fd).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      logger.warn({ file, mode: mode.toString(8) }, 'the secret file is readable by other users: run chmod 600 on it');
-    }
-    const secret = readFileSync(fd, 'utf8').trim();
-    if (secret.length < MIN_SECRET_LENGTH) {
-      throw new Error(`the secret file ${file} holds fewer than ${MIN_SECRET_LENGTH} characters; fix it or set LLMLB_SECRET`);
-    }
-    return secret;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Reads `<db>.secret`, or creates it (mode 0600, exclusive create: never overwrites, and a
- * concurrent start reads the winner's file).
- */
-function fileSecret(file: string, logger: Logger): ResolvedSecret {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      return { secret: readSecretFile(file, logger), source: 'file', file, created: false };
-    } catch (err) {
-      if (errorCode(err) !== 'ENOENT') throw describeFsError(err, `cannot read the secret file ${file}`);
-    }
-    const secret = randomBytes(32).toString('base64url');
-    try {
-      writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-      return { secret, source: 'file', file, created: true };
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw describeFsError(err, `cannot create the secret file ${file}`);
-      // Another process created it between our read and write: read theirs.
-    }
-  }
-  throw new Error(`cannot read or create the secret file ${file}`);
-}
-
-function describeFsError(err: unknown, context: string): Error {
-  if (err instanceof Error && !('code' in err)) return err;
-  const code = errorCode(err);
-  const reason =
-    code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(err);
-  return new Error(`${context}: ${reason}`, { cause: err });
-}
-
-function resolveSecret(config: ServeConfig, logger: Logger): ResolvedSecret {
-  if (config.secret !== undefined) return { secret: config.secret, source: 'env' };
-  if (config.storage.kind === 'memory') return { secret: randomBytes(32).toString('base64url'), source: 'memory' };
-  if (config.storage.kind === 'postgres') throw new Error('with a PostgreSQL database, set LLMLB_SECRET (the same on every instance)');
-  return fileSecret(secretFileFor(config.storage.filename), logger);
-}
 
 /** `host:port` for a URL (IPv6 literals in brackets). */
 function urlHost(host: string): string {
@@ -287,7 +204,15 @@ function createServeRouter(config: ServeConfig, secret: ResolvedSecret, logger: 
     generatedAdminKey = generateAdminKey();
     keys = [{ key: generatedAdminKey, role: 'admin', name: 'generated admin key' }];
   }
-  const router = createRouter({ ...openStorage(config.storage), secret: secret.secret, logger, auth: { keys } });
+  const { selector, queueLength, queueTimeoutMs, affinity } = config.routing;
+  const router = createRouter({
+    ...openStorage(config.storage),
+    secret: secret.secret,
+    logger,
+    auth: { keys },
+    selector: SELECTORS[selector](),
+    proxy: { queueLength, queueTimeoutMs, affinity },
+  });
   const roles = { admin: 0, viewer: 0, client: 0 };
   for (const key of keys) roles[key.role]++;
   logger.info(
