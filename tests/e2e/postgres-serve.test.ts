@@ -129,7 +129,8 @@ describePostgres('llmlb serve on PostgreSQL (three processes)', () => {
       const res = await call(servers[1]!.url, 'POST', '/v0/endpoints', ADMIN, { name: 'second', base_url: m2.url() });
       return res.status === 201;
     }, 15_000);
-    await until(async () => (await Promise.all([servers[0]!, servers[2]!].map((s) => chat(s, 'm2')))).every((res) => res.status === 200), 5000);
+    // The others hear of it through LISTEN once it has reconnected (backoff up to 5 s), or the 5 s catch-up.
+    await until(async () => (await Promise.all([servers[0]!, servers[2]!].map((s) => chat(s, 'm2')))).every((res) => res.status === 200), 10_000);
   });
 });
 
