@@ -244,3 +244,36 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
 export function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   return new FakeUpstream(options).start();
 }
+
+/** A chat route that holds its answers until opened: see {@link gateChat}. */
+export interface ChatGate {
+  /** Answers every held request, and every later one at once. */
+  open(): void;
+  /** Chat requests the upstream holds or answers now. */
+  running(): number;
+  /** The most chat requests it saw at once. */
+  peak(): number;
+}
+
+/**
+ * Makes `u`'s `POST /v1/chat/completions` hold its answers until the gate opens, counting the
+ * inference concurrency the upstream sees (its probes are not counted).
+ *
+ * @example
+ * const held = gateChat(u);
+ * await until(() => held.running() === 4);
+ * held.open();
+ */
+export function gateChat(u: FakeUpstream): ChatGate {
+  const waiting: (() => void)[] = [];
+  let running = 0;
+  let peak = 0;
+  let opened = false;
+  u.routes.set('POST /v1/chat/completions', async (_req, res) => {
+    peak = Math.max(peak, ++running);
+    if (!opened) await new Promise<void>((resolve) => waiting.push(resolve));
+    running--;
+    json(res, 200, { id: 'x', object: 'chat.completion', choices: [] });
+  });
+  return { open: () => ((opened = true), waiting.splice(0).forEach((resolve) => resolve())), running: () => running, peak: () => peak };
+}

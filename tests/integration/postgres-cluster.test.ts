@@ -7,7 +7,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { routerInternals } from '../../src/internals.js';
 import type { RouterOptions } from '../../src/router.js';
 import { postgresStorage } from '../../src/storage/postgres/index.js';
-import type { FakeUpstream } from '../helpers/fake-upstream.js';
+import { type FakeUpstream, gateChat } from '../helpers/fake-upstream.js';
 import { type LlmlbServer, until, useFixtures } from '../helpers/llmlb-server.js';
 import { describePostgres, testDatabase } from '../storage/postgres-resources.js';
 
@@ -43,27 +43,11 @@ function routable(s: LlmlbServer, model = MODEL): boolean {
 /** `GET /v1/models` probes the upstream received. */
 const probes = (u: FakeUpstream): number => u.requests.filter((r) => r.path === '/v1/models').length;
 
-/** Holds chat answers until opened, counting the concurrency the upstream sees. */
-function gate(u: FakeUpstream): { open: () => void; running: () => number; peak: () => number } {
-  const waiting: (() => void)[] = [];
-  let running = 0;
-  let peak = 0;
-  let opened = false;
-  u.routes.set('POST /v1/chat/completions', async (_req, res) => {
-    peak = Math.max(peak, ++running);
-    if (!opened) await new Promise<void>((resolve) => waiting.push(resolve));
-    running--;
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [] }));
-  });
-  return { open: () => ((opened = true), waiting.splice(0).forEach((resolve) => resolve())), running: () => running, peak: () => peak };
-}
-
 describePostgres('several routers on one PostgreSQL', () => {
   it('holds a concurrency cap for the whole deployment: each live instance takes its share, and more when one leaves', async () => {
     const [a, b] = [await instance(), await instance()];
     const u = await upstream({ models: ['capped-model'] });
-    const held = gate(u);
+    const held = gateChat(u);
     const { body } = await a.admin('POST', '/v0/endpoints', { name: `capped-${u.port}`, base_url: u.url(), max_concurrency: 4 });
     await until(() => routable(a, 'capped-model') && routable(b, 'capped-model'), 3000);
     await until(() => [a, b].every((s) => routerInternals(s.router).membership.liveInstances() === 2), 3000);
@@ -78,7 +62,7 @@ describePostgres('several routers on one PostgreSQL', () => {
     expect(held.peak()).toBe(4);
     await b.close();
     await until(() => routerInternals(a.router).membership.liveInstances() === 1, 5000);
-    const again = gate(u);
+    const again = gateChat(u);
     const alone = Array.from({ length: 6 }, () => a.infer('/v1/chat/completions', chat));
     await until(() => again.running() === 4);
     again.open();
