@@ -105,6 +105,7 @@ describe('parseCliConfig: serve defaults and precedence', () => {
       keys: [],
       secret: undefined,
       observe: { metrics: { path: '/metrics', port: null, public: false }, dashboard: true, readyRequiresEndpoint: false },
+      routing: { selector: 'expected-latency', queueLength: 1000, queueTimeoutMs: 30_000, affinity: false },
     });
     expect(SERVE_DEFAULTS).toMatchObject({ host: '127.0.0.1', port: 32768, db: './llmlb.db', logLevel: 'info', graceMs: 10_000 });
   });
