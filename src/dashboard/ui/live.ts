@@ -4,7 +4,7 @@
  * requests. Nothing is stored beyond this tab's memory.
  */
 import type { EndpointTraffic } from '../../observe/traffic.js';
-import type { RequestEvent } from '../../proxy/forward.js';
+import type { RequestEvent } from '../../proxy/options.js';
 import type { Endpoint as PublicEndpoint } from '../../schema.js';
 import { api, followEvents, type StreamEvent } from './api.js';
 
