@@ -134,7 +134,8 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
     await s.admin('POST', '/v0/endpoints', { name: 'phone-gpu', base_url: u.url() });
     const page = await browser.page({ width: 390, height: 844 });
     await page.goto(`${s.url}/dashboard/`);
-    // The key field has the focus: type, Enter.
+    // The key field takes the focus once the app has rendered: then type, Enter.
+    await page.waitForFunction("document.activeElement?.getAttribute('name') === 'key'");
     await page.keyboard.type(ADMIN_KEY);
     await page.keyboard.press('Enter');
     await page.locator('tr[data-endpoint="phone-gpu"] .badge-online').waitFor();
