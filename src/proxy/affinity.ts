@@ -1,9 +1,21 @@
 /**
  * Session affinity (opt-in): a request that carries a session key goes back to the endpoint that
- * served its session, so the prompt cache there is reused. A bounded map in least-recently-used
- * order, each pin expiring after `ttlMs` without use.
+ * served its session, so the prompt cache there is reused. A session's first endpoint is chosen
+ * by weighted rendezvous hashing of its key over the candidates, so every instance on a shared
+ * database picks the same one without asking anybody; later requests follow a pin kept in a
+ * bounded map in least-recently-used order, each pin expiring after `ttlMs` without use.
  */
 import type { Clock } from '../clock.js';
+
+/** FNV-1a (32 bits) of a session key and an endpoint id. */
+function hash(key: string, id: string): number {
+  let h = 0x811c9dc5;
+  for (const text of [key, id]) {
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0xff, 0x01000193);
+  }
+  return h >>> 0;
+}
 
 /** Where a request's session key is read. */
 export interface AffinityOptions {
@@ -71,6 +83,25 @@ export class SessionAffinity {
     this.#pins.delete(key);
     this.#pins.set(key, { endpointId, expires: this.#clock.monotonic() + this.#ttlMs });
     if (this.#pins.size > this.#max) this.#pins.delete(this.#pins.keys().next().value as string);
+  }
+
+  /**
+   * The endpoint a session starts on: weighted rendezvous hashing of its key over the
+   * candidates — the same on every instance that sees the same candidates, spread over them in
+   * proportion to their `weight`, and moved only for the sessions of an endpoint that leaves.
+   */
+  rendezvous<T extends { id: string; weight: number }>(key: string, candidates: readonly T[]): T | undefined {
+    let best: T | undefined;
+    let bestScore = -Infinity;
+    for (const c of candidates) {
+      const u = (hash(key, c.id) + 0.5) / 4_294_967_296;
+      const score = c.weight / -Math.log(u);
+      if (score > bestScore) {
+        best = c;
+        bestScore = score;
+      }
+    }
+    return best;
   }
 
   /** Forgets every pin to a deleted endpoint. */

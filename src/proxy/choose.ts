@@ -81,6 +81,9 @@ export class EndpointChooser {
     const tier = lowestTier(free);
     const spilled = tier !== lowestTier(usable);
     const offered = free.some((c) => c.priority !== tier) ? free.filter((c) => c.priority === tier) : free;
+    // A new session starts where rendezvous hashing puts it in the tier: the same on every instance.
+    const placed = request.session === null ? undefined : this.#deps.affinity?.rendezvous(request.session, offered);
+    if (placed) return { endpoint: placed, reason: 'affinity', claimedAt: 0 };
     const endpoint = this.#select(request, offered);
     if (!endpoint) throw noEndpoint(request.model);
     const reason = spilled ? 'spillover' : offered.length === 1 ? 'only-candidate' : (this.#deps.selector.reason ?? 'selector');
@@ -114,7 +117,7 @@ export class EndpointChooser {
     endpoint.max_concurrency !== null &&
     this.#deps.stats.inFlight(endpoint.id) >= Math.ceil(endpoint.max_concurrency / this.#deps.capShares());
 
-  /** The session's endpoint, when it is among the free candidates. */
+  /** The session's pinned endpoint, when it is among the free candidates. */
   #pinned({ session }: ChoiceRequest, free: readonly EndpointRecord[]): EndpointRecord | undefined {
     const id = session === null ? undefined : this.#deps.affinity?.endpointOf(session);
     return id === undefined ? undefined : free.find((c) => c.id === id);
