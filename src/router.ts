@@ -149,31 +149,14 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#scheduler = health.scheduler;
     this.#retention = health.retention;
     const stats = new EndpointStats();
-    const proxyOptions = { ...PROXY_DEFAULTS, ...options.proxy };
     const passive = new PassiveHealth({
       clock,
-      suspendMs: proxyOptions.suspendMs,
+      suspendMs: options.proxy?.suspendMs ?? PROXY_DEFAULTS.suspendMs,
       strike: (id) => cluster.strike(id),
       checker,
       store,
     });
-    this.#proxy = new InferenceProxy({
-      store,
-      registry: store.registry,
-      stats,
-      passive,
-      selector: options.selector ?? expectedLatencySelector(),
-      dispatcher: this.#dispatcher,
-      secretBox: this.#secretBox,
-      clock,
-      logger,
-      emit: (event) => this.emit('request', event),
-      hasListeners: () => this.listenerCount('request') > 0,
-      capShares: () => cluster.membership.liveInstances(),
-      options: proxyOptions,
-    });
-    // Fewer instances sharing the caps leave each a larger share: queued requests may go now.
-    cluster.membership.on('change', () => this.#proxy.wake());
+    this.#proxy = this.#createProxy(options, stats, passive);
     const assertStarted = () => this.#assertStarted();
     this.models = new ModelCatalog(store.registry, assertStarted);
     const proxy = this.#proxy;
@@ -190,21 +173,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       upstreamPolicy: createUpstreamPolicy(options.upstreams),
       assertStarted,
     });
-    this.#observe = new Observability({
-      store,
-      checker,
-      stats: this.stats,
-      clock,
-      started: () => this.#state === 'started',
-      ping: () => this.#storage.latestChange(),
-      onRequest: (listener) => {
-        this.on('request', listener);
-        return () => void this.off('request', listener);
-      },
-      metrics: typeof options.metrics === 'object' ? options.metrics : {},
-      events: options.events ?? {},
-    });
-    if (options.metrics !== undefined && options.metrics !== false) this.#observe.metrics();
+    this.#observe = this.#createObservability(options);
     setRouterInternals(this, {
       proxy: this.#proxy,
       authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth),
@@ -215,6 +184,49 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       observe: this.#observe,
       audit: (event) => this.emit('admin', event),
     });
+  }
+
+  /** The `/v1` forwarder, with its selector, caps shared among the live instances, and request events. */
+  #createProxy(options: ParsedRouterOptions, stats: EndpointStats, passive: PassiveHealth): InferenceProxy {
+    const cluster = this.#cluster;
+    const proxy = new InferenceProxy({
+      store: this.#store,
+      registry: this.#store.registry,
+      stats,
+      passive,
+      selector: options.selector ?? expectedLatencySelector(),
+      dispatcher: this.#dispatcher,
+      secretBox: this.#secretBox,
+      clock: options.clock ?? systemClock,
+      logger: this.#logger,
+      emit: (event) => this.emit('request', event),
+      hasListeners: () => this.listenerCount('request') > 0,
+      capShares: () => cluster.membership.liveInstances(),
+      options: { ...PROXY_DEFAULTS, ...options.proxy },
+    });
+    // Fewer instances sharing the caps leave each a larger share: queued requests may go now.
+    cluster.membership.on('change', () => proxy.wake());
+    return proxy;
+  }
+
+  /** Metrics, live events and readiness (created on use, unless `metrics` is set). */
+  #createObservability(options: ParsedRouterOptions): Observability {
+    const observe = new Observability({
+      store: this.#store,
+      checker: this.checker,
+      stats: this.stats,
+      clock: options.clock ?? systemClock,
+      started: () => this.#state === 'started',
+      ping: () => this.#storage.latestChange(),
+      onRequest: (listener) => {
+        this.on('request', listener);
+        return () => void this.off('request', listener);
+      },
+      metrics: typeof options.metrics === 'object' ? options.metrics : {},
+      events: options.events ?? {},
+    });
+    if (options.metrics !== undefined && options.metrics !== false) observe.metrics();
+    return observe;
   }
 
   metrics(): Promise<string> {
