@@ -223,11 +223,11 @@ export class InferenceProxy {
    * The slot is claimed (counted in flight) before this resolves.
    */
   async #admit(trip: Trip): Promise<Choice> {
-    const now = this.#claim(this.#chooser.choose(trip.request));
+    const now = this.#claim(this.#chooser.choose(trip.request), trip.request.stream);
     if (now) return now;
     const tryAcquire = (): Grant | null => {
       try {
-        return this.#claim(this.#chooser.choose(trip.request));
+        return this.#claim(this.#chooser.choose(trip.request), trip.request.stream);
       } catch (err) {
         return toLlmlbError(err);
       }
@@ -245,10 +245,10 @@ export class InferenceProxy {
   }
 
   /** Counts a chosen endpoint's slot as taken (from now: the claim's time goes with the choice). */
-  #claim(choice: Choice | null): Choice | null {
+  #claim(choice: Choice | null, stream: boolean): Choice | null {
     if (choice) {
       choice.claimedAt = this.#deps.clock.monotonic();
-      this.#deps.stats.started(choice.endpoint.id, choice.claimedAt);
+      this.#deps.stats.started(choice.endpoint.id, choice.claimedAt, stream);
     }
     return choice;
   }

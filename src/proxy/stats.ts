@@ -22,7 +22,7 @@ interface ModelEntry {
 
 interface Entry {
   inFlight: number;
-  /** Send times (monotonic ms, oldest first) of requests that have not had their first byte yet. */
+  /** Send times (monotonic ms, oldest first) of streamed requests that have not had their first event yet. */
   awaiting: number[];
   latencyMs: number | null;
   failures: number;
@@ -83,8 +83,13 @@ export class EndpointStats implements EndpointStatsView {
     const entry = this.#entries.get(id);
     const learned = entry?.models.get(model);
     if (!entry || !learned) return null;
-    const curve = stream ? learned.stream : learned.whole;
-    return (curve.measured ? curve : stream ? learned.whole : learned.stream).expected(entry.inFlight);
+    const own = stream ? learned.stream : learned.whole;
+    if (own.measured) return own.expected(entry.inFlight);
+    // Only the other kind is known: a whole answer is its first event plus its decode; a first
+    // event comes no later than the whole answer.
+    const other = (stream ? learned.whole : learned.stream).expected(entry.inFlight);
+    if (other === null || stream) return other;
+    return other + (learned.msPerChunk ?? 0) * (learned.chunks ?? 0);
   }
 
   msPerChunk(id: string, model: string): number | null {
@@ -101,14 +106,18 @@ export class EndpointStats implements EndpointStatsView {
     return oldest === undefined ? 0 : now - oldest;
   }
 
-  /** A request to the endpoint was sent at `now` (monotonic ms); returns how many were in flight before it. */
-  started(id: string, now: number): number {
+  /**
+   * A request to the endpoint was sent at `now` (monotonic ms); a stream awaits its first event
+   * from then (a whole answer's first byte is its end: no signal). Returns how many were in
+   * flight before it.
+   */
+  started(id: string, now: number, stream: boolean): number {
     const entry = this.#entry(id);
-    entry.awaiting.push(now);
+    if (stream) entry.awaiting.push(now);
     return entry.inFlight++;
   }
 
-  /** The request sent at `sentAt` got its first byte, or ended without one: it no longer awaits. */
+  /** The stream sent at `sentAt` got its first event, or ended without one: it no longer awaits. */
   answered(id: string, sentAt: number): void {
     const awaiting = this.#entries.get(id)?.awaiting;
     // First bytes mostly come in sending order: the match is nearly always at the front.

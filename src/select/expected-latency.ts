@@ -59,8 +59,8 @@ function costOf(c: SelectionCandidate, { model, stream, stats, now }: SelectionC
     // Slow start: an endpoint not yet measured gets one request at a time until one is answered.
     cost = (prior * (1 + inFlight)) / c.weight + (inFlight > 0 ? PROBATION_MS : 0);
   } else {
-    // A request waiting there without a first byte for longer than the curve says: believe it.
-    cost = Math.max(learned, stats.awaitingMs(c.id, now));
+    // A stream waiting there without a first event for longer than the curve says: believe it.
+    cost = stream ? Math.max(learned, stats.awaitingMs(c.id, now)) : learned;
   }
   if (stream) cost += DECODE_SHARE * (stats.decodeMs(c.id, model) ?? 0);
   // Equal estimates: the less loaded first, then the nearer (the health check's latency).

@@ -35,9 +35,9 @@ export interface EndpointStatsView {
   /** Expected time from a stream's first event to its last for `model` (events × pace), in ms; null before any. */
   decodeMs(endpointId: string, model: string): number | null;
   /**
-   * How long the endpoint's oldest request without a first byte yet has been waiting for it, at
-   * monotonic time `now` (0 when none is waiting): a floor under what a new request can expect
-   * there, which grows while the endpoint is stuck or queueing.
+   * How long the endpoint's oldest streamed request without a first event yet has been waiting
+   * for it, at monotonic time `now` (0 when none is waiting): a floor under what a new stream can
+   * expect there, which grows while the endpoint is stuck or queueing.
    */
   awaitingMs(endpointId: string, now: number): number;
 }

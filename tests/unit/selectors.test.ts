@@ -53,12 +53,12 @@ describe('leastBusySelector', () => {
     const s = new EndpointStats();
     const busyCtx: SelectionContext = { model: 'm', capability: 'chat', stream: false, stats: s, now: 0 };
     const candidates = [c('a', 1), c('b', 50), c('c', 10)];
-    s.started('a', 0);
-    s.started('a', 0);
-    s.started('c', 0);
+    s.started('a', 0, true);
+    s.started('a', 0, true);
+    s.started('c', 0, true);
     expect(leastBusySelector()(candidates, busyCtx)?.id).toBe('b');
-    s.started('b', 0);
-    s.started('b', 0);
+    s.started('b', 0, true);
+    s.started('b', 0, true);
     expect(leastBusySelector()(candidates, busyCtx)?.id).toBe('c');
     s.finished('a');
     s.finished('a');
@@ -88,7 +88,7 @@ describe('expectedLatencySelector', () => {
     const chosen: string[] = [];
     for (let i = 0; i < 8; i++) {
       const id = expectedLatencySelector()([near, far], streamCtx(s))!.id;
-      s.started(id, 0);
+      s.started(id, 0, true);
       chosen.push(id);
     }
     // The far endpoint, three times the weight, takes about three quarters; the near one is not herded onto.
@@ -102,7 +102,7 @@ describe('expectedLatencySelector', () => {
     const chosen: string[] = [];
     for (let i = 0; i < 12; i++) {
       const id = select([c('gpu', 50), c('cpu', 1)], streamCtx(s))!.id;
-      s.started(id, 0);
+      s.started(id, 0, true);
       chosen.push(id);
     }
     // The gpu while its expected latency (interpolated between 4 and 8 in flight) stays under the cpu's 300 ms…
@@ -119,15 +119,15 @@ describe('expectedLatencySelector', () => {
 
   it('gives an endpoint without traffic its share from the others\' figures', () => {
     const s = learned({ known: { 0: 100, 1: 100, 2: 100, 3: 100 } });
-    for (let i = 0; i < 3; i++) s.started('known', 0);
+    for (let i = 0; i < 3; i++) s.started('known', 0, true);
     expect(expectedLatencySelector()([c('known', 1), c('new', 1)], streamCtx(s))?.id).toBe('new');
   });
 
   it('never expects less than requests still waiting there for a first byte have waited', () => {
     // a's curve says 10 ms, but it has two requests sent 900 ms ago with no first byte yet: stuck.
     const s = learned({ a: { 0: 10, 2: 10 }, b: { 0: 200 } });
-    s.started('a', 100);
-    s.started('a', 100);
+    s.started('a', 100, true);
+    s.started('a', 100, true);
     const at = (now: number) => expectedLatencySelector()([c('a', 1), c('b', 1)], { ...streamCtx(s), now })?.id;
     expect(at(150)).toBe('a');
     expect(at(1000)).toBe('b');
@@ -145,7 +145,7 @@ describe('expectedLatencySelector', () => {
 describe('EndpointStats', () => {
   it('tracks in-flight, an EWMA of latency and failures that decay with successes', () => {
     const s = new EndpointStats();
-    s.started('x', 0);
+    s.started('x', 0, true);
     expect(s.inFlight('x')).toBe(1);
     s.succeeded('x', 100);
     s.succeeded('x', 200);
