@@ -158,6 +158,9 @@ export class Relay implements Dispatcher.DispatchHandler {
     if (this.#chunks++ === 0) {
       this.#firstChunkAt = this.ctx.clock.monotonic();
       this.#answer();
+      if (this.#streamed && this.#status >= 200 && this.#status < 300) {
+        this.ctx.stats.firstEvent(this.endpoint.id, this.tag.model, this.tag.inFlightAtStart, this.#firstChunkAt - this.started);
+      }
     }
     if (!this.res.write(chunk)) {
       controller.pause();
@@ -218,7 +221,7 @@ export class Relay implements Dispatcher.DispatchHandler {
       model: this.tag.model,
       streamed,
       inFlightAtStart: this.tag.inFlightAtStart,
-      latencyMs: (streamed ? this.#firstChunkAt : endedAt) - this.started,
+      latencyMs: endedAt - this.started,
       msPerChunk: streamed && this.#chunks > 1 ? (endedAt - this.#firstChunkAt) / (this.#chunks - 1) : null,
       chunks: streamed ? this.#chunks : 0,
     });

@@ -35,7 +35,7 @@ export interface RequestSample {
   streamed: boolean;
   /** Requests already in flight to the endpoint when this one was sent. */
   inFlightAtStart: number;
-  /** Time to the first event (streams) or to the end (other answers), in ms. */
+  /** Time to the end of a whole answer, in ms (streams: unused, see `firstEvent`). */
   latencyMs: number;
   /** Mean time between events after the first (streams with two events or more), else null. */
   msPerChunk: number | null;
@@ -143,16 +143,29 @@ export class EndpointStats implements EndpointStatsView {
     this.#entry(id).failures++;
   }
 
-  /** Learns from an answered request (2xx): its latency at its load level, and the decode pace. */
+  /** Learns from an answered request (2xx) once it ended: a whole answer's latency at its load level, a stream's decode pace. */
   observe(id: string, sample: RequestSample): void {
-    const entry = this.#entry(id);
-    let learned = entry.models.get(sample.model);
-    if (!learned) entry.models.set(sample.model, (learned = { stream: new LatencyCurve(), whole: new LatencyCurve(), msPerChunk: null, chunks: null }));
-    (sample.streamed ? learned.stream : learned.whole).observe(sample.inFlightAtStart, sample.latencyMs);
+    const learned = this.#learned(id, sample.model);
+    if (!sample.streamed) return learned.whole.observe(sample.inFlightAtStart, sample.latencyMs);
     const pace = sample.msPerChunk;
     if (pace === null) return;
     learned.msPerChunk = ewma(learned.msPerChunk, pace);
     learned.chunks = ewma(learned.chunks, sample.chunks);
+  }
+
+  /**
+   * A stream's first event came `ms` after it was sent, with `inFlightAtStart` others running:
+   * learned at once, so a fast endpoint is known from its first token, not its last.
+   */
+  firstEvent(id: string, model: string, inFlightAtStart: number, ms: number): void {
+    this.#learned(id, model).stream.observe(inFlightAtStart, ms);
+  }
+
+  #learned(id: string, model: string): ModelEntry {
+    const entry = this.#entry(id);
+    let learned = entry.models.get(model);
+    if (!learned) entry.models.set(model, (learned = { stream: new LatencyCurve(), whole: new LatencyCurve(), msPerChunk: null, chunks: null }));
+    return learned;
   }
 
   /** Forgets a deleted endpoint. */

@@ -75,7 +75,10 @@ describe('expectedLatencySelector', () => {
   function learned(curves: Record<string, Record<number, number>>, stream = true): EndpointStats {
     const s = new EndpointStats();
     for (const [id, levels] of Object.entries(curves)) {
-      for (const [level, ms] of Object.entries(levels)) s.observe(id, { model: 'm', streamed: stream, inFlightAtStart: Number(level), latencyMs: ms, msPerChunk: null, chunks: 0 });
+      for (const [level, ms] of Object.entries(levels)) {
+        if (stream) s.firstEvent(id, 'm', Number(level), ms);
+        else s.observe(id, { model: 'm', streamed: false, inFlightAtStart: Number(level), latencyMs: ms, msPerChunk: null, chunks: 0 });
+      }
     }
     return s;
   }
