@@ -64,7 +64,8 @@ describePostgres('llmlb serve on PostgreSQL (three processes)', () => {
     }, 1000);
     expect(Date.now() - began).toBeLessThan(1000);
 
-    // One instance checks it: one probe, however many lease rounds pass.
+    // One instance checks it: one probe, however many lease rounds pass (a window in which
+    // nothing may happen: no event or poll can signal that, so it waits).
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(probes()).toBe(1);
     const holder = (await leases(url, `check:${id}`))[0]?.holder;

@@ -91,11 +91,13 @@ describePostgres('several routers on one PostgreSQL', () => {
     const ups = await Promise.all([1, 2, 3, 4].map((n) => upstream({ name: `u${n}`, models: [`m${n}`] })));
     const ids = await Promise.all(ups.map((u, n) => register(routers[n % 3]!, u)));
     await until(() => ups.every((_, n) => routers.every((s) => routable(s, `m${n + 1}`))), 3000);
-    // Several lease rounds later, still one check per endpoint (the interval is 10 s).
+    // Several lease rounds later, still one check per endpoint (the interval is 10 s). This
+    // asserts that nothing happens over a window, which no event or poll can signal: it waits.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(ids.map((id) => checkers.get(id)?.size)).toEqual([1, 1, 1, 1]);
     expect(ups.map(probes)).toEqual([1, 1, 1, 1]);
-    // Restarted on the same data, the instances wait for each endpoint's interval.
+    // Restarted on the same data, the instances wait for each endpoint's interval (again a
+    // window in which nothing may happen).
     for (const old of routers) await old.close();
     await Promise.all([instance(), instance(), instance()]);
     await new Promise((resolve) => setTimeout(resolve, 1000));
