@@ -64,9 +64,8 @@ describePostgres('llmlb serve on PostgreSQL (three processes)', () => {
     }, 1000);
     expect(Date.now() - began).toBeLessThan(1000);
 
-    // One instance checks it: one probe, however many lease rounds pass (a window in which
-    // nothing may happen: no event or poll can signal that, so it waits).
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // One instance checks it: one probe, however many lease rounds pass.
+    await leaseRounds(url, 3, 4, 1000);
     expect(probes()).toBe(1);
     const holder = (await leases(url, `check:${id}`))[0]?.holder;
     const victim = servers[instances.indexOf(holder!)]!;
@@ -136,6 +135,19 @@ describePostgres('llmlb serve on PostgreSQL (three processes)', () => {
 });
 
 /** The unexpired leases named `name` (or, ending in `:`, starting with it) in the database of `db`. */
+/**
+ * Resolves once `members` instances have each renewed their membership lease `rounds` more times
+ * (a renewal sets `expires_at = now + ttlMs`; rounds run every third of the ttl): lease rounds
+ * pass while the test asserts that nothing happens during them.
+ */
+async function leaseRounds(db: string, members: number, rounds: number, ttlMs: number): Promise<void> {
+  const after = Date.now() + ttlMs + (rounds * ttlMs) / 3;
+  await until(async () => {
+    const live = await leases(db, 'member:');
+    return live.length >= members && live.every((lease) => lease.expires_at >= after);
+  }, 10_000);
+}
+
 async function leases(db: string, name: string): Promise<{ holder: string; expires_at: number }[]> {
   const client = new pg.Client({ connectionString: db });
   await client.connect();

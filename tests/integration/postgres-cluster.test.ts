@@ -13,6 +13,7 @@ import { describePostgres, testDatabase } from '../storage/postgres-resources.js
 
 const { upstream, llmlb } = useFixtures();
 const MODEL = 'llama3.1:8b';
+const LEASE_TTL_MS = 900;
 let url = '';
 
 beforeAll(async () => {
@@ -21,7 +22,7 @@ beforeAll(async () => {
 
 /** A router on the test database, with short leases so that hand-overs are quick. */
 function instance(options: RouterOptions = {}): Promise<LlmlbServer> {
-  return llmlb({ storage: postgresStorage({ connectionString: url }), cluster: { leaseTtlMs: 900 }, ...options });
+  return llmlb({ storage: postgresStorage({ connectionString: url }), cluster: { leaseTtlMs: LEASE_TTL_MS }, ...options });
 }
 
 /** Registers `u` on `s` (interval 10 s); returns its id. */
@@ -37,6 +38,25 @@ function routable(s: LlmlbServer, model = MODEL): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Resolves once `members` instances have each renewed their membership lease `rounds` more
+ * times (every renewal sets `expires_at = now + ttl`; rounds run every third of the ttl): the
+ * way to let lease rounds pass when what is asserted is that nothing happens during them.
+ */
+async function leaseRounds(members: number, rounds: number): Promise<void> {
+  const storage = postgresStorage({ connectionString: url });
+  await storage.init();
+  try {
+    const after = Date.now() + LEASE_TTL_MS + (rounds * LEASE_TTL_MS) / 3;
+    await until(async () => {
+      const live = await storage.listLeases('member:', Date.now());
+      return live.length >= members && live.every((lease) => lease.expires_at >= after);
+    }, 10_000);
+  } finally {
+    await storage.close();
   }
 }
 
@@ -91,16 +111,14 @@ describePostgres('several routers on one PostgreSQL', () => {
     const ups = await Promise.all([1, 2, 3, 4].map((n) => upstream({ name: `u${n}`, models: [`m${n}`] })));
     const ids = await Promise.all(ups.map((u, n) => register(routers[n % 3]!, u)));
     await until(() => ups.every((_, n) => routers.every((s) => routable(s, `m${n + 1}`))), 3000);
-    // Several lease rounds later, still one check per endpoint (the interval is 10 s). This
-    // asserts that nothing happens over a window, which no event or poll can signal: it waits.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Several lease rounds later, still one check per endpoint (the interval is 10 s).
+    await leaseRounds(routers.length, 4);
     expect(ids.map((id) => checkers.get(id)?.size)).toEqual([1, 1, 1, 1]);
     expect(ups.map(probes)).toEqual([1, 1, 1, 1]);
-    // Restarted on the same data, the instances wait for each endpoint's interval (again a
-    // window in which nothing may happen).
+    // Restarted on the same data, the instances wait for each endpoint's interval.
     for (const old of routers) await old.close();
     await Promise.all([instance(), instance(), instance()]);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await leaseRounds(3, 3);
     expect(ups.map(probes)).toEqual([1, 1, 1, 1]);
   });
 

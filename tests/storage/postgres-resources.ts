@@ -11,8 +11,8 @@ import { createDatabase } from '../helpers/postgres-server.js';
 export const describePostgres: (name: string, fn: () => void) => void = (name, fn) => {
   // Skipped only where PostgreSQL is not installed (a developer's machine); CI installs it and
   // sets LLMLB_REQUIRE_POSTGRES=1, which makes the global setup fail instead.
-  if (inject('postgresUrl') === null) describe.skip(`${name} (PostgreSQL is not installed)`, fn);
-  else describe(name, fn);
+  const missing = inject('postgresUrl') === null;
+  describe.skipIf(missing)(missing ? `${name} (PostgreSQL is not installed)` : name, fn);
 };
 
 /** A new database on the shared test server; its connection string. */
