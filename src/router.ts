@@ -16,8 +16,10 @@ import { PassiveHealth } from './health/outlier.js';
 import type { RetentionLoop } from './health/retention.js';
 import type { CheckScheduler } from './health/scheduler.js';
 import { createHealth, toHealthChecker } from './health/wiring.js';
-import { createAuthenticator } from './http/auth.js';
+import { configKeysOf, createAuthenticator } from './http/auth.js';
 import { setRouterInternals } from './internals.js';
+import { RuntimeKeys } from './keys/index.js';
+import type { KeyService } from './keys/service.js';
 import { LoadBoard } from './load-signals.js';
 import { LiveStats } from './live-stats.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -69,6 +71,8 @@ export interface Router extends EventEmitter<RouterEvents> {
   readonly checker: HealthChecker;
   /** Live figures of each endpoint's traffic (in flight, latency, failures, suspension). */
   readonly stats: LiveStats;
+  /** Runtime API keys: create, list, update, revoke, usage (see docs/keys.md). */
+  readonly keys: KeyService;
   /** Current lifecycle state. */
   readonly state: RouterState;
   /**
@@ -98,6 +102,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly models: ModelCatalog;
   readonly stats: LiveStats;
   readonly checker: HealthChecker;
+  readonly keys: KeyService;
+  readonly #runtimeKeys: RuntimeKeys;
   readonly #store: EndpointStore;
   readonly #cluster: Cluster;
   readonly #scheduler: CheckScheduler;
@@ -177,9 +183,21 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       assertStarted,
     });
     this.#observe = this.#createObservability(options);
+    const keys = (this.#runtimeKeys = new RuntimeKeys({
+      storage: this.#storage,
+      store,
+      clock,
+      logger,
+      configKeys: configKeysOf(options.auth),
+      shares: () => cluster.membership.liveInstances(),
+      assertStarted,
+    }));
+    this.keys = keys.service;
+    this.on('request', (event) => keys.recordRequest(event));
     setRouterInternals(this, {
       proxy: this.#proxy,
-      authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth),
+      keys,
+      authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth, (digest) => keys.resolve(digest)),
       logger,
       store,
       load,
@@ -261,12 +279,13 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#state = 'starting';
     try {
       await this.#storage.init();
-      const loaded = await this.#store.load();
+      const loaded = { ...(await this.#store.load()), keys: await this.#runtimeKeys.load() };
       this.#verifySecret(this.#store.registry.listEndpoints());
       await this.#cluster.start();
       this.#state = 'started';
       this.#scheduler.start();
       this.#retention.start();
+      this.#runtimeKeys.start();
       const cluster = this.#cluster.enabled ? { instance: this.#cluster.membership.self } : {};
       this.#logger.info({ storage: this.#storage.kind, ...loaded, ...cluster }, 'llmlb started');
     } catch (err) {
@@ -293,6 +312,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#observe.close();
     this.#retention.stop();
     await this.#scheduler.stop();
+    await this.#runtimeKeys.stop().catch((err: unknown) => this.#logger.warn({ err }, 'llmlb: key usage could not be written on stop'));
     await this.#cluster.stop();
     await this.#storage.close();
     if (this.#ownsDispatcher) await this.#dispatcher.close();

@@ -30,7 +30,7 @@ const write = (action: AdminAction, run: (ctx: RouteContext) => Promise<unknown>
  * Turns a query (`?status=online`) into an object for the programmatic API, which validates it;
  * a repeated parameter is a 400.
  */
-function queryObject(query: URLSearchParams): never {
+export function queryObject(query: URLSearchParams): never {
   const filter = new Map<string, string>();
   for (const [key, value] of query) {
     if (filter.has(key)) {
@@ -77,5 +77,5 @@ export const fleetHandlers = {
   model: async (ctx) => sendJson(ctx.res, 200, ctx.router.models.get(ctx.params.model ?? '')),
   stats: async (ctx) => sendJson(ctx.res, 200, { stats: ctx.router.stats.list() }),
   /** Who the caller is: the role and key name (the dashboard hides what the role may not do). */
-  me: async (ctx) => sendJson(ctx.res, 200, { role: ctx.principal?.role, name: ctx.principal?.name ?? null }),
+  me: async (ctx) => sendJson(ctx.res, 200, { role: ctx.principal?.role, name: ctx.principal?.name ?? null, key_id: ctx.principal?.keyId ?? null }),
 } satisfies Record<string, RouteHandler>;

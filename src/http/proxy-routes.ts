@@ -24,9 +24,18 @@ async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; mod
   return { body, model: model.data, parsed, stream: (parsed as { stream?: unknown }).stream === true };
 }
 
+/** Forwards one request, within the limits of the caller's key (a refusal is a 404 or a 429). */
 const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
   const { body, model, parsed, stream } = await readInferenceBody(ctx);
-  await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model, { stream, body: parsed, keyName: ctx.principal?.name ?? null });
+  const { proxy, keys } = routerInternals(ctx.router);
+  const principal = ctx.principal;
+  const release = keys.admit(principal, model);
+  try {
+    const hints = { stream, body: parsed, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null };
+    await proxy.forward(ctx.req, ctx.res, route, body, model, hints);
+  } finally {
+    release();
+  }
 };
 
 /** A model as listed by `GET /v1/models`: the OpenAI fields plus llmlb's own. */
@@ -59,7 +68,18 @@ export const inferenceHandlers = {
     const models = ctx.router.models.list();
     let body = listCache.get(models);
     if (!body) listCache.set(models, (body = { object: 'list', data: models.map(toListed) }));
+    const { keys } = routerInternals(ctx.router);
+    // A key limited to some models sees only those.
+    if (!models.every((m) => keys.allows(ctx.principal, m.id))) {
+      body = { object: 'list', data: models.filter((m) => keys.allows(ctx.principal, m.id)).map(toListed) };
+    }
     sendJson(ctx.res, 200, body);
   },
-  getModel: async (ctx) => sendJson(ctx.res, 200, toListed(ctx.router.models.get(ctx.params.model ?? ''))),
+  getModel: async (ctx) => {
+    const id = ctx.params.model ?? '';
+    if (!routerInternals(ctx.router).keys.allows(ctx.principal, id)) {
+      throw new LlmlbError('model_not_found', `model ${JSON.stringify(id)} does not exist or this key may not use it`);
+    }
+    sendJson(ctx.res, 200, toListed(ctx.router.models.get(id)));
+  },
 } satisfies Record<string, RouteHandler>;

@@ -39,6 +39,8 @@ export interface RequestHints {
   body: unknown;
   /** Name of the caller's key, for the request event (never the key). */
   keyName: string | null;
+  /** Id of the caller's key, for the request event (never the key). */
+  keyId: string | null;
 }
 
 /** Where and how to reach an endpoint, derived once per endpoint record. */
@@ -55,8 +57,9 @@ type Grant = Choice | LlmlbError;
 interface Trip {
   readonly route: InferenceRoute;
   readonly request: ChoiceRequest & { exclude: Set<string> | undefined };
-  /** Name of the caller's key, for the request event. */
+  /** Name and id of the caller's key, for the request event. */
   readonly keyName: string | null;
+  readonly keyId: string | null;
   /** Monotonic ms when forwarding began. */
   readonly started: number;
   attempts: number;
@@ -169,6 +172,7 @@ export class InferenceProxy {
       route,
       request,
       keyName: hints.keyName,
+      keyId: hints.keyId,
       started: this.#deps.clock.monotonic(),
       attempts: 0,
       last: undefined,
@@ -314,6 +318,7 @@ export class InferenceProxy {
       error,
       usage: tail === null ? null : tail.usage(),
       key_name: trip.keyName,
+      key_id: trip.keyId,
     });
   }
 

@@ -14,6 +14,7 @@ import { LlmlbError } from '../../errors.js';
 import { ADMIN_STATES, ENDPOINT_STATUSES } from '../../schema.js';
 import { CHANGE_KINDS } from '../types.js';
 import type { SqlColumnTypes, SqlDialect } from './dialect.js';
+import { keysMigration } from './key-migration.js';
 
 /** Name of the table where applied migrations are recorded. */
 const LLMLB_MIGRATION_TABLE = 'llmlb_migration';
@@ -161,7 +162,7 @@ function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const columns = dialect.columns;
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns), '0003_routing': routing(columns), ...dialect.ownMigrations };
+      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns), '0003_routing': routing(columns), '0007_keys': keysMigration(columns), ...dialect.ownMigrations };
     },
   };
 }

@@ -10,6 +10,7 @@
 import type { ColumnType } from 'kysely';
 import type { EndpointHealthCheck, EndpointModel, EndpointRecord } from '../../schema.js';
 import type { ChangeKind } from '../types.js';
+import type { KeyTables } from './key-tables.js';
 
 /**
  * An integer column: written as a number, read as a number, a bigint or a numeric string.
@@ -86,12 +87,12 @@ export interface LeasesTable {
 }
 
 /**
- * Every table llmlb owns in the database.
+ * Every table llmlb owns in the database (the key tables of `0007_keys` in `./key-tables.ts`).
  *
  * @example
  * const db = new Kysely<LlmlbDatabase>({ dialect: new SqliteDialect({ database }) });
  */
-export interface LlmlbDatabase {
+export interface LlmlbDatabase extends KeyTables {
   endpoints: EndpointsTable;
   endpoint_models: EndpointModelsTable;
   endpoint_health_checks: EndpointHealthChecksTable;
