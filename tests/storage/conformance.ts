@@ -10,6 +10,7 @@ import { makeEndpointRecord } from '../helpers/records.js';
 import { endpointRowCases, endpointWriteCases, insertClashCases, renameClashCases } from './conformance/endpoints.js';
 import { feedReadCases, feedWriteCases } from './conformance/feed.js';
 import { cascadeCases, checkRecordingCases, historyPageCases } from './conformance/history.js';
+import { keyRowCases, keyUsageCases } from './conformance/keys.js';
 import { leaseCases } from './conformance/leases.js';
 import { copyCases, reopenCases } from './conformance/lifecycle.js';
 import { modelListCases, modelSetCases } from './conformance/models.js';
@@ -24,6 +25,7 @@ const AREAS: readonly (readonly [string, readonly ((suite: Suite) => void)[]])[]
   ['cascades', [cascadeCases]],
   ['change feed', [feedWriteCases, feedReadCases]],
   ['leases', [leaseCases]],
+  ['api keys', [keyRowCases, keyUsageCases]],
   ['isolation of returned and passed-in objects', [copyCases]],
   ['lifecycle', [reopenCases]],
 ];
