@@ -193,7 +193,6 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       assertStarted,
     }));
     this.keys = keys.service;
-    this.on('request', (event) => keys.recordRequest(event));
     setRouterInternals(this, {
       proxy: this.#proxy,
       keys,
@@ -221,8 +220,12 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       secretBox: this.#secretBox,
       clock: options.clock ?? systemClock,
       logger: this.#logger,
-      emit: (event) => this.emit('request', event),
-      hasListeners: () => this.listenerCount('request') > 0,
+      // Usage is counted per key without a `request` listener, so that nothing listens unless asked.
+      emit: (event) => {
+        this.#runtimeKeys.recordRequest(event);
+        this.emit('request', event);
+      },
+      reports: (keyId) => keyId !== null || this.listenerCount('request') > 0,
       capShares: () => cluster.membership.liveInstances(),
       options: { ...PROXY_DEFAULTS, ...options.proxy },
     });

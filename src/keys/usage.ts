@@ -76,12 +76,13 @@ export class UsageMeter {
       prompt_tokens: sample.promptTokens,
       completion_tokens: sample.completionTokens,
     });
+    this.#schedule();
   }
 
-  /** Flushes every `flushIntervalMs` until {@link stop}. */
+  /** From now on, what is counted is flushed within `flushIntervalMs` (no timer while nothing is). */
   start(): void {
     this.#running = true;
-    this.#schedule();
+    if (this.#pending.size > 0) this.#schedule();
   }
 
   /** Stops the timer and flushes what is left. */
@@ -92,14 +93,16 @@ export class UsageMeter {
     await this.flush();
   }
 
+  /** Sets the flush timer, unless it is set or the meter is stopped. */
   #schedule(): void {
-    if (!this.#running) return;
+    if (!this.#running || this.#timer !== undefined) return;
     this.#timer = this.#deps.clock.setTimeout(() => {
-      void this.flush().finally(() => this.#schedule());
+      this.#timer = undefined;
+      void this.flush();
     }, this.#deps.flushIntervalMs);
   }
 
-  /** Writes what has been counted so far (one batch at a time); a failed batch is kept for the next. */
+  /** Writes what has been counted so far (one batch at a time); a failed batch is kept for the next flush. */
   flush(): Promise<void> {
     if (this.#flush) return this.#flush.then(() => (this.#pending.size > 0 ? this.flush() : undefined));
     if (this.#pending.size === 0) return Promise.resolve();
@@ -110,6 +113,7 @@ export class UsageMeter {
       .addKeyUsage(batch)
       .catch((err: unknown) => {
         for (const row of batch) addInto(this.#pending, row);
+        this.#schedule();
         this.#deps.onError(err);
       })
       .finally(() => {

@@ -87,9 +87,10 @@ export interface ProxyDeps {
   secretBox: SecretBox | null;
   clock: Clock;
   logger: Logger;
-  /** Emits a request event (only called when someone listens). */
+  /** Reports a finished request (only called when {@link ProxyDeps.reports} says so). */
   emit: (event: RequestEvent) => void;
-  hasListeners: () => boolean;
+  /** Whether a request of this key (null: none) must be reported: someone listens, or its key's usage is counted. */
+  reports: (keyId: string | null) => boolean;
   /** Instances sharing each endpoint's cap (see `EndpointChooser`). */
   capShares: () => number;
   options: Required<Omit<ProxyOptions, 'affinity'>> & Pick<ProxyOptions, 'affinity'>;
@@ -300,9 +301,9 @@ export class InferenceProxy {
     this.#report(trip, error.status, null, false, error.code, null);
   }
 
-  /** Emits the `request` event of a finished request, built only when someone listens. */
+  /** Reports a finished request, built only when someone listens or its key's usage is counted. */
   #report(trip: Trip, status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null, tail: BodyTail | null): void {
-    if (!this.#deps.hasListeners()) return;
+    if (!this.#deps.reports(trip.keyId)) return;
     this.#deps.emit({
       route: trip.route,
       model: trip.request.model,

@@ -31,3 +31,8 @@ export function chatWith(s: LlmlbServer, key: string, model: string, stream = fa
   const body = stream ? { model, stream, stream_options: { include_usage: true }, messages: [] } : { model, messages: [] };
   return callWith(s, key, 'POST', '/v1/chat/completions', body);
 }
+
+/** A response's JSON body, for assertions on its shape. */
+export async function bodyOf(res: Response): Promise<any> {
+  return res.json();
+}

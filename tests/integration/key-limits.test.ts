@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
 import { gateChat } from '../helpers/fake-upstream.js';
-import { callWith, chatWith, createKey } from '../helpers/keys.js';
+import { bodyOf, callWith, chatWith, createKey } from '../helpers/keys.js';
 import { until, useFixtures } from '../helpers/llmlb-server.js';
 
 const { upstream, llmlb, register } = useFixtures();
@@ -65,7 +65,7 @@ describe('per-key limits', () => {
     expect(refused.status).toBe(404);
     expect(await refused.json()).toMatchObject({ error: { code: 'model_not_found', type: 'not_found_error' } });
     expect((await chatWith(s, key.secret, 'qwen2.5:7b')).status).toBe(200);
-    const listed = await (await callWith(s, key.secret, 'GET', '/v1/models')).json();
+    const listed = await bodyOf(await callWith(s, key.secret, 'GET', '/v1/models'));
     expect(listed.data.map((m: { id: string }) => m.id)).toEqual(['qwen2.5:7b']);
     expect((await callWith(s, key.secret, 'GET', `/v1/models/${MODEL}`)).status).toBe(404);
     expect((await callWith(s, key.secret, 'GET', '/v1/models/qwen2.5:7b')).status).toBe(200);

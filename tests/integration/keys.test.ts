@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { routerInternals } from '../../src/internals.js';
-import { callWith, chatWith, createKey } from '../helpers/keys.js';
+import { bodyOf, callWith, chatWith, createKey } from '../helpers/keys.js';
 import { ADMIN_KEY, CLIENT_KEY, useFixtures } from '../helpers/llmlb-server.js';
 
 const { upstream, llmlb, register } = useFixtures();
@@ -23,7 +23,7 @@ describe('runtime keys', () => {
 
     const answer = await chatWith(s, key.secret, MODEL);
     expect(answer.status).toBe(200);
-    const me = await (await callWith(s, key.secret, 'GET', '/v0/me')).json();
+    const me = await bodyOf(await callWith(s, key.secret, 'GET', '/v0/me'));
     expect(me).toEqual({ role: 'client', name: 'team-a', key_id: key.id });
 
     const list = await s.admin('GET', '/v0/keys');
@@ -43,7 +43,7 @@ describe('runtime keys', () => {
     expect((await s.admin('DELETE', `/v0/keys/${key.id}`)).status).toBe(204);
     const refused = await chatWith(s, key.secret, MODEL);
     expect(refused.status).toBe(401);
-    expect((await refused.json()).error.type).toBe('authentication_error');
+    expect((await bodyOf(refused)).error.type).toBe('authentication_error');
     expect((await s.admin('GET', `/v0/keys/${key.id}`)).body).toMatchObject({ state: 'revoked', revoked_at: expect.any(String) });
     // Revoking again changes nothing; changing a revoked key is a conflict.
     expect((await s.admin('DELETE', `/v0/keys/${key.id}`)).status).toBe(204);
@@ -96,7 +96,7 @@ describe('runtime keys', () => {
       expect(k.prefix).toBeNull();
     }
     expect(JSON.stringify(list.body)).not.toContain(ADMIN_KEY);
-    const me = await (await callWith(s, CLIENT_KEY, 'GET', '/v0/me')).json();
+    const me = await bodyOf(await callWith(s, CLIENT_KEY, 'GET', '/v0/me'));
     const client = configured.find((k: { role: string }) => k.role === 'client');
     expect(me.key_id).toBe(client.id);
     const update = await s.admin('PUT', `/v0/keys/${client.id}`, { name: 'renamed' });
@@ -130,7 +130,7 @@ describe('runtime keys with other auth options', () => {
     const s = await llmlb({ auth: false });
     await register(s, await upstream());
     const key = await createKey(s, { name: 'attributed', role: 'client', limits: { models: ['other'] } });
-    expect(await (await callWith(s, key.secret, 'GET', '/v0/me')).json()).toEqual({ role: 'client', name: 'attributed', key_id: key.id });
+    expect(await bodyOf(await callWith(s, key.secret, 'GET', '/v0/me'))).toEqual({ role: 'client', name: 'attributed', key_id: key.id });
     expect((await chatWith(s, key.secret, MODEL)).status).toBe(404);
     expect((await callWith(s, 'anything-at-all', 'GET', '/v0/me')).status).toBe(200);
     expect((await chatWith(s, 'anything-at-all', MODEL)).status).toBe(200);
@@ -145,7 +145,7 @@ describe('runtime keys with other auth options', () => {
     });
     expect(created.status).toBe(201);
     const key = (await created.json()) as { secret: string; id: string };
-    expect((await (await callWith(s, key.secret, 'GET', '/v0/me')).json()).key_id).toBe(key.id);
+    expect((await bodyOf(await callWith(s, key.secret, 'GET', '/v0/me'))).key_id).toBe(key.id);
     expect((await callWith(s, 'unknown-token-0123456789', 'GET', '/v0/me')).status).toBe(401);
   });
 });

@@ -108,6 +108,10 @@ describe('sqlite schema upgrades', () => {
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: trackDatabase(new Database(filename)) }) });
     await SQLITE_MIGRATIONS['0004_change_subjects']!.down!(db);
     await sql`delete from llmlb_migration where name = '0004_change_subjects'`.execute(db);
+    // Nor had it the key tables of the later 0007_keys.
+    await sql`drop table llmlb_key_usage`.execute(db);
+    await sql`drop table llmlb_keys`.execute(db);
+    await sql`delete from llmlb_migration where name = '0007_keys'`.execute(db);
     await sql`delete from llmlb_changes where seq > 1`.execute(db);
     expect((await sql`select endpoint_id, kind from llmlb_changes`.execute(db)).rows).toEqual([{ endpoint_id: GPU_1, kind: 'endpoint' }]);
 
