@@ -24,6 +24,7 @@ import {
   contractRouter,
   expectError,
 } from './client.js';
+import { keysApiCases } from './keys-api.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
 /** The upstream credential registered with endpoints: it must never come back. */
@@ -137,6 +138,10 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
       for (const e of res.body.endpoints) details.push((await call('GET', `/v0/endpoints/${e.id}`)).body);
       return { list: res.body, details };
     }
+
+    // ---------------------------------------------------------------- runtime keys
+
+    keysApiCases((method, path, options) => call(method, path, options));
 
     // ---------------------------------------------------------------- success shapes
 
