@@ -20,10 +20,7 @@ afterEach(async () => {
 describe('secrets', () => {
   it('never appear in responses, logs, events or error messages', async () => {
     const captured: string[] = [];
-    const capture = (level: string) => (obj: unknown, msg?: string) => {
-      captured.push(`${level} ${safeStringify(obj)} ${msg ?? ''}`);
-    };
-    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } as Logger;
+    const logger = capturingLogger(captured);
 
     const good: FakeUpstream = await startFakeUpstream({ name: 'good', apiKey: UPSTREAM_KEYS[0] });
     const picky: FakeUpstream = await startFakeUpstream({ name: 'picky', apiKey: 'something-else-entirely', models: ['other'] });
@@ -88,10 +85,7 @@ describe('secrets', () => {
 describe('runtime key secrets', () => {
   it('appear only in the create answer: never in a later response, log line, event or error', async () => {
     const captured: string[] = [];
-    const capture = (level: string) => (obj: unknown, msg?: string) => {
-      captured.push(`${level} ${safeStringify(obj)} ${msg ?? ''}`);
-    };
-    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } as Logger;
+    const logger = capturingLogger(captured);
     const good = await startFakeUpstream({ name: 'good' });
     cleanups.push(() => good.stop());
     const s = await startLlmlb({ logger, checker: { timeoutMs: 1000 } });
@@ -149,6 +143,14 @@ describe('runtime key secrets', () => {
     }
   });
 });
+
+/** A logger that appends each line, with its fields as JSON, to `captured`. */
+function capturingLogger(captured: string[]): Logger {
+  const capture = (level: string) => (obj: unknown, msg?: string) => {
+    captured.push(`${level} ${safeStringify(obj)} ${msg ?? ''}`);
+  };
+  return { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } as Logger;
+}
 
 /** JSON of a payload, errors included (message, code and cause chain). */
 function safeStringify(value: unknown): string {

@@ -5,23 +5,11 @@
 import { api } from './api.js';
 import { Chart } from './chart.js';
 import { useLoad } from './hooks.js';
-import type { ApiKey } from './keys.js';
+import type { KeyUsageReport as UsageReport } from '../../keys/schema.js';
+import type { ApiKey } from '../../keys/schema.js';
 
-interface UsageRow {
-  model: string;
-  hour: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-}
-
-interface UsageReport {
-  from: string;
-  to: string;
-  usage: UsageRow[];
-  totals: Omit<UsageRow, 'model' | 'hour'>;
-}
+/** One row of a usage report. */
+type UsageRow = UsageReport['usage'][number];
 
 const HOUR_MS = 3_600_000;
 

@@ -8,19 +8,7 @@ import { ApiError, api } from './api.js';
 import { Badge } from './endpoints.js';
 import { useLoad, when } from './hooks.js';
 import { Confirm, Modal } from './modal.js';
-
-/** An API key as `/v0/keys` lists it (never its secret). */
-export interface ApiKey {
-  id: string;
-  name: string;
-  role: string;
-  prefix: string | null;
-  source: 'runtime' | 'config';
-  state: string;
-  expires_at: string | null;
-  limits: { requests_per_minute: number | null; max_concurrency: number | null; models: string[] | null };
-  created_at: string | null;
-}
+import type { ApiKey } from '../../keys/schema.js';
 
 /** A key's limits for people. */
 function limitsText(limits: ApiKey['limits']): string {
