@@ -32,7 +32,7 @@ vi.mock('better-sqlite3', async (importOriginal) => {
 });
 
 /** Every migration of the current release, as `llmlb_migration` lists them. */
-const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }, { name: '0003_routing' }, { name: '0004_change_subjects' }];
+const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }, { name: '0003_routing' }, { name: '0004_change_subjects' }, { name: '0007_keys' }];
 
 const callerKyselys: Kysely<unknown>[] = [];
 
@@ -87,6 +87,8 @@ describe('sqliteStorage: schema and migrations', () => {
       'endpoint_models',
       'endpoints',
       'llmlb_changes',
+      'llmlb_key_usage',
+      'llmlb_keys',
       'llmlb_leases',
       'llmlb_migration',
       'llmlb_migration_lock',
@@ -97,6 +99,7 @@ describe('sqliteStorage: schema and migrations', () => {
       'endpoint_models_model_id_idx',
       'endpoints_status_idx',
       'llmlb_changes_changed_at_idx',
+      'llmlb_key_usage_hour_idx',
     ]);
     const cascades = db
       .prepare(
