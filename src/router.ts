@@ -154,6 +154,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       detectCapabilities: toCapabilityDetector(options.capabilities),
       owns: (id) => cluster.owns(id),
       shared: cluster.enabled,
+      pruneRevokedKeys: (cutoff) => this.#runtimeKeys.service.pruneRevoked(cutoff),
     });
     this.#scheduler = health.scheduler;
     this.#retention = health.retention;

@@ -15,7 +15,9 @@ const KEY_USAGE_RETENTION_MS = KEY_USAGE_RETENTION_DAYS * DAY_MS;
 
 /** What the retention loop works with. */
 export interface RetentionDeps {
-  storage: Pick<StorageAdapter, 'deleteHealthChecksBefore' | 'deleteChangesBefore' | 'deleteKeyUsageBefore' | 'deleteKeysRevokedBefore'>;
+  storage: Pick<StorageAdapter, 'deleteHealthChecksBefore' | 'deleteChangesBefore' | 'deleteKeyUsageBefore'>;
+  /** Deletes the keys revoked before `cutoff`, in storage and in the owner's memory. */
+  pruneRevokedKeys: (cutoff: string) => Promise<number>;
   clock: Clock;
   logger: Logger;
   retentionDays: number;
@@ -64,7 +66,7 @@ export class RetentionLoop {
       storage.deleteHealthChecksBefore(cutoff),
       storage.deleteChangesBefore(feedCutoff),
       storage.deleteKeyUsageBefore(keyCutoff),
-      storage.deleteKeysRevokedBefore(keyCutoff),
+      this.#deps.pruneRevokedKeys(keyCutoff),
     ])
       .then(([deleted]) => {
         if (deleted > 0) logger.info({ deleted, cutoff }, 'pruned health-check history');

@@ -29,6 +29,8 @@ export interface HealthDeps {
   owns: (endpointId: string) => boolean;
   /** Several instances share the checks (see `SchedulerDeps.keepCadence`). */
   shared: boolean;
+  /** Prunes revoked keys (the key module's, for the retention loop). */
+  pruneRevokedKeys: (cutoff: string) => Promise<number>;
 }
 
 /** The parts a router drives and hands on. */
@@ -79,6 +81,7 @@ export function createHealth(deps: HealthDeps): HealthParts {
     clock,
     logger,
     retentionDays: options.retentionDays,
+    pruneRevokedKeys: deps.pruneRevokedKeys,
     intervalMs: options.retentionIntervalMs,
     onError: (err) => announceError(checker, null, err, logger),
   });

@@ -13,6 +13,7 @@ import { type Principal, ROLES } from '../roles.js';
 
 export { ROLES, type Principal, type Role } from '../roles.js';
 export { hashKey } from '../keys/secret.js';
+
 /** A configured key: the plaintext `key`, or its `sha256` hex digest so configs need not hold it. */
 export type AuthKey = ({ key: string; sha256?: never } | { sha256: string; key?: never }) & Omit<Principal, 'keyId'>;
 

@@ -102,6 +102,11 @@ export class KeyDirectory {
     return true;
   }
 
+  /** Ids of the runtime keys revoked before `cutoff` (ISO-8601). */
+  revokedBefore(cutoff: string): string[] {
+    return [...this.#byId.values()].flatMap(({ record }) => (record?.revoked_at != null && record.revoked_at < cutoff ? [record.id] : []));
+  }
+
   /** Every key: the configured ones in configuration order, then runtime keys oldest first. */
   list(): ApiKey[] {
     const now = this.#clock.now();

@@ -212,6 +212,16 @@ export class KeyService {
     this.#apply(record);
   }
 
+  /** Deletes the keys revoked before `cutoff` (the retention loop's call), in storage and here. */
+  async pruneRevoked(cutoff: string): Promise<number> {
+    const deleted = await this.#deps.storage.deleteKeysRevokedBefore(cutoff);
+    for (const id of this.#deps.directory.revokedBefore(cutoff)) {
+      this.#deps.directory.forget(id);
+      this.#deps.changed(id);
+    }
+    return deleted;
+  }
+
   /** Fills the directory from storage. */
   async load(): Promise<number> {
     const records = await this.#deps.storage.listKeys();

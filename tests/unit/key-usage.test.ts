@@ -1,12 +1,13 @@
 /**
  * The usage meter and the key limiter, on a fake clock: usage is written in batches (never per
  * request), a failed batch is kept, reads are exact while a batch is being written, and the
- * limiter's windows, Retry-After and shares are exact.
+ * limiter's windows, Retry-After and shares are exact; usage and revoked keys go after 30 days.
  */
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { KeyLimiter } from '../../src/keys/limiter.js';
 import { UsageMeter } from '../../src/keys/usage.js';
+import { createRouter } from '../../src/router.js';
 import type { KeyUsageRange, KeyUsageRow } from '../../src/storage/key-types.js';
 import { memoryStorage } from '../../src/storage/memory/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -131,5 +132,35 @@ describe('KeyLimiter', () => {
     releases[1]!();
     limiter.admit('k', limits);
     expect(limiter.inFlight('k')).toBe(2);
+  });
+});
+
+describe('retention of usage and revoked keys', () => {
+  it('drops usage and revoked keys after 30 days, in storage and in the key list; live keys stay', async () => {
+    const clock = new FakeClock();
+    const storage = memoryStorage();
+    const router = createRouter({ storage, clock, checker: { retentionIntervalMs: 86_400_000 } });
+    await router.start();
+    try {
+      const revoked = await router.keys.create({ name: 'old', role: 'client' });
+      const kept = await router.keys.create({ name: 'kept', role: 'client' });
+      await router.keys.revoke(revoked.id);
+      const hour = new Date(clock.now()).toISOString();
+      const row = { model: 'm', hour, requests: 1, errors: 0, prompt_tokens: 1, completion_tokens: 1 };
+      await storage.addKeyUsage([{ key_id: revoked.id, ...row }, { key_id: kept.id, ...row }]);
+
+      await clock.advance(29 * 86_400_000);
+      expect((await router.keys.list()).keys.map((k) => k.name)).toEqual(['old', 'kept']);
+      expect((await router.keys.usage(kept.id, { from: hour, to: new Date(clock.now()).toISOString() })).totals.requests).toBe(1);
+
+      await clock.advance(2 * 86_400_000);
+      expect((await router.keys.list()).keys.map((k) => k.name)).toEqual(['kept']);
+      expect(await storage.getKey(revoked.id)).toBeUndefined();
+      expect(await storage.getKey(kept.id)).toBeDefined();
+      expect(await storage.listKeyUsage(kept.id, { from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' })).toEqual([]);
+      await expect(router.keys.get(revoked.id)).rejects.toMatchObject({ code: 'not_found' });
+    } finally {
+      await router.stop();
+    }
   });
 });
