@@ -4,6 +4,7 @@
  * model M" from an index, so routing never touches storage (SPEC §7).
  */
 import type { EndpointModel, EndpointRecord, EndpointStatus } from './schema.js';
+import { sameFacts } from './storage/models-diff.js';
 
 const EMPTY: readonly EndpointRecord[] = Object.freeze([]);
 
@@ -98,7 +99,7 @@ export class Registry {
 
   /**
    * Replaces the model set of an endpoint (ignored if the endpoint is unknown). Returns true when
-   * the set or a capability changed, false for a routine refresh.
+   * the set, a capability or a model's metadata changed, false for a routine refresh.
    */
   setModels(endpointId: string, models: readonly EndpointModel[]): boolean {
     const current = this.#modelsByEndpoint.get(endpointId);
@@ -214,13 +215,12 @@ export class Registry {
   }
 }
 
-/** True when `next` holds exactly the models of `current`, with the same capabilities. */
+/** True when `next` holds exactly the models of `current`, with the same capabilities and metadata. */
 function sameModels(current: ReadonlyMap<string, EndpointModel>, next: readonly EndpointModel[]): boolean {
   if (current.size !== next.length) return false;
   for (const model of next) {
     const existing = current.get(model.model_id);
-    if (!existing || existing.capabilities.length !== model.capabilities.length) return false;
-    if (existing.capabilities.some((c, i) => c !== model.capabilities[i])) return false;
+    if (!existing || !sameFacts(existing, model)) return false;
   }
   return true;
 }

@@ -47,6 +47,8 @@ describe('sqlite schema upgrades', () => {
       max_concurrency: null,
       priority: 0,
       weight: 1,
+      type: 'openai-compatible',
+      type_source: 'detected',
       health_check_interval_secs: 30,
       inference_timeout_secs: 120,
       latency_ms: 17,
@@ -62,9 +64,9 @@ describe('sqlite schema upgrades', () => {
     expect(listed.map((e) => e.id)).toEqual([GPU_1, GPU_2]);
     expect(listed[0]).toStrictEqual(gpu1);
     expect(listed[1]).toMatchObject({ name: 'gpu-2', admin_state: 'enabled', version: 1, latency_ms: null });
-    expect((await storage.listEndpointModels(GPU_1)).map((m) => [m.model_id, m.capabilities])).toEqual([
-      ['llama3.1:8b', ['chat']],
-      ['nomic-embed-text', ['embeddings']],
+    expect((await storage.listEndpointModels(GPU_1)).map((m) => [m.model_id, m.capabilities, m.capabilities_source, m.loaded])).toEqual([
+      ['llama3.1:8b', ['chat'], 'name', null],
+      ['nomic-embed-text', ['embeddings'], 'name', null],
     ]);
     const history = await storage.listHealthChecks(GPU_1);
     expect(history.map((c) => [c.checked_at, c.success, c.error_message])).toEqual([
