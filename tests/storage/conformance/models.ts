@@ -88,7 +88,7 @@ export function modelSetCases(suite: Suite): void {
     // Loaded meanwhile: the row is rewritten and the change is recorded.
     const diff = await suite.storage.replaceEndpointModels(record.id, [{ ...llava, loaded: true }, CHAT], T3);
     expect(diff).toStrictEqual({ added: [], removed: [], updated: [CHAT.model_id, 'llava:7b'] });
-    expect((await suite.storage.changesSince(cursor)).changes).toEqual([expect.objectContaining({ endpoint_id: record.id, kind: 'models' })]);
+    expect((await suite.storage.changesSince(cursor)).changes).toEqual([expect.objectContaining({ subject_id: record.id, kind: 'models' })]);
     expect((await suite.storage.listAllModels()).find((m) => m.model_id === 'llava:7b')).toStrictEqual({
       endpoint_id: record.id,
       last_checked: T3,
