@@ -22,6 +22,7 @@ import {
   type EndpointType,
   type HealthCheckPageInput,
   type ListEndpointsFilter,
+  type ModelMetadata,
   type UpdateEndpointInput,
   createEndpointInputSchema,
   endpointIdSchema,
@@ -52,8 +53,8 @@ export interface EndpointList {
   total: number;
 }
 
-/** A model as shown in an endpoint's detail. */
-export interface EndpointModelInfo {
+/** A model as shown in an endpoint's detail: its capabilities, where they come from, and what the backend told of it. */
+export interface EndpointModelInfo extends ModelMetadata {
   model_id: string;
   capabilities: string[];
   last_checked: string;
@@ -176,7 +177,7 @@ export class EndpointService {
     const record = this.#find(id);
     const models = this.#deps.store.registry
       .modelsOf(record.id)
-      .map(({ model_id, capabilities, last_checked }) => ({ model_id, capabilities: [...capabilities], last_checked }));
+      .map(({ endpoint_id: _endpoint, capabilities, ...model }) => ({ ...model, capabilities: [...capabilities] }));
     return { ...toPublicEndpoint(record), models };
   }
 

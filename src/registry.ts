@@ -50,8 +50,9 @@ export class Registry {
   #version = 0;
 
   /**
-   * Increases whenever what a model listing shows changes: an endpoint added or removed, a status
-   * or admin-state change, a model set or capabilities change (not latency or timestamps). Lets callers cache
+   * Increases whenever what a model listing shows changes: an endpoint added or removed, a status,
+   * admin-state or type change, a model set, capabilities or metadata change (not latency or
+   * timestamps). Lets callers cache
    * what they derive from the registry.
    */
   get version(): number {
@@ -81,7 +82,7 @@ export class Registry {
   upsertEndpoint(record: EndpointRecord): boolean {
     const previous = this.#endpoints.get(record.id);
     if (previous && previous.version > record.version) return false;
-    if (previous?.status !== record.status || previous.admin_state !== record.admin_state) this.#version++;
+    if (previous?.status !== record.status || previous.admin_state !== record.admin_state || previous.type !== record.type) this.#version++;
     this.#endpoints.set(record.id, record);
     if (!this.#modelsByEndpoint.has(record.id)) this.#modelsByEndpoint.set(record.id, new Map());
     // Any change can alter candidate order (status, latency): drop the endpoint's cached lists.

@@ -2,8 +2,10 @@
  * vLLM and SGLang: both serve an OpenAI `/v1/models` whose entries carry `max_model_len` (the
  * context window) and Prometheus `/metrics` with their scheduler's figures.
  */
-import type { BackendLoad, ReportedModel } from './types.js';
-import { NO_LOAD, positiveInt } from './types.js';
+import type { LoadFigures } from '../load-signals.js';
+import type { ReportedModel } from './types.js';
+import { NO_FIGURES } from '../load-signals.js';
+import { positiveInt } from './types.js';
 import { readMetrics } from './prometheus.js';
 
 /** The metric names of one engine. */
@@ -26,13 +28,13 @@ export const ENGINE_METRICS: Readonly<Record<'vllm' | 'sglang', EngineMetrics>> 
  * @example
  * engineLoad('vllm', text) // { running: 2, waiting: 5, kv_cache_usage: 0.41, … }
  */
-export function engineLoad(engine: 'vllm' | 'sglang', text: string): BackendLoad | null {
+export function engineLoad(engine: 'vllm' | 'sglang', text: string): LoadFigures | null {
   const names = ENGINE_METRICS[engine];
   const values = readMetrics(text, [names.running, names.waiting, ...names.kvCache]);
   if (values.size === 0) return null;
   const kv = names.kvCache.map((name) => values.get(name)).find((v) => v !== undefined);
   return {
-    ...NO_LOAD,
+    ...NO_FIGURES,
     running: values.get(names.running) ?? null,
     waiting: values.get(names.waiting) ?? null,
     kv_cache_usage: kv === undefined ? null : Math.min(1, Math.max(0, kv)),

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { Capability } from '../schema.js';
 import type { ModelList } from './model-list.js';
 import { readMetrics } from './prometheus.js';
-import { type BackendLoad, NO_LOAD, type ReportedModel, positiveInt } from './types.js';
+import { NO_FIGURES, type LoadFigures } from '../load-signals.js';
+import { type ReportedModel, positiveInt } from './types.js';
 
 /** What `/props` tells. */
 export interface LlamaCppProps {
@@ -62,16 +63,16 @@ const METRICS = { running: 'llamacpp:requests_processing', waiting: 'llamacpp:re
  * text (`--metrics`); null when neither says anything.
  *
  * @example
- * llamaCppLoad(props, { busy: 1, total: 2 }, null) // { running: 1, slots_total: 2, … }
+ * llamaCppLoad(props, { busy: 1, total: 2 }, null) // { slots_busy: 1, slots_total: 2, … }
  */
-export function llamaCppLoad(props: LlamaCppProps | null, slots: { busy: number; total: number } | null, metrics: string | null): BackendLoad | null {
+export function llamaCppLoad(props: LlamaCppProps | null, slots: { busy: number; total: number } | null, metrics: string | null): LoadFigures | null {
   const total = slots?.total || props?.total_slots || null;
-  if (slots) return { ...NO_LOAD, running: slots.busy, slots_total: total };
+  if (slots) return { ...NO_FIGURES, slots_busy: slots.busy, slots_total: total };
   const values = metrics === null ? new Map<string, number>() : readMetrics(metrics, Object.values(METRICS));
-  if (values.size === 0) return total === null ? null : { ...NO_LOAD, slots_total: total };
+  if (values.size === 0) return total === null ? null : { ...NO_FIGURES, slots_total: total };
   const kv = values.get(METRICS.kvCache);
   return {
-    ...NO_LOAD,
+    ...NO_FIGURES,
     running: values.get(METRICS.running) ?? null,
     waiting: values.get(METRICS.waiting) ?? null,
     kv_cache_usage: kv === undefined ? null : Math.min(1, Math.max(0, kv)),

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import type { Capability } from '../schema.js';
-import { type BackendLoad, NO_LOAD, type ReportedModel, nonEmpty, positiveInt } from './types.js';
+import { NO_FIGURES, type LoadFigures } from '../load-signals.js';
+import { type ReportedModel, nonEmpty, positiveInt } from './types.js';
 
 /** LM Studio's model types → llmlb's capabilities. */
 const CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = Object.freeze({
@@ -45,6 +46,6 @@ export function parseLmStudioModels(body: unknown): ReportedModel[] | null {
 }
 
 /** The load LM Studio publishes: which models are loaded. */
-export function lmStudioLoad(models: readonly ReportedModel[]): BackendLoad {
-  return { ...NO_LOAD, loaded_models: models.filter((m) => m.loaded === true).map((m) => m.model_id) };
+export function lmStudioLoad(models: readonly ReportedModel[]): LoadFigures {
+  return { ...NO_FIGURES, loaded_models: models.filter((m) => m.loaded === true).map((m) => m.model_id) };
 }

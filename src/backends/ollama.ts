@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { Capability } from '../schema.js';
 import type { ModelList } from './model-list.js';
-import { type BackendLoad, NO_LOAD, type ReportedModel, nonEmpty, positiveInt } from './types.js';
+import { NO_FIGURES, type LoadFigures } from '../load-signals.js';
+import { type ReportedModel, nonEmpty, positiveInt } from './types.js';
 
 /** Ollama's capability names → llmlb's. Others (`insert`, `thinking`, …) are not routed on. */
 const CAPABILITIES: Readonly<Record<string, Capability>> = Object.freeze({
@@ -105,6 +106,6 @@ export function ollamaModels(
 }
 
 /** The load Ollama publishes: which models are in memory (it has no queue figures). */
-export function ollamaLoad(running: readonly OllamaRunning[] | null): BackendLoad | null {
-  return running === null ? null : { ...NO_LOAD, loaded_models: running.map((r) => r.model_id) };
+export function ollamaLoad(running: readonly OllamaRunning[] | null): LoadFigures | null {
+  return running === null ? null : { ...NO_FIGURES, loaded_models: running.map((r) => r.model_id) };
 }

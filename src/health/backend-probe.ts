@@ -19,13 +19,18 @@ function knownType(target: ProbeTarget): EndpointType | null {
   return null;
 }
 
-/** The model list: the type's own route first, the other one when the server does not list models there. */
+/**
+ * The model list: the type's own route first (`/api/tags` for an Ollama), the other one when the
+ * server does not list models there; when neither does, the failure of `/v1/models` is the one
+ * reported.
+ */
 async function listModels(target: ProbeTarget, known: EndpointType | null, options: ProbeOptions): Promise<ListResult> {
   const [first, second] = known === 'ollama' ? ['/api/tags', '/v1/models'] : ['/v1/models', '/api/tags'];
   const listed = await probeList(target, first, options);
   if (listed.ok || !TRY_OTHER_LIST.has(listed.kind)) return listed;
   const other = await probeList(target, second, options);
-  return other.ok ? other : listed;
+  if (other.ok) return other;
+  return first === '/v1/models' ? listed : other;
 }
 
 /**

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, isoAt } from '../clock.js';
 import { type SecretBox, openApiKey } from '../crypto.js';
 import type { ModelSync } from '../models/sync.js';
-import type { BackendLoad, ReportedModel } from '../backends/types.js';
+import type { ReportedModel } from '../backends/types.js';
+import type { LoadFigures } from '../load-signals.js';
 import type { EndpointHealthCheck, EndpointPatch, EndpointRecord, TypeSource } from '../schema.js';
 import type { Probe, ProbeResult } from './probe.js';
 import { type FailureKind, nextStatus } from './transition.js';
@@ -44,7 +45,7 @@ export interface CheckDeps {
    */
   detected: Map<string, TypeSource>;
   /** Receives the load figures a successful check read (absent: not kept). */
-  load?: (endpointId: string, load: BackendLoad | null) => void;
+  load?: (endpointId: string, load: LoadFigures | null) => void;
 }
 
 /** True when this check should detect the endpoint's type again. */

@@ -9,7 +9,7 @@ import type { CapabilityDetector } from '../models/capabilities.js';
 import { type ModelSync, modelSync } from '../models/sync.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { EndpointStore } from '../store.js';
-import type { BackendLoad } from '../backends/types.js';
+import type { LoadFigures } from '../load-signals.js';
 import type { TypeSource } from '../schema.js';
 import { backendProbe } from './backend-probe.js';
 import { type CheckDeps, runCheck } from './check.js';
@@ -33,7 +33,7 @@ export interface HealthDeps {
   /** Several instances share the checks (see `SchedulerDeps.keepCadence`). */
   shared: boolean;
   /** Receives the load figures each successful check read. */
-  load?: (endpointId: string, load: BackendLoad | null) => void;
+  load?: (endpointId: string, load: LoadFigures | null) => void;
 }
 
 /** The parts a router drives and hands on. */

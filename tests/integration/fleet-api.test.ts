@@ -105,8 +105,10 @@ describe('read routes', () => {
       id: 'llama3.1:8b',
       available: true,
       capabilities: ['chat'],
+      context_length: null,
+      loaded: null,
       created: expect.any(Number),
-      endpoints: [{ id, name: 'a', status: 'online', admin_state: 'enabled' }],
+      endpoints: [{ id, name: 'a', status: 'online', admin_state: 'enabled', type: 'openai-compatible', context_length: null, loaded: null }],
     });
     expect((await get(s, '/v0/models/org/model', VIEWER_KEY)).body.id).toBe('org/model');
     expect((await get(s, '/v0/models/nope', VIEWER_KEY)).status).toBe(404);
