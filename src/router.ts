@@ -153,7 +153,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     });
     this.#scheduler = health.scheduler;
     this.#retention = health.retention;
-    const stats = new EndpointStats();
+    const stats = new EndpointStats(load);
     const passive = new PassiveHealth({
       clock,
       suspendMs: options.proxy?.suspendMs ?? PROXY_DEFAULTS.suspendMs,
