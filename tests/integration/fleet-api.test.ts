@@ -114,7 +114,7 @@ describe('read routes', () => {
     expect((await get(s, '/v0/models/nope', VIEWER_KEY)).status).toBe(404);
 
     const stats = await get(s, `/v0/endpoints/${id}/stats`, VIEWER_KEY);
-    expect(stats.body).toEqual({ endpoint_id: id, in_flight: 0, latency_ms: expect.any(Number), recent_failures: 0, suspended_until: null });
+    expect(stats.body).toEqual({ endpoint_id: id, in_flight: 0, latency_ms: expect.any(Number), recent_failures: 0, suspended_until: null, upstream: null });
     expect((await get(s, '/v0/stats', VIEWER_KEY)).body.stats).toEqual([stats.body]);
   });
 });
