@@ -1,6 +1,7 @@
 /**
- * HTTP authentication: `Authorization: Bearer <key>` matched against configured keys, each with a
- * role, or a host-supplied function. Keys are compared by their SHA-256 digests, so neither the
+ * HTTP authentication: `Authorization: Bearer <key>` (or, on routes that say so, `x-api-key: <key>`
+ * as Anthropic clients send it) matched against configured keys, each with a role, or a
+ * host-supplied function. Keys are compared by their SHA-256 digests, so neither the
  * timing of the lookup nor the configuration reveals a key.
  */
 import { hash } from 'node:crypto';
@@ -60,8 +61,16 @@ export function hashKey(key: string): string {
   return hash('sha256', key, 'hex');
 }
 
-/** Resolves the caller of a request; `null` means unauthenticated. */
-export type Authenticator = (req: IncomingMessage) => Principal | null | Promise<Principal | null>;
+/** How a route takes keys: `xApiKey` also accepts the key in the `x-api-key` header. */
+export interface KeySources {
+  xApiKey?: boolean;
+}
+
+/**
+ * Resolves the caller of a request; `null` means unauthenticated. A host-supplied
+ * {@link AuthFunction} reads whichever headers it wants and ignores `sources`.
+ */
+export type Authenticator = (req: IncomingMessage, sources?: KeySources) => Principal | null | Promise<Principal | null>;
 
 const EVERYONE_ADMIN: Principal = Object.freeze({ role: 'admin', name: 'auth disabled' });
 
@@ -80,10 +89,17 @@ export function createAuthenticator(option: AuthOption): Authenticator {
     if (byDigest.has(digest)) throw new LlmlbError('invalid_request', 'the same key is configured twice');
     byDigest.set(digest, Object.freeze(entry.name === undefined ? { role: entry.role } : { role: entry.role, name: entry.name }));
   }
-  return (req) => {
-    const token = bearerToken(req.headers.authorization);
+  return (req, sources) => {
+    const token = bearerToken(req.headers.authorization) ?? (sources?.xApiKey === true ? apiKeyHeader(req.headers['x-api-key']) : null);
     return token === null ? null : (byDigest.get(hashKey(token)) ?? null);
   };
+}
+
+/** The key of an `x-api-key` header, or null. */
+function apiKeyHeader(header: string | string[] | undefined): string | null {
+  if (typeof header !== 'string' || header.length > 8192) return null;
+  const token = header.trim();
+  return token === '' ? null : token;
 }
 
 /** The token of an `Authorization: Bearer …` header, or null. */
