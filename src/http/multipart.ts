@@ -55,12 +55,15 @@ class ModelFieldParser {
     if (this.model === undefined && !this.#failed) this.#parser.write(chunk);
   };
 
-  /** The `model` field once the whole body was seen; throws for a malformed body. */
+  /**
+   * The `model` field, once the whole body was read; throws for a body the parser found malformed
+   * (what follows a field found early is left to the upstream).
+   */
   async finish(): Promise<string | undefined> {
-    if (this.model !== undefined) return this.model;
+    if (this.model !== undefined && !this.#failed) return this.model;
     if (!this.#failed) this.#parser.end();
     await this.#finished;
-    if (this.model === undefined && this.#failed) throw new LlmlbError('invalid_request', 'the multipart/form-data body is malformed');
+    if (this.#failed) throw new LlmlbError('invalid_request', 'the multipart/form-data body is malformed');
     return this.model;
   }
 
