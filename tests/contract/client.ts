@@ -143,13 +143,14 @@ export function expectNoLeak(res: ApiResponse, secrets: readonly string[]): void
   expect(res.text, 'a stack trace leaked into a response').not.toMatch(STACK_LINE);
 }
 
-/** Anthropic's error types, each for its status. */
-const ANTHROPIC_ERROR_TYPES: Readonly<Record<number, string>> = {
+/** Anthropic's error type for each status llmlb answers with (Anthropic's API documentation). */
+export const ANTHROPIC_ERROR_TYPES: Readonly<Record<number, string>> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
   403: 'permission_error',
   404: 'not_found_error',
   405: 'invalid_request_error',
+  409: 'invalid_request_error',
   413: 'request_too_large',
   415: 'invalid_request_error',
   429: 'rate_limit_error',
