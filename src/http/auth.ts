@@ -89,9 +89,11 @@ export function createAuthenticator(option: AuthOption): Authenticator {
     if (byDigest.has(digest)) throw new LlmlbError('invalid_request', 'the same key is configured twice');
     byDigest.set(digest, Object.freeze(entry.name === undefined ? { role: entry.role } : { role: entry.role, name: entry.name }));
   }
+  const lookup = (token: string | null) => (token === null ? null : (byDigest.get(hashKey(token)) ?? null));
   return (req, sources) => {
-    const token = bearerToken(req.headers.authorization) ?? (sources?.xApiKey === true ? apiKeyHeader(req.headers['x-api-key']) : null);
-    return token === null ? null : (byDigest.get(hashKey(token)) ?? null);
+    const principal = lookup(bearerToken(req.headers.authorization));
+    if (principal !== null || sources?.xApiKey !== true) return principal;
+    return lookup(apiKeyHeader(req.headers['x-api-key']));
   };
 }
 

@@ -2,7 +2,7 @@
  * The framework-agnostic request handler on Node's `IncomingMessage`/`ServerResponse`: strips the
  * mount prefix, resolves the request in the route table, authenticates, authorises by the
  * route's roles, checks that the router is started, and turns every failure into the route's
- * error shape. Paths outside the table's roots (`/v0`, `/v1`) are not ours: they go to `next`
+ * error shape. Paths outside the table's roots (`/v0`, `/v1`, `/rerank`) are not ours: they go to `next`
  * (the host app) or get a 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -203,13 +203,20 @@ describe('the Anthropic Messages API', () => {
     expect((await jsonOf(res)).content).toEqual([{ type: 'text', text: 'hello from u' }]);
     const bearer = await s.infer('/v1/messages', hello());
     expect(bearer.status).toBe(200);
+    // A client that sends a placeholder bearer token (ANTHROPIC_AUTH_TOKEN=ollama) and the key in x-api-key.
+    const both = await fetch(`${s.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ollama', 'x-api-key': CLIENT_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify(hello()),
+    });
+    expect(both.status).toBe(200);
     const sent = u.requestsTo('/v1/messages')[0]!;
     expect(sent.headers['anthropic-version']).toBe('2023-06-01');
     expect(sent.headers['x-api-key']).toBeUndefined();
     expect(JSON.stringify(sent.headers)).not.toContain(CLIENT_KEY);
     const counted = await anthropic(s, '/v1/messages/count_tokens', { model: 'llama3.1:8b', messages: [] });
     expect(await jsonOf(counted)).toEqual({ input_tokens: 11 });
-    expect(seen.map((e) => [e.route, e.usage?.total_tokens ?? null])).toEqual([['messages', 8], ['messages', 8], ['count_tokens', null]]);
+    expect(seen.map((e) => [e.route, e.usage?.total_tokens ?? null])).toEqual([['messages', 8], ['messages', 8], ['messages', 8], ['count_tokens', null]]);
   });
 
   it('relays the Anthropic event stream', async () => {
