@@ -5,6 +5,7 @@
 import { LlmlbError } from './errors.js';
 import type { Membership } from './cluster/membership.js';
 import type { Authenticator } from './http/auth.js';
+import type { LoadBoard } from './load-signals.js';
 import type { Logger } from './logger.js';
 import type { InferenceProxy } from './proxy/forward.js';
 import type { Observability } from './observe/observability.js';
@@ -20,6 +21,8 @@ export interface RouterInternals {
   logger: Logger;
   /** The one writer of storage and registry (its `registry` is the read-only view). */
   store: EndpointStore;
+  /** The load figures servers publish (through checks) or nodes send (through heartbeats). */
+  load: LoadBoard;
   /**
    * The live instances on a shared storage (one otherwise), with a `change` event: per-endpoint
    * limits are shared among them (each instance enforces `ceil(cap / liveInstances())`).

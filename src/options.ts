@@ -68,7 +68,7 @@ function isFormMismatch(issue: z.core.$ZodIssue): boolean {
 /**
  * A union of option forms (`false`, a function, an object …) whose errors point inside the form
  * the value is of: a value that fails every form gets the issues of the one form it has the
- * shape of (`keys.0.role: must be one of admin, viewer, client`), and a value of no accepted
+ * shape of (`keys.0.role: must be one of admin, viewer, client, node`), and a value of no accepted
  * form gets `message`, which says what is accepted. Works under any zod parse, not only
  * {@link parseOptions}.
  *

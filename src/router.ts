@@ -18,6 +18,7 @@ import type { CheckScheduler } from './health/scheduler.js';
 import { createHealth, toHealthChecker } from './health/wiring.js';
 import { createAuthenticator } from './http/auth.js';
 import { setRouterInternals } from './internals.js';
+import { LoadBoard } from './load-signals.js';
 import { LiveStats } from './live-stats.js';
 import { type Logger, silentLogger } from './logger.js';
 import { toCapabilityDetector } from './models/capabilities.js';
@@ -122,6 +123,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 1, connections: options.connections ?? null });
     const store = (this.#store = new EndpointStore(this.#storage));
+    const load = new LoadBoard();
+    store.on('endpointRemoved', (endpoint) => load.forget(endpoint.id));
     const checker = (this.checker = toHealthChecker(options.checker));
     const cluster = (this.#cluster = new Cluster(
       {
@@ -179,6 +182,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth),
       logger,
       store,
+      load,
       membership: cluster.membership,
       checks: (id) => cluster.owns(id),
       observe: this.#observe,

@@ -17,7 +17,16 @@ import type {
   EndpointStatus,
   ModelSetDiff,
 } from './schema.js';
-import type { HealthCheckPage, StorageAdapter } from './storage/types.js';
+import type { ChangeKind, HealthCheckPage, StorageAdapter } from './storage/types.js';
+
+/** Change-feed kinds of records other than endpoints, each applied by the module that owns them. */
+export type RecordKind = Exclude<ChangeKind, 'endpoint' | 'models' | 'deleted'>;
+
+/**
+ * Re-reads one record of a {@link RecordKind} from storage after the change feed said another
+ * instance wrote or removed it, and applies it to its owner's in-memory state.
+ */
+export type RecordReloader = (subjectId: string) => Promise<void>;
 
 /** Payload of `endpointChanged`: the stored record after the write and the one before it. */
 export interface EndpointChange {
@@ -60,6 +69,7 @@ export class EndpointStore extends EventEmitter<StoreEvents> {
   readonly #registry = new Registry();
   /** Position in the storage's change feed up to which the registry is current. */
   #cursor = 0;
+  readonly #reloaders = new Map<RecordKind, RecordReloader>();
 
   constructor(storage: StorageAdapter) {
     super();
@@ -134,18 +144,28 @@ export class EndpointStore extends EventEmitter<StoreEvents> {
   }
 
   /**
+   * Makes `reload` the reader of feed changes of `kind` (one per kind), so that records other
+   * than endpoints (keys, aliases, nodes) follow other instances' writes with the same cursor.
+   */
+  followRecords(kind: RecordKind, reload: RecordReloader): void {
+    this.#reloaders.set(kind, reload);
+  }
+
+  /**
    * Applies the writes other instances made to the same storage since the last call, from the
-   * storage's change feed: changed endpoints and model sets are re-read, deleted ones dropped.
-   * Returns how many changes were read.
+   * storage's change feed: changed endpoints and model sets are re-read, deleted ones dropped;
+   * changes of other records go to their {@link followRecords} reader. Returns how many changes
+   * were read.
    */
   async catchUp(): Promise<number> {
     let read = 0;
     for (;;) {
       const batch = await this.#storage.changesSince(this.#cursor);
       for (const change of batch.changes) {
-        if (change.kind === 'deleted') this.#forget(change.endpoint_id);
-        else if (change.kind === 'endpoint') await this.#reloadEndpoint(change.endpoint_id);
-        else await this.#reloadModels(change.endpoint_id);
+        if (change.kind === 'deleted') this.#forget(change.subject_id);
+        else if (change.kind === 'endpoint') await this.#reloadEndpoint(change.subject_id);
+        else if (change.kind === 'models') await this.#reloadModels(change.subject_id);
+        else await this.#reloaders.get(change.kind)?.(change.subject_id);
       }
       this.#cursor = batch.cursor;
       read += batch.changes.length;

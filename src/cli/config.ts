@@ -150,7 +150,7 @@ ${OBSERVE_USAGE}${ROUTING_USAGE}  -h, --help            Show this help
 
 Environment:
   LLMLB_API_KEYS        Client API keys: "key1:admin,key2:viewer,key3:client" (keys of at least
-                        ${MIN_API_KEY_LENGTH} characters; roles admin, viewer, client)
+                        ${MIN_API_KEY_LENGTH} characters; roles admin, viewer, client, node)
   LLMLB_ADMIN_KEY       One admin key (shorthand). With no key configured at all, an admin key is
                         generated at start-up and printed once on stderr.
   LLMLB_SECRET          Secret (at least ${MIN_SECRET_LENGTH} characters) that encrypts upstream api keys at rest.

@@ -213,7 +213,7 @@ function createServeRouter(config: ServeConfig, secret: ResolvedSecret, logger: 
     selector: SELECTORS[selector](),
     proxy: { queueLength, queueTimeoutMs, affinity },
   });
-  const roles = { admin: 0, viewer: 0, client: 0 };
+  const roles = { admin: 0, viewer: 0, client: 0, node: 0 };
   for (const key of keys) roles[key.role]++;
   logger.info(
     {

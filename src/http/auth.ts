@@ -10,8 +10,11 @@ import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
 import { optionUnion } from '../options.js';
 
-/** Every role a key can have; which routes each may call is declared in the route table (`routes.ts`). */
-export const ROLES = ['admin', 'viewer', 'client'] as const;
+/**
+ * Every role a key can have; which routes each may call is declared in the route table
+ * (`routes.ts`). `node` keys are registration tokens of self-registering inference nodes.
+ */
+export const ROLES = ['admin', 'viewer', 'client', 'node'] as const;
 /** A caller's role. */
 export type Role = (typeof ROLES)[number];
 

@@ -12,17 +12,28 @@ import type {
   ModelSetDiff,
 } from '../schema.js';
 
-/** What changed in one write, as recorded in the change feed. */
-export type ChangeKind = 'endpoint' | 'models' | 'deleted';
+/**
+ * What changed in one write, as recorded in the change feed: an endpoint's row (`endpoint`), its
+ * model set (`models`) or its removal (`deleted`); or a record of another kind, named by its id
+ * (`key`: an API key, `alias`: a model alias, `node`: a self-registered node's details), whose
+ * readers re-read it and drop it when it is gone.
+ */
+export type ChangeKind = 'endpoint' | 'models' | 'deleted' | 'key' | 'alias' | 'node';
+
+/** Every change kind, in declaration order; the type makes this list exhaustive. */
+export const CHANGE_KINDS: readonly ChangeKind[] = Object.freeze(
+  Object.keys({ endpoint: true, models: true, deleted: true, key: true, alias: true, node: true } satisfies Record<ChangeKind, true>) as ChangeKind[],
+);
 
 /**
- * One entry of the change feed: endpoint `endpoint_id` was written (`endpoint`: its row,
- * `models`: its model set) or removed (`deleted`). Readers re-read what changed.
+ * One entry of the change feed: record `subject_id` of `kind` was written or removed (for
+ * `endpoint`, `models` and `deleted`, the subject is an endpoint). Readers re-read what changed.
  */
 export interface StorageChange {
   /** Position in the feed: strictly increasing, never reused. */
   seq: number;
-  endpoint_id: string;
+  /** Id of the record that changed: an endpoint id, key id, alias name or node's endpoint id. */
+  subject_id: string;
   kind: ChangeKind;
 }
 

@@ -4,9 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
+import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { makeEndpointRecord, makeHealthCheck, T1, T2, T3 } from '../helpers/records.js';
 import { callerDatabase, releaseAll, tempFile, track, trackDatabase } from './sqlite-resources.js';
 
@@ -78,7 +80,7 @@ describe('sqlite schema upgrades', () => {
     await storage.recordHealthCheck(GPU_1, { admin_state: 'disabled' }, tied);
     expect(await storage.getEndpoint(GPU_1)).toStrictEqual({ ...gpu1, admin_state: 'disabled', version: 2 });
     expect((await storage.listHealthChecks(GPU_1, { limit: 2 })).map((c) => c.id)).toEqual([tied.id, history[0]!.id]);
-    expect((await storage.changesSince(0)).changes).toEqual([{ seq: 1, endpoint_id: GPU_1, kind: 'endpoint' }]);
+    expect((await storage.changesSince(0)).changes).toEqual([{ seq: 1, subject_id: GPU_1, kind: 'endpoint' }]);
     expect(await storage.tryLease('checker', 'a', 1000, 0)).toBe(true);
   });
 
@@ -93,6 +95,29 @@ describe('sqlite schema upgrades', () => {
     const schema = schemaOf(created);
     expect(schema.length).toBeGreaterThan(10);
     expect(schemaOf(upgraded)).toStrictEqual(schema);
+  });
+
+  it('keeps the feed positions handed out before 0004_change_subjects, even after retention emptied the feed', async () => {
+    const filename = await tempFile();
+    const before = sqliteStorage({ filename });
+    await before.init();
+    for (const id of [GPU_1, GPU_2]) await before.insertEndpoint(makeEndpointRecord({ id, name: id, base_url: `http://${id}` }));
+    await before.insertEndpoint(makeEndpointRecord({ name: 'gpu-3', base_url: 'http://gpu-3' }));
+    await before.close();
+    // Back to the previous release's feed, with one row left over (retention ate the others).
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: trackDatabase(new Database(filename)) }) });
+    await SQLITE_MIGRATIONS['0004_change_subjects']!.down!(db);
+    await sql`delete from llmlb_migration where name = '0004_change_subjects'`.execute(db);
+    await sql`delete from llmlb_changes where seq > 1`.execute(db);
+    expect((await sql`select endpoint_id, kind from llmlb_changes`.execute(db)).rows).toEqual([{ endpoint_id: GPU_1, kind: 'endpoint' }]);
+
+    const after = track(sqliteStorage({ filename }));
+    await after.init();
+    expect((await after.changesSince(0)).changes).toEqual([{ seq: 1, subject_id: GPU_1, kind: 'endpoint' }]);
+    await after.updateEndpoint(GPU_2, { notes: 'moved' });
+    expect((await after.changesSince(1)).changes).toEqual([{ seq: 4, subject_id: GPU_2, kind: 'endpoint' }]);
+    await expect(sql`insert into llmlb_changes (subject_id, kind, changed_at) values ('k', 'key', ${T1})`.execute(db)).resolves.toBeDefined();
+    await expect(sql`insert into llmlb_changes (subject_id, kind, changed_at) values ('k', 'other', ${T1})`.execute(db)).rejects.toThrow(/CHECK/);
   });
 
   it('rejects an admin_state outside ADMIN_STATES through the CHECK constraint', async () => {

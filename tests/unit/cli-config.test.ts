@@ -260,7 +260,7 @@ describe('parseCliConfig: API keys', () => {
   it.each([
     ['no role', `${secretLooking}`, /entry 1 is malformed: expected <key>:<role>/],
     ['an empty key', `:admin`, /entry 1 is malformed/],
-    ['an unknown role', `${secretLooking}:root`, /entry 1 is malformed: the role after the last ":" must be one of admin, viewer, client/],
+    ['an unknown role', `${secretLooking}:root`, /entry 1 is malformed: the role after the last ":" must be one of admin, viewer, client, node/],
     ['a role that is really the key tail', `sk:${secretLooking}`, /entry 1 is malformed: the role/],
     ['a short key in entry 2', `${ADMIN}:admin,Zq9-short:viewer`, /entry 2: the key is too short \(at least 16 characters\)/],
     ['a key with a space', `Zq9 secret material that must:admin`, /entry 1: the key may only contain printable ASCII/],

@@ -143,7 +143,7 @@ describe('router lifecycle and options', () => {
     expect(() => createRouter({ nope: 1 } as never)).toThrow(/unknown option "nope"/);
     // Precise: the path of the bad option and what it expects.
     expect(() => createRouter({ auth: { keys: [{ key: 'k'.repeat(20), role: 'boss' }] } } as never)).toThrow(
-      /auth\.keys\.0\.role: must be one of admin, viewer, client/,
+      /auth\.keys\.0\.role: must be one of admin, viewer, client, node/,
     );
     expect(() => createRouter({ checker: { timeoutMs: -1 } })).toThrow(/checker options: timeoutMs/);
   });

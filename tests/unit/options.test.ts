@@ -100,9 +100,9 @@ describe('the auth option', () => {
     [[{ key: KEY, role: 'admin' }], 'auth: must be { keys: [{ key, role }] }, a function, or false'],
     [{ keys: 'k' }, 'auth.keys: must be an array'],
     [{ kes: [] }, 'auth.keys: is required; auth: unknown option "kes"'],
-    [{ keys: [{ key: KEY, role: 'root' }] }, 'auth.keys.0.role: must be one of admin, viewer, client'],
+    [{ keys: [{ key: KEY, role: 'root' }] }, 'auth.keys.0.role: must be one of admin, viewer, client, node'],
     [{ keys: [{ key: KEY, role: 'admin' }, { key: 'short', role: 'viewer' }] }, 'auth.keys.1.key: must be at least 16 characters'],
-    [{ keys: [{ key: KEY }] }, 'auth.keys.0.role: must be one of admin, viewer, client'],
+    [{ keys: [{ key: KEY }] }, 'auth.keys.0.role: must be one of admin, viewer, client, node'],
     [{ keys: [{ key: KEY, role: 'admin', nmae: 'ops' }] }, 'auth.keys.0: unknown option "nmae"'],
     [{ keys: [{ role: 'admin' }] }, 'auth.keys.0: must have either `key` or `sha256`, not both'],
     [{ keys: [{ key: KEY, sha256: 'a'.repeat(64), role: 'admin' }] }, 'auth.keys.0: must have either `key` or `sha256`, not both'],
@@ -121,7 +121,7 @@ describe('the auth option', () => {
 
   it('is precise through createRouter, and never echoes a key', () => {
     expectInvalid(() => createRouter({ auth: { keys: [{ key: KEY, role: 'owner' as never }] } }), {
-      message: 'invalid router options: auth.keys.0.role: must be one of admin, viewer, client',
+      message: 'invalid router options: auth.keys.0.role: must be one of admin, viewer, client, node',
     });
     expectInvalid(() => createRouter({ auth: { keys: [{ key: KEY.slice(0, 10), role: 'admin' }] } }), {
       message: expect.not.stringContaining(KEY.slice(0, 10)),

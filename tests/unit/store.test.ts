@@ -86,4 +86,32 @@ describe('EndpointStore', () => {
     expect(b.store.registry.getEndpoint(record.id)).toBeUndefined();
     expect(b.store.registry.hasModel('m')).toBe(false);
   });
+
+  it('hands changes of other records to their reader, in feed order, and moves the cursor past them', async () => {
+    const feed = [
+      { seq: 1, subject_id: 'key-1', kind: 'key' as const },
+      { seq: 2, subject_id: 'fast', kind: 'alias' as const },
+      { seq: 3, subject_id: 'key-1', kind: 'key' as const },
+      { seq: 4, subject_id: 'node-1', kind: 'node' as const },
+    ];
+    // Only what loading and catching up call: a feed of another instance's writes of other records.
+    const withFeed = {
+      init: async () => undefined,
+      latestChange: async () => 0,
+      listEndpoints: async () => [],
+      listAllModels: async () => [],
+      changesSince: async (cursor: number) => {
+        const changes = feed.filter((c) => c.seq > cursor);
+        return { changes, cursor: changes.at(-1)?.seq ?? cursor };
+      },
+    } as Partial<StorageAdapter> as StorageAdapter;
+    const { store } = await openStore(withFeed);
+    const read: string[] = [];
+    store.followRecords('key', async (id) => void read.push(`key ${id}`));
+    store.followRecords('alias', async (id) => void read.push(`alias ${id}`));
+
+    expect(await store.catchUp()).toBe(4);
+    expect(read).toEqual(['key key-1', 'alias fast', 'key key-1']);
+    expect(await store.catchUp()).toBe(0);
+  });
 });

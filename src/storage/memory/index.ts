@@ -33,8 +33,8 @@ class MemoryStorage implements StorageAdapter {
     }
   }
 
-  #recordChange(endpointId: string, kind: ChangeKind): void {
-    this.#changes.push({ seq: ++this.#lastSeq, endpoint_id: endpointId, kind, changed_at: new Date().toISOString() });
+  #recordChange(subjectId: string, kind: ChangeKind): void {
+    this.#changes.push({ seq: ++this.#lastSeq, subject_id: subjectId, kind, changed_at: new Date().toISOString() });
   }
 
   async insertEndpoint(record: EndpointRecord): Promise<void> {
@@ -151,7 +151,7 @@ class MemoryStorage implements StorageAdapter {
     const changes = this.#changes
       .filter((c) => c.seq > cursor)
       .slice(0, rowLimit(limit))
-      .map(({ seq, endpoint_id, kind }) => ({ seq, endpoint_id, kind }));
+      .map(({ seq, subject_id, kind }) => ({ seq, subject_id, kind }));
     return { changes, cursor: changes.at(-1)?.seq ?? cursor };
   }
 

@@ -7,8 +7,10 @@
 import { Kysely, type Migration, PostgresDialect, type PostgresPool, sql } from 'kysely';
 import type { UniqueField } from '../conflict.js';
 import type { SqlDialect } from '../sql/dialect.js';
+import { oneOf } from '../sql/migrations.js';
 import { onConnection } from '../sql/transaction.js';
 import type { LlmlbDatabase } from '../sql/tables.js';
+import { CHANGE_KINDS } from '../types.js';
 import { CHANGES_CHANNEL, listenForChanges } from './listen.js';
 
 /** Where the data is, from a validated `PostgresStorageConfig`. */
@@ -98,6 +100,26 @@ const notifyMigration: Migration = {
   },
 };
 
+/** Replaces the CHECK on the change feed's `kind` with one allowing `kinds`. */
+// `Kysely<any>`: migrations are written against no table typings (kysely's Migration interface).
+async function allowKinds(db: Kysely<any>, kinds: readonly string[]): Promise<void> {
+  await sql`alter table llmlb_changes drop constraint llmlb_changes_kind_check`.execute(db);
+  await sql`alter table llmlb_changes add constraint llmlb_changes_kind_check check (kind ${oneOf(kinds)})`.execute(db);
+}
+
+/** `0004_change_subjects`: the change feed names any record (`subject_id`) of every {@link CHANGE_KINDS}. */
+const changeSubjectsMigration: Migration = {
+  async up(db): Promise<void> {
+    await sql`alter table llmlb_changes rename column endpoint_id to subject_id`.execute(db);
+    await allowKinds(db, CHANGE_KINDS);
+  },
+  async down(db): Promise<void> {
+    await sql`delete from llmlb_changes where kind not in ('endpoint', 'models', 'deleted')`.execute(db);
+    await allowKinds(db, ['endpoint', 'models', 'deleted']);
+    await sql`alter table llmlb_changes rename column subject_id to endpoint_id`.execute(db);
+  },
+};
+
 /**
  * The PostgreSQL {@link SqlDialect} for a source: a connection string (a pool the adapter opens
  * and ends), a caller's `pg` pool, or a caller's kysely instance (neither is ever closed). With a
@@ -123,7 +145,7 @@ export function postgresDialect(source: PostgresSource): SqlDialect {
     migrate: (kysely, migrate) => lockedTransaction(kysely, MIGRATION_LOCK, migrate),
     uniqueViolation,
     unreachable,
-    ownMigrations: Object.freeze({ '0002_postgres_notify': notifyMigration }),
+    ownMigrations: Object.freeze({ '0002_postgres_notify': notifyMigration, '0004_change_subjects': changeSubjectsMigration }),
     watch: pool && ((onChange) => listenForChanges(pool, onChange)),
   } satisfies SqlDialect);
 }

@@ -8,16 +8,16 @@ import type { LlmlbDatabase } from './tables.js';
 type Db = Kysely<LlmlbDatabase>;
 
 /**
- * Appends a `kind` change of `endpointId` to the feed (call it inside the write's transaction)
- * and returns its position.
+ * Appends a `kind` change of record `subjectId` to the feed (call it inside the write's
+ * transaction) and returns its position.
  *
  * @example
  * const seq = await appendChange(trx, id, 'endpoint');
  */
-export async function appendChange(trx: Db, endpointId: string, kind: ChangeKind): Promise<number> {
+export async function appendChange(trx: Db, subjectId: string, kind: ChangeKind): Promise<number> {
   const row = await trx
     .insertInto('llmlb_changes')
-    .values({ endpoint_id: endpointId, kind, changed_at: new Date().toISOString() })
+    .values({ subject_id: subjectId, kind, changed_at: new Date().toISOString() })
     .returning('seq')
     .executeTakeFirstOrThrow();
   return Number(row.seq);
@@ -36,7 +36,7 @@ export async function latestChange(db: Db): Promise<number> {
 export async function changesSince(db: Db, cursor: number, limit: number): Promise<ChangeBatch> {
   const rows = await db
     .selectFrom('llmlb_changes')
-    .select(['seq', 'endpoint_id', 'kind'])
+    .select(['seq', 'subject_id', 'kind'])
     .where('seq', '>', cursor)
     .orderBy('seq')
     .limit(rowLimit(limit) ?? Number.MAX_SAFE_INTEGER)

@@ -12,7 +12,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { LlmlbError } from '../../errors.js';
 import { ADMIN_STATES, ENDPOINT_STATUSES } from '../../schema.js';
-import type { ChangeKind } from '../types.js';
+import { CHANGE_KINDS } from '../types.js';
 import type { SqlColumnTypes, SqlDialect } from './dialect.js';
 
 /** Name of the table where applied migrations are recorded. */
@@ -20,11 +20,11 @@ const LLMLB_MIGRATION_TABLE = 'llmlb_migration';
 /** Name of kysely's migration lock table for llmlb's migrations. */
 const LLMLB_MIGRATION_LOCK_TABLE = 'llmlb_migration_lock';
 
-/** Every change-feed kind; the type makes this list exhaustive. */
-const CHANGE_KINDS = Object.keys({ endpoint: true, models: true, deleted: true } satisfies Record<ChangeKind, true>);
+/** The change-feed kinds `0002_fleet` allowed; `0004_change_subjects` allows every {@link CHANGE_KINDS}. */
+const ENDPOINT_CHANGE_KINDS = ['endpoint', 'models', 'deleted'];
 
 /** `in ('a', 'b', …)` for a CHECK constraint. */
-function oneOf(values: readonly string[]): ReturnType<typeof sql> {
+export function oneOf(values: readonly string[]): ReturnType<typeof sql> {
   return sql`in (${sql.join(values.map((v) => sql.lit(v)))})`;
 }
 
@@ -119,7 +119,7 @@ function fleet(columns: SqlColumnTypes): Migration {
           return columns.serial.autoIncrement ? key.autoIncrement() : key;
         })
         .addColumn('endpoint_id', 'text', (c) => c.notNull())
-        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind ${oneOf(CHANGE_KINDS)}`))
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind ${oneOf(ENDPOINT_CHANGE_KINDS)}`))
         .addColumn('changed_at', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('llmlb_changes_changed_at_idx').on('llmlb_changes').column('changed_at').execute();

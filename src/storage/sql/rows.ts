@@ -123,8 +123,8 @@ export function toHealthCheck(row: Selectable<EndpointHealthChecksTable>): Endpo
 }
 
 /** The change of a feed row. */
-export function toStorageChange(row: Pick<Selectable<ChangesTable>, 'seq' | 'endpoint_id' | 'kind'>): StorageChange {
-  return { seq: Number(row.seq), endpoint_id: row.endpoint_id, kind: row.kind };
+export function toStorageChange(row: Pick<Selectable<ChangesTable>, 'seq' | 'subject_id' | 'kind'>): StorageChange {
+  return { seq: Number(row.seq), subject_id: row.subject_id, kind: row.kind };
 }
 
 /** The capabilities stored in an `endpoint_models.capabilities` column. */

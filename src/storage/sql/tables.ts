@@ -68,7 +68,7 @@ export type EndpointHealthChecksTable = Omit<EndpointHealthCheck, 'success' | 'l
  */
 export interface ChangesTable {
   seq: ColumnType<number | bigint | string, never, never>;
-  endpoint_id: string;
+  subject_id: string;
   kind: ChangeKind;
   changed_at: string;
 }

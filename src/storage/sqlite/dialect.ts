@@ -10,6 +10,7 @@ import type { UniqueField } from '../conflict.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { onConnection } from '../sql/transaction.js';
 import type { LlmlbDatabase } from '../sql/tables.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** Where the data is, from a validated `SqliteStorageConfig`. */
 export type SqliteSource =
@@ -135,5 +136,6 @@ export function sqliteDialect(source: SqliteSource): SqlDialect {
     // The whole run, schema changes and bookkeeping rows, holds SQLite's write lock.
     migrate: transaction,
     uniqueViolation,
+    ownMigrations: SQLITE_MIGRATIONS,
   });
 }

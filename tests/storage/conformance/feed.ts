@@ -33,7 +33,7 @@ export function feedWriteCases(suite: Suite): void {
     await suite.storage.deleteEndpoint(a.id);
 
     const { changes, cursor } = await suite.storage.changesSince(before);
-    expect(changes.map(({ endpoint_id, kind }) => [endpoint_id, kind])).toEqual([
+    expect(changes.map(({ subject_id, kind }) => [subject_id, kind])).toEqual([
       [a.id, 'endpoint'],
       [a.id, 'endpoint'],
       [a.id, 'endpoint'],
@@ -88,7 +88,7 @@ export function feedWriteCases(suite: Suite): void {
     expect(await suite.storage.replaceEndpointModels(missing, [CHAT], T1)).toBeUndefined();
     expect(await suite.storage.deleteEndpoint(missing)).toBe(false);
     expect(await suite.storage.changesSince(latest)).toStrictEqual({
-      changes: [{ seq: afterB, endpoint_id: b.id, kind: 'endpoint' }],
+      changes: [{ seq: afterB, subject_id: b.id, kind: 'endpoint' }],
       cursor: afterB,
     });
   });
