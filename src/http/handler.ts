@@ -54,7 +54,7 @@ const handlerOptionsSchema = z.strictObject({
         path: z
           .string()
           .regex(/^\/[\w.-]+(\/[\w.-]+)*$/, 'must be a path such as "/metrics"')
-          .refine((p) => !/^\/(v0|v1|dashboard|healthz|readyz)(\/|$)/.test(p), 'must not be under another llmlb route')
+          .refine((p) => !/^\/(v0|v1|rerank|dashboard|healthz|readyz)(\/|$)/.test(p), 'must not be under another llmlb route')
           .optional(),
         public: z.boolean().optional(),
       }),

@@ -25,6 +25,7 @@ async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; mod
   return { body, model, parsed, stream: (parsed as { stream?: unknown }).stream === true };
 }
 
+/** The model a request names, or `invalid_request` with `message`. */
 function validModel(value: unknown, message: string): string {
   const model = modelSchema.safeParse(value);
   if (!model.success) throw new LlmlbError('invalid_request', message);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/http/auth.js';
 import { type Route, type RouteHandler, createRouteIndex } from '../../src/http/route.js';
 import { API_ONLY, ROUTES, routeIndex, routeIndexFor } from '../../src/http/routes.js';
+import { handlerRouteIndex } from '../../src/http/handler.js';
 
 const handler = (): RouteHandler => async () => undefined;
 const rolesOf = (method: string, path: string) => [...(routeIndex.resolve(method, path)?.roles ?? [])].sort();
@@ -53,7 +54,14 @@ describe('the route table', () => {
     expect(routeIndexFor({ ...API_ONLY })).toBe(routeIndex);
   });
 
-  it('is the table docs/api.md lists, with the same roles and error shapes', () => {
+  it('refuses a metrics path under an API root', () => {
+    for (const path of ['/v0/metrics', '/v1/metrics', '/rerank', '/rerank/metrics']) {
+      expect(() => handlerRouteIndex({ metrics: { path } }), path).toThrow(/must not be under another llmlb route/);
+    }
+    expect(handlerRouteIndex({ metrics: { path: '/reranker-metrics' } }).roots).toContain('reranker-metrics');
+  });
+
+    it('is the table docs/api.md lists, with the same roles and error shapes', () => {
     const docs = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
     const documented = [...docs.matchAll(/^\| \[?`([A-Z]+ \/(?:v\d|rerank)[^`]*)`\]?(?:\([^)]*\))? \| ([a-z, ]+) \| (admin|OpenAI|Anthropic) \|/gm)].map(
       ([, route, roles, errors]) => `${route} | ${roles} | ${errors!.toLowerCase()}`,
