@@ -20,7 +20,7 @@ import { configKeysOf, createAuthenticator } from './http/auth.js';
 import { setRouterInternals } from './internals.js';
 import { RuntimeKeys } from './keys/index.js';
 import type { KeyService } from './keys/service.js';
-import { LoadBoard } from './load-signals.js';
+import { LoadBoard, NO_FIGURES } from './load-signals.js';
 import { LiveStats } from './live-stats.js';
 import { type Logger, silentLogger } from './logger.js';
 import { toCapabilityDetector } from './models/capabilities.js';
@@ -28,7 +28,7 @@ import { InferenceProxy } from './proxy/forward.js';
 import type { RequestEvent } from './proxy/options.js';
 import { EndpointStats } from './proxy/stats.js';
 import { type ParsedRouterOptions, type RouterOptions, parseRouterOptions } from './router-options.js';
-import { type Endpoint, type EndpointRecord, toPublicEndpoint } from './schema.js';
+import { type Capability, type Endpoint, type EndpointRecord, toPublicEndpoint } from './schema.js';
 import { expectedLatencySelector } from './select/expected-latency.js';
 import { memoryStorage } from './storage/memory/index.js';
 import type { StorageAdapter } from './storage/types.js';
@@ -87,7 +87,7 @@ export interface Router extends EventEmitter<RouterEvents> {
    * Throws `model_not_found`, `no_available_endpoint`, or `invalid_request` for a capability
    * the model lacks.
    */
-  select(model: string, capability?: 'chat' | 'embeddings'): Readonly<Endpoint>;
+  select(model: string, capability?: Capability): Readonly<Endpoint>;
   /**
    * Prepares storage, loads the registry and launches the start-up round of health checks (all
    * endpoints at once; `checker.idle()` tells when it is done). Call once before anything else.
@@ -155,10 +155,15 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       owns: (id) => cluster.owns(id),
       shared: cluster.enabled,
       pruneRevokedKeys: (cutoff) => this.#runtimeKeys.service.pruneRevoked(cutoff),
+      // What a check read replaces what the previous check read (nothing read: nothing known);
+      // a server that never published anything stays off the board.
+      load: (id, figures) => {
+        if (figures !== null || load.get(id) !== undefined) load.report(id, figures ?? NO_FIGURES, 'check', clock.now());
+      },
     });
     this.#scheduler = health.scheduler;
     this.#retention = health.retention;
-    const stats = new EndpointStats();
+    const stats = new EndpointStats(load);
     const passive = new PassiveHealth({
       clock,
       suspendMs: options.proxy?.suspendMs ?? PROXY_DEFAULTS.suspendMs,
@@ -263,7 +268,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     return this.#state;
   }
 
-  select(model: string, capability: 'chat' | 'embeddings' = 'chat'): Readonly<Endpoint> {
+  select(model: string, capability: Capability = 'chat'): Readonly<Endpoint> {
     this.#assertStarted();
     const record = this.#proxy.select(model, capability);
     let endpoint = this.#publicEndpoints.get(record);

@@ -1,7 +1,8 @@
 /**
- * HTTP authentication: `Authorization: Bearer <key>` matched against the keys llmlb knows —
- * those of the `auth` option and runtime keys (`/v0/keys`) — or a host-supplied function. Keys
- * are compared by their SHA-256 digests (one map lookup, no storage access), so neither the
+ * HTTP authentication: `Authorization: Bearer <key>` (or, on routes that say so, `x-api-key: <key>`
+ * as Anthropic clients send it) matched against the keys llmlb knows — those of the `auth` option
+ * and runtime keys (`/v0/keys`) — or a host-supplied function. Keys are compared by their SHA-256
+ * digests (one map lookup, no storage access), so neither the
  * timing of the lookup nor the configuration reveals a key.
  */
 import type { IncomingMessage } from 'node:http';
@@ -48,8 +49,16 @@ export const authOptionSchema = optionUnion('must be { keys: [{ key, role }] }, 
   z.strictObject({ keys: z.array(authKeySchema) }),
 ]);
 
-/** Resolves the caller of a request; `null` means unauthenticated. */
-export type Authenticator = (req: IncomingMessage) => Principal | null | Promise<Principal | null>;
+/** How a route takes keys: `xApiKey` also accepts the key in the `x-api-key` header. */
+export interface KeySources {
+  xApiKey?: boolean;
+}
+
+/**
+ * Resolves the caller of a request; `null` means unauthenticated. A host-supplied
+ * {@link AuthFunction} reads whichever headers it wants and ignores `sources`.
+ */
+export type Authenticator = (req: IncomingMessage, sources?: KeySources) => Principal | null | Promise<Principal | null>;
 
 const EVERYONE_ADMIN: Principal = Object.freeze({ role: 'admin', name: 'auth disabled' });
 
@@ -75,13 +84,22 @@ export type KeyResolver = (digest: string) => Readonly<Principal> | null;
  * const authenticate = createAuthenticator(option, (digest) => keys.resolve(digest));
  */
 export function createAuthenticator(option: AuthOption, resolve: KeyResolver): Authenticator {
-  const known = (req: IncomingMessage): Readonly<Principal> | null => {
-    const token = bearerToken(req.headers.authorization);
-    return token === null ? null : resolve(hashKey(token));
+  const lookup = (token: string | null) => (token === null ? null : resolve(hashKey(token)));
+  const known = (req: IncomingMessage, sources?: KeySources): Readonly<Principal> | null => {
+    const principal = lookup(bearerToken(req.headers.authorization));
+    if (principal !== null || sources?.xApiKey !== true) return principal;
+    return lookup(apiKeyHeader(req.headers['x-api-key']));
   };
-  if (option === false) return (req) => known(req) ?? EVERYONE_ADMIN;
-  if (typeof option === 'function') return (req) => known(req) ?? option(req);
+  if (option === false) return (req, sources) => known(req, sources) ?? EVERYONE_ADMIN;
+  if (typeof option === 'function') return (req, sources) => known(req, sources) ?? option(req);
   return known;
+}
+
+/** The key of an `x-api-key` header, or null. */
+function apiKeyHeader(header: string | string[] | undefined): string | null {
+  if (typeof header !== 'string' || header.length > 8192) return null;
+  const token = header.trim();
+  return token === '' ? null : token;
 }
 
 /** The token of an `Authorization: Bearer …` header, or null. */

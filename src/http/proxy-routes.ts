@@ -1,6 +1,7 @@
 /**
- * The `/v1` OpenAI-compatible routes: the three forwarded inference routes, and the model list
- * answered from the registry.
+ * The forwarded routes — JSON bodies (chat, completions, embeddings, responses, rerank, score,
+ * speech, images, the Anthropic Messages API) and multipart uploads (audio transcriptions and
+ * translations) — and the model list answered from the registry.
  */
 import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
@@ -8,6 +9,7 @@ import type { ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
 import type { InferenceRoute } from '../proxy/options.js';
 import { readJsonBytes } from './body.js';
+import { readMultipartBody } from './multipart.js';
 import { sendJson } from './respond.js';
 import type { RouteContext, RouteHandler } from './route.js';
 
@@ -19,23 +21,44 @@ async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; mod
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new LlmlbError('invalid_request', 'the request body must be a JSON object');
   }
-  const model = modelSchema.safeParse((parsed as { model?: unknown }).model);
-  if (!model.success) throw new LlmlbError('invalid_request', 'the request body must name a "model" (a non-empty string)');
-  return { body, model: model.data, parsed, stream: (parsed as { stream?: unknown }).stream === true };
+  const model = validModel((parsed as { model?: unknown }).model, 'the request body must name a "model" (a non-empty string)');
+  return { body, model, parsed, stream: (parsed as { stream?: unknown }).stream === true };
 }
 
-/** Forwards one request, within the limits of the caller's key (a refusal is a 404 or a 429). */
-const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
-  const { body, model, parsed, stream } = await readInferenceBody(ctx);
+/** The model a request names, or `invalid_request` with `message`. */
+function validModel(value: unknown, message: string): string {
+  const model = modelSchema.safeParse(value);
+  if (!model.success) throw new LlmlbError('invalid_request', message);
+  return model.data;
+}
+
+/**
+ * Forwards one request within the limits of the caller's key: the key admits it (or refuses it
+ * with a 404 or a 429) and its slot is freed when the answer ends.
+ */
+async function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: { stream: boolean; body: unknown }): Promise<void> {
   const { proxy, keys } = routerInternals(ctx.router);
   const principal = ctx.principal;
   const release = keys.admit(principal, model);
   try {
-    const hints = { stream, body: parsed, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null };
-    await proxy.forward(ctx.req, ctx.res, route, body, model, hints);
+    await proxy.forward(ctx.req, ctx.res, route, body, model, { ...hints, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null });
   } finally {
     release();
   }
+}
+
+/** A route whose JSON body names the model. */
+const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
+  const { body, model, parsed, stream } = await readInferenceBody(ctx);
+  await forwardWithin(ctx, route, body, model, { stream, body: parsed });
+};
+
+/** A route whose `multipart/form-data` body names the model in its `model` field (an upload). */
+const forwardMultipart = (route: InferenceRoute) => async (ctx: RouteContext) => {
+  const { proxy } = routerInternals(ctx.router);
+  const { raw, model } = await readMultipartBody(ctx.req, proxy.bodyLimit, ctx.preParsedBody);
+  const name = validModel(model, 'the form must have a "model" field (a non-empty string)');
+  await forwardWithin(ctx, route, raw, name, { stream: false, body: null });
 };
 
 /** A model as listed by `GET /v1/models`: the OpenAI fields plus llmlb's own. */
@@ -47,13 +70,17 @@ export interface ListedModel {
   /** True when at least one online, enabled endpoint serves the model now. */
   available: boolean;
   capabilities: string[];
+  /** The largest context window its endpoints report, in tokens (null: none told). */
+  context_length: number | null;
+  /** True when an endpoint has it in memory now (null: none tells). */
+  loaded: boolean | null;
   /** Endpoints serving the model, in any status. */
   endpoints: number;
 }
 
 function toListed(model: ModelInfo): ListedModel {
-  const { id, created, available, capabilities, endpoints } = model;
-  return { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, endpoints: endpoints.length };
+  const { id, created, available, capabilities, context_length, loaded, endpoints } = model;
+  return { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, context_length, loaded, endpoints: endpoints.length };
 }
 
 const listCache = new WeakMap<readonly ModelInfo[], unknown>();
@@ -63,6 +90,15 @@ export const inferenceHandlers = {
   chat: forward('chat'),
   completions: forward('completions'),
   embeddings: forward('embeddings'),
+  responses: forward('responses'),
+  rerank: forward('rerank'),
+  score: forward('score'),
+  transcriptions: forwardMultipart('transcriptions'),
+  translations: forwardMultipart('translations'),
+  speech: forward('speech'),
+  images: forward('images'),
+  messages: forward('messages'),
+  countTokens: forward('count_tokens'),
   listModels: async (ctx) => {
     // The catalog returns the same array until the registry changes: one body per version.
     const models = ctx.router.models.list();

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry.js';
-import type { EndpointModel, EndpointRecord, EndpointStatus } from '../../src/schema.js';
-import { makeEndpointRecord, T0 } from '../helpers/records.js';
+import { type EndpointModel, type EndpointRecord, type EndpointStatus, offersCapability } from '../../src/schema.js';
+import { makeEndpointModel, makeEndpointRecord } from '../helpers/records.js';
 
 /** A stored endpoint in `status` (unique id, name and base_url). */
 const endpoint = (status: EndpointStatus): EndpointRecord => makeEndpointRecord({ status });
-const model = (endpointId: string, modelId: string): EndpointModel => ({
-  endpoint_id: endpointId,
-  model_id: modelId,
-  capabilities: ['chat'],
-  last_checked: T0,
-});
+const model = (endpointId: string, modelId: string): EndpointModel => makeEndpointModel(endpointId, modelId);
 
 describe('Registry', () => {
   it('indexes models to endpoints and lists only online candidates', () => {
@@ -27,7 +22,21 @@ describe('Registry', () => {
     expect(registry.modelCount(b.id)).toBe(2);
   });
 
-  it('reflects status changes in cached candidate lists', () => {
+  it('offers messages on every chat model, and nothing a model lacks', () => {
+    const a = endpoint('online');
+    const registry = new Registry();
+    registry.load([a], [model(a.id, 'llama'), { ...model(a.id, 'bge-m3'), capabilities: ['embeddings'] }]);
+    expect(registry.hasCapability(a.id, 'llama', 'messages')).toBe(true);
+    expect(registry.onlineEndpointsFor('llama', 'messages').map((e) => e.id)).toEqual([a.id]);
+    expect(registry.hasCapability(a.id, 'bge-m3', 'messages')).toBe(false);
+    expect(registry.hasCapability(a.id, 'llama', 'embeddings')).toBe(false);
+    expect(registry.hasCapability(a.id, 'llama', 'rerank')).toBe(false);
+    expect(offersCapability(['messages'], 'messages')).toBe(true);
+    expect(offersCapability(['messages'], 'chat')).toBe(false);
+    expect(offersCapability(['audio'], 'image')).toBe(false);
+  });
+
+    it('reflects status changes in cached candidate lists', () => {
     const a = endpoint('online');
     const registry = new Registry();
     registry.load([a], [model(a.id, 'llama')]);
@@ -81,7 +90,8 @@ describe('Registry version', () => {
   it('changes with what a model listing shows, not with routine checks', () => {
     const a = makeEndpointRecord({ status: 'online', latency_ms: 5 });
     const registry = new Registry();
-    const m = (last_checked: string, capabilities = ['chat']) => ({ endpoint_id: a.id, model_id: 'm', capabilities, last_checked });
+    const m = (last_checked: string, capabilities = ['chat'], loaded: boolean | null = null) =>
+      makeEndpointModel(a.id, 'm', { capabilities, last_checked, loaded });
     registry.load([a], [m('2026-01-01T00:00:00.000Z')]);
     const v0 = registry.version;
     registry.upsertEndpoint({ ...a, latency_ms: 9, last_seen: 'later' });
@@ -92,6 +102,11 @@ describe('Registry version', () => {
     const v1 = registry.version;
     expect(v1).toBeGreaterThan(v0);
     registry.setModels(a.id, [m('2026-01-01T00:01:00.000Z', ['embeddings'])]);
-    expect(registry.version).toBeGreaterThan(v1);
+    const v2 = registry.version;
+    expect(v2).toBeGreaterThan(v1);
+    // Metadata shows in listings too: the model was loaded meanwhile.
+    registry.setModels(a.id, [m('2026-01-01T00:01:30.000Z', ['embeddings'], true)]);
+    expect(registry.version).toBeGreaterThan(v2);
+    expect(registry.modelOf(a.id, 'm')?.loaded).toBe(true);
   });
 });
