@@ -140,6 +140,7 @@ export class EndpointService {
       registered_at: now,
       updated_at: now,
       notes: data.notes ?? null,
+      static_models: data.models,
       version: 1,
     };
     return toPublicEndpoint(await this.#deps.store.create(record));

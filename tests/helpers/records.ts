@@ -35,6 +35,7 @@ export const NEW_ENDPOINT_DEFAULTS = {
   last_seen: null,
   last_error: null,
   error_count: 0,
+  static_models: null,
 } as const satisfies Partial<EndpointRecord>;
 
 /**

@@ -8,6 +8,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
+import { aliasesMigration } from '../../src/storage/sql/aliases-migration.js';
 import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { makeEndpointRecord, makeHealthCheck, T1, T2, T3 } from '../helpers/records.js';
 import { callerDatabase, releaseAll, tempFile, track, trackDatabase } from './sqlite-resources.js';
@@ -58,6 +59,7 @@ describe('sqlite schema upgrades', () => {
       registered_at: '2025-01-01T00:00:00.000Z',
       updated_at: T2,
       notes: 'rack 3',
+      static_models: null,
       version: 1,
     };
     const listed = await storage.listEndpoints();
@@ -106,8 +108,10 @@ describe('sqlite schema upgrades', () => {
     await before.close();
     // Back to the previous release's feed, with one row left over (retention ate the others).
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: trackDatabase(new Database(filename)) }) });
+    // Later migrations first, as a previous release's database never had them.
+    await aliasesMigration.down!(db);
     await SQLITE_MIGRATIONS['0004_change_subjects']!.down!(db);
-    await sql`delete from llmlb_migration where name = '0004_change_subjects'`.execute(db);
+    await sql`delete from llmlb_migration where name in ('0004_change_subjects', '0006_aliases')`.execute(db);
     await sql`delete from llmlb_changes where seq > 1`.execute(db);
     expect((await sql`select endpoint_id, kind from llmlb_changes`.execute(db)).rows).toEqual([{ endpoint_id: GPU_1, kind: 'endpoint' }]);
 

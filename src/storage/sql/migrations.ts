@@ -13,6 +13,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { LlmlbError } from '../../errors.js';
 import { ADMIN_STATES, ENDPOINT_STATUSES } from '../../schema.js';
 import { CHANGE_KINDS } from '../types.js';
+import { aliasesMigration } from './aliases-migration.js';
 import type { SqlColumnTypes, SqlDialect } from './dialect.js';
 
 /** Name of the table where applied migrations are recorded. */
@@ -161,7 +162,13 @@ function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const columns = dialect.columns;
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns), '0003_routing': routing(columns), ...dialect.ownMigrations };
+      return {
+        '0001_initial': initial(columns),
+        '0002_fleet': fleet(columns),
+        '0003_routing': routing(columns),
+        '0006_aliases': aliasesMigration,
+        ...dialect.ownMigrations,
+      };
     },
   };
 }

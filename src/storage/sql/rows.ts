@@ -1,6 +1,8 @@
 /** Conversions between llmlb's domain records and the rows of its SQL tables. */
-import type { Insertable, Selectable } from 'kysely';
-import type { Capability, DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointRecord } from '../../schema.js';
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Capability, DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord } from '../../schema.js';
+import { patchFields } from '../patch.js';
+import { staticModelsColumn } from '../../static-models.js';
 import type { StorageChange } from '../types.js';
 import type { SqlColumnTypes } from './dialect.js';
 import type {
@@ -36,8 +38,15 @@ export function toEndpointRow(record: EndpointRecord): Insertable<EndpointsTable
     registered_at: record.registered_at,
     updated_at: record.updated_at,
     notes: record.notes,
+    static_models: staticModelsColumn.write(record.static_models),
     version: record.version,
   };
+}
+
+/** The columns a patch sets (`static_models` as its JSON text). */
+export function toEndpointPatchRow(patch: EndpointPatch): Updateable<EndpointsTable> {
+  const { static_models, ...fields } = patchFields(patch);
+  return static_models === undefined ? fields : { ...fields, static_models: staticModelsColumn.write(static_models) };
 }
 
 /** The endpoint record of a row. */
@@ -61,6 +70,7 @@ export function toEndpointRecord(row: Selectable<EndpointsTable>): EndpointRecor
     registered_at: row.registered_at,
     updated_at: row.updated_at,
     notes: row.notes,
+    static_models: staticModelsColumn.read(row.static_models),
     version: Number(row.version),
   };
 }
