@@ -21,6 +21,15 @@ export const modelNameSchema = z
   .refine((name) => !CONTROL_CHARS.test(name), 'must not contain control characters')
   .refine((name) => name.trim() === name, 'must not start or end with whitespace');
 
+/**
+ * An alias name: a model name that is also a path under `/v0/aliases/`, so no empty, `.` or `..`
+ * segment (no leading, trailing or doubled `/`).
+ */
+const aliasNameSchema = modelNameSchema.refine(
+  (name) => name.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
+  'must not start or end with "/", contain "//", or have a "." or ".." segment (it is a path under /v0/aliases/)',
+);
+
 /** An alias's targets: 1–32 distinct model ids, in order of preference. */
 const targetsSchema = z
   .array(modelNameSchema)
@@ -30,7 +39,7 @@ const targetsSchema = z
 
 /** Body of "create an alias". Unknown fields are rejected. */
 export const createAliasInputSchema = z.strictObject({
-  name: modelNameSchema,
+  name: aliasNameSchema,
   targets: targetsSchema,
 });
 /** Input of `router.aliases.create`. */

@@ -8,7 +8,7 @@ import { type Clock, isoAt } from '../clock.js';
 import { type SecretBox, openApiKey } from '../crypto.js';
 import type { ModelSync } from '../models/sync.js';
 import type { EndpointHealthCheck, EndpointPatch, EndpointRecord } from '../schema.js';
-import type { Probe, ProbeResult } from './probe.js';
+import { type Probe, type ProbeResult, probeTarget } from './probe.js';
 import { type FailureKind, nextStatus } from './transition.js';
 
 /** The result of one check, as returned by `checker.check()` and carried by the `check` event. */
@@ -47,7 +47,7 @@ export interface CheckDeps {
  * const { report } = await runCheck(deps, record, new AbortController().signal);
  */
 export async function runCheck(deps: CheckDeps, record: EndpointRecord, signal: AbortSignal): Promise<CheckResult> {
-  const probe = await deps.probe({ base_url: record.base_url, apiKey: openApiKey(deps.secretBox, record) }, signal);
+  const probe = await deps.probe(probeTarget(record, openApiKey(deps.secretBox, record)), signal);
   const report = toReport(probe);
   const previous = deps.store.registry.getEndpoint(record.id);
   if (!previous || signal.aborted) return { report };

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { ModelListError, parseModelListText } from '../models/parse.js';
+import type { EndpointRecord } from '../schema.js';
+import { reachability } from './reachability.js';
 import { type FailureKind, failureKindForHttpStatus } from './transition.js';
 
 /** A WHATWG `fetch`-compatible function (global `fetch`, undici's `fetch`, msw-patched, …). */
@@ -14,21 +16,47 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 /** What a probe learned. */
 export type ProbeResult =
   | { ok: true; latencyMs: number; modelIds: string[]; server: string | null }
-  | { ok: false; kind: FailureKind; message: string; latencyMs: number };
+  | {
+      ok: false;
+      kind: FailureKind;
+      message: string;
+      latencyMs: number;
+      /** The HTTP status, when the upstream answered one (`unauthorized`, `http_status`). */
+      status?: number;
+    };
 
 /** What a probe needs to reach an endpoint. */
 export interface ProbeTarget {
   base_url: string;
   /** The plaintext upstream credential, or null. */
   apiKey: string | null;
+  /**
+   * The model ids of an endpoint with a static list, which cannot list its models: the probe then
+   * only checks that the server answers (see `reachability.ts`) and reports these ids.
+   */
+  staticModelIds?: readonly string[];
 }
 
 /**
  * Probes one endpoint: the health check's request. Never throws: every failure is a result.
- * The default asks `GET /v1/models`; backend-specific probes (Ollama's `/api/tags`, …) fit the
+ * The default asks `GET /v1/models` (for an endpoint with a static list, only whether it answers);
+ * backend-specific probes (Ollama's `/api/tags`, …) fit the
  * same shape.
  */
 export type Probe = (target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult>;
+
+/**
+ * What a probe of `endpoint` needs: its base URL, its opened credential, and its static list's
+ * model ids when it has one.
+ *
+ * @example
+ * await probe(probeTarget(record, openApiKey(secretBox, record)), signal);
+ */
+export function probeTarget(endpoint: Pick<EndpointRecord, 'base_url' | 'static_models'>, apiKey: string | null): ProbeTarget {
+  const target: ProbeTarget = { base_url: endpoint.base_url, apiKey };
+  if (endpoint.static_models !== null) target.staticModelIds = endpoint.static_models.map((m) => m.model_id);
+  return target;
+}
 
 /**
  * The default probe: {@link probeModels} with fixed options.
@@ -38,7 +66,10 @@ export type Probe = (target: ProbeTarget, signal: AbortSignal) => Promise<ProbeR
  * const result = await probe({ base_url: 'http://127.0.0.1:11434', apiKey: null }, new AbortController().signal);
  */
 export function modelListProbe(options: Omit<ProbeOptions, 'signal'>): Probe {
-  return (target, signal) => probeModels(target.base_url, target.apiKey, { ...options, signal });
+  return async (target, signal) => {
+    const result = await probeModels(target.base_url, target.apiKey, { ...options, signal });
+    return target.staticModelIds === undefined ? result : reachability(result, target.staticModelIds);
+  };
 }
 
 /** How to probe. */
@@ -82,7 +113,7 @@ export async function probeModels(baseUrl: string, apiKey: string | null, option
         kind === 'unauthorized'
           ? `HTTP ${response.status}: the endpoint rejected the credential`
           : `HTTP ${response.status} from GET /v1/models`;
-      return { ok: false, kind, message, latencyMs: elapsed() };
+      return { ok: false, kind, message, latencyMs: elapsed(), status: response.status };
     }
     const text = await readLimited(response, options.maxBodyBytes);
     const modelIds = parseModelListText(text);

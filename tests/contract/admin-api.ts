@@ -51,6 +51,7 @@ const ENDPOINT_FIELDS = [
   'registered_at',
   'updated_at',
   'notes',
+  'static_models',
   'has_api_key',
 ].sort();
 /** Every response is checked: no secrets, no stack traces, the documented error shape. */
