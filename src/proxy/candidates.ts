@@ -56,6 +56,12 @@ export class ModelCandidates {
     return union.endpoints;
   }
 
+  /** True when some endpoint, in any status, serves the model id (for an alias, one of its targets). */
+  served(name: string): boolean {
+    const targets = this.#aliases.get(name)?.targets;
+    return targets === undefined ? this.#registry.hasModel(name) : targets.some((target) => this.#registry.hasModel(target));
+  }
+
   /** True when an endpoint in any status serves the name (or one of the alias's targets) with the capability. */
   supports(name: string, capability: Capability): boolean {
     const registry = this.#registry;

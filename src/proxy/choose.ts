@@ -102,7 +102,7 @@ export class EndpointChooser {
     }
     let candidates = source.online(model, capability);
     if (candidates.length === 0) {
-      if (!source.supports(model, capability)) {
+      if (source.served(model) && !source.supports(model, capability)) {
         throw new LlmlbError('invalid_request', `model ${JSON.stringify(model)} does not support ${capability}`);
       }
       throw noEndpoint(model);

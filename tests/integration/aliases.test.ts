@@ -158,6 +158,10 @@ describe('aliases in the model lists', () => {
     const one = await fetch(`${s.url}/v1/models/org/unserved`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
     expect(one.status).toBe(200);
     expect(await one.json()).toMatchObject({ id: 'org/unserved', targets: ['nowhere-1'], available: false });
+    // A request for it finds the alias but nothing to serve it now.
+    const none = await s.infer('/v1/chat/completions', { model: 'org/unserved', messages: [] });
+    expect(none.status).toBe(503);
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe('no_available_endpoint');
   });
 
   it('GET /v0/models shows aliases with their targets as models, and an alias that extends a served model replaces it in /v1/models', async () => {
