@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LlmlbError } from '../../src/errors.js';
 import { routerInternals } from '../../src/internals.js';
 import { createRouter, type Router } from '../../src/router.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
 import { makeEndpointRecord } from '../helpers/records.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const routers: Router[] = [];
 const dirs: string[] = [];
@@ -17,18 +17,6 @@ async function started(options: Parameters<typeof createRouter>[0] = {}): Promis
   routers.push(router);
   await router.start();
   return router;
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<LlmlbError> {
-  const err = await promise.then(
-    () => {
-      throw new Error(`expected ${code}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LlmlbError);
-  expect((err as LlmlbError).code).toBe(code);
-  return err as LlmlbError;
 }
 
 /** Stores an endpoint serving `models` straight through the store (no upstream needed). */
