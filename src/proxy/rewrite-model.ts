@@ -44,12 +44,19 @@ class Scanner {
 
   /** Skips a string starting at the current quote; returns its span, quotes included. */
   string(): Span {
-    const start = this.at++;
+    const start = this.at;
+    let from = start + 1;
     for (;;) {
-      const byte = this.bytes[this.at++];
-      if (byte === undefined) throw new NotAJsonObject('unterminated string');
-      if (byte === BACKSLASH) this.at++;
-      else if (byte === QUOTE) return [start, this.at];
+      const quote = this.bytes.indexOf(QUOTE, from);
+      if (quote === -1) throw new NotAJsonObject('unterminated string');
+      // Escaped when an odd number of backslashes precedes it.
+      let backslashes = 0;
+      while (this.bytes[quote - 1 - backslashes] === BACKSLASH) backslashes++;
+      from = quote + 1;
+      if (backslashes % 2 === 0) {
+        this.at = from;
+        return [start, from];
+      }
     }
   }
 
