@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { modelNameSchema } from './alias-schema.js';
-import type { Capability, DiscoveredModel } from './schema.js';
+import type { ReportedModel } from './backends/types.js';
+import type { Capability } from './schema.js';
 
 /** Most models one static list may hold. */
 export const MAX_STATIC_MODELS = 1000;
@@ -48,13 +49,15 @@ export const staticModelsSchema = z
 export type StaticModelInput = string | StaticModel;
 
 /**
- * The model set of a static list: given capabilities as they are, the others from `detect`.
+ * A static list as a backend's report: given capabilities stand (as if the server had told
+ * them), the others are left to the name rules.
  *
  * @example
- * staticModelSet([{ model_id: 'my-embedder', capabilities: ['embeddings'] }], detect);
+ * staticReport([{ model_id: 'my-embedder', capabilities: ['embeddings'] }, { model_id: 'my-chat' }]);
+ * // [{ model_id: 'my-embedder', capabilities: ['embeddings'] }, { model_id: 'my-chat', capabilities: null }]
  */
-export function staticModelSet(models: readonly StaticModel[], detect: (modelId: string) => Capability[]): DiscoveredModel[] {
-  return models.map((m) => ({ model_id: m.model_id, capabilities: m.capabilities ? [...m.capabilities] : detect(m.model_id) }));
+export function staticReport(models: readonly StaticModel[]): ReportedModel[] {
+  return models.map((m) => ({ model_id: m.model_id, capabilities: m.capabilities ? [...m.capabilities] : null }));
 }
 
 /** The JSON text stored for a static list (or null), and back. */

@@ -4,7 +4,7 @@
  * model list included — and does not refuse the credential (401 and 403 still fail, like
  * connection errors, timeouts and 5xx answers). Its model ids are the static list's.
  */
-import type { ProbeResult } from './probe.js';
+import type { Probe, ProbeResult } from './probe.js';
 
 /**
  * The outcome of a probe of an endpoint whose models are `modelIds` (its static list).
@@ -17,4 +17,17 @@ export function reachability(result: ProbeResult, modelIds: readonly string[]): 
   if (result.ok) return { ...result, modelIds: [...modelIds] };
   const answered = result.kind === 'not_a_model_list' || (result.kind === 'http_status' && result.status !== undefined && result.status < 500);
   return answered ? { ok: true, latencyMs: result.latencyMs, modelIds: [...modelIds], server: null } : result;
+}
+
+/**
+ * `probe`, judged by {@link reachability} for endpoints with a static list (`staticModelIds`).
+ *
+ * @example
+ * const probe = withStaticModels(backendProbe(options));
+ */
+export function withStaticModels(probe: Probe): Probe {
+  return async (target, signal) => {
+    const result = await probe(target, signal);
+    return target.staticModelIds === undefined ? result : reachability(result, target.staticModelIds);
+  };
 }

@@ -38,6 +38,10 @@ export interface ListedModel {
   /** True when at least one online, enabled endpoint serves the model now. */
   available: boolean;
   capabilities: string[];
+  /** The largest context window its endpoints report, in tokens (null: none told). */
+  context_length: number | null;
+  /** True when an endpoint has it in memory now (null: none tells). */
+  loaded: boolean | null;
   /** Endpoints serving the model, in any status. */
   endpoints: number;
 }
@@ -49,14 +53,15 @@ export interface ListedAlias extends ListedModel {
 }
 
 function toListed(model: ModelInfo): ListedModel {
-  const { id, created, available, capabilities, endpoints } = model;
-  return { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, endpoints: endpoints.length };
+  const { id, created, available, capabilities, context_length, loaded, endpoints } = model;
+  return { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, context_length, loaded, endpoints: endpoints.length };
 }
 
 function toListedAlias(alias: AliasInfo): ListedAlias {
-  const { id, created, available, capabilities, targets } = alias;
+  const { id, created, available, capabilities, context_length, loaded, targets } = alias;
   const endpoints = new Set(targets.flatMap((t) => t.endpoints.map((e) => e.id))).size;
-  return { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, endpoints, targets: targets.map((t) => t.id) };
+  const listed = { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, context_length, loaded } as const;
+  return { ...listed, endpoints, targets: targets.map((t) => t.id) };
 }
 
 /** The `GET /v1/models` entries: aliases, and the models no alias hides, by id. */

@@ -152,7 +152,7 @@ describe('aliases in the model lists', () => {
     const list = (await res.json()) as { data: Record<string, unknown>[] };
     expect(list.data.map((m) => m.id)).toEqual([OLLAMA_ID, ALIAS, VLLM_ID, 'nomic-embed-text:latest', 'org/unserved'].sort());
     const alias = list.data.find((m) => m.id === ALIAS);
-    expect(alias).toEqual({ id: ALIAS, object: 'model', created: expect.any(Number), owned_by: 'llmlb', available: true, capabilities: ['chat'], endpoints: 2, targets: [OLLAMA_ID, VLLM_ID] });
+    expect(alias).toEqual({ id: ALIAS, object: 'model', created: expect.any(Number), owned_by: 'llmlb', available: true, capabilities: ['chat'], context_length: null, loaded: null, endpoints: 2, targets: [OLLAMA_ID, VLLM_ID] });
     expect(list.data.find((m) => m.id === 'org/unserved')).toMatchObject({ available: false, capabilities: [], endpoints: 0, targets: ['nowhere-1'] });
     expect(list.data.find((m) => m.id === VLLM_ID)).not.toHaveProperty('targets');
     const one = await fetch(`${s.url}/v1/models/org/unserved`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });

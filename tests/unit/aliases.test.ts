@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { routerInternals } from '../../src/internals.js';
 import { createRouter, type Router } from '../../src/router.js';
+import type { DiscoveredModel } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
 import { makeEndpointRecord } from '../helpers/records.js';
 import { expectCode } from '../helpers/expect-code.js';
@@ -20,11 +21,11 @@ async function started(options: Parameters<typeof createRouter>[0] = {}): Promis
 }
 
 /** Stores an endpoint serving `models` straight through the store (no upstream needed). */
-async function serving(router: Router, models: string[]): Promise<void> {
+async function serving(router: Router, models: string[], metadata: Partial<DiscoveredModel> = {}): Promise<void> {
   const { store } = routerInternals(router);
   const record = makeEndpointRecord({ status: 'online' });
   await store.create(record);
-  await store.replaceModels(record.id, models.map((model_id) => ({ model_id, capabilities: ['chat'] })), record.registered_at);
+  await store.replaceModels(record.id, models.map((model_id) => ({ model_id, capabilities: ['chat'], ...metadata })), record.registered_at);
 }
 
 afterEach(async () => {
@@ -87,6 +88,18 @@ describe('router.aliases', () => {
     expect(await r.aliases.create({ name: 'served-model', targets: ['served-model', 'other'] })).toMatchObject({ name: 'served-model' });
     await expectCode(r.aliases.update('served-model', { targets: ['other'] }), 'conflict');
     expect((await r.aliases.get('served-model')).targets).toEqual(['served-model', 'other']);
+  });
+
+  it('shows an alias in the catalog with its targets\' figures together', async () => {
+    const r = await started();
+    await serving(r, ['small'], { context_length: 8192, loaded: false });
+    await serving(r, ['large'], { context_length: 32768, loaded: true, capabilities: ['chat', 'vision'] });
+    await r.aliases.create({ name: 'both', targets: ['small', 'large', 'missing'] });
+    const [info] = r.models.aliases();
+    expect(info).toMatchObject({ id: 'both', available: true, capabilities: ['chat', 'vision'], context_length: 32768, loaded: true, shadows_model: false });
+    expect(info?.targets.map((t) => [t.id, t.endpoints.length])).toEqual([['small', 1], ['large', 1], ['missing', 0]]);
+    expect(r.models.findAlias('both')).toEqual(info);
+    expect(r.models.findAlias('small')).toBeUndefined();
   });
 
   it('answers not_ready before start', async () => {

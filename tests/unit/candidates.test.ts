@@ -4,11 +4,17 @@ import { AliasTable } from '../../src/alias-table.js';
 import { reachability } from '../../src/health/reachability.js';
 import { ModelCandidates } from '../../src/proxy/candidates.js';
 import { Registry } from '../../src/registry.js';
-import type { EndpointModel } from '../../src/schema.js';
+import { type EndpointModel, modelMetadata } from '../../src/schema.js';
 import { memoryStorage } from '../../src/storage/memory/index.js';
 import { makeEndpointRecord, T0 } from '../helpers/records.js';
 
-const model = (endpointId: string, modelId: string, capabilities = ['chat']): EndpointModel => ({ endpoint_id: endpointId, model_id: modelId, capabilities, last_checked: T0 });
+const model = (endpointId: string, modelId: string, capabilities = ['chat']): EndpointModel => ({
+  endpoint_id: endpointId,
+  model_id: modelId,
+  capabilities,
+  last_checked: T0,
+  ...modelMetadata({}),
+});
 
 /** A registry with an Ollama-named, a vLLM-named and a both-named endpoint, and an alias table. */
 async function setup() {
