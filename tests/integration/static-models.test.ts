@@ -18,9 +18,9 @@ describe('an endpoint with a static model list', () => {
     const id = await register(s, u, { models: STATIC });
     const detail = await s.admin('GET', `/v0/endpoints/${id}`);
     expect(detail.body).toMatchObject({ status: 'online', error_count: 0, static_models: [{ model_id: 'my-finetune' }, { model_id: 'my-embedder', capabilities: ['embeddings'] }] });
-    expect(detail.body.models.map((m: { model_id: string; capabilities: string[] }) => [m.model_id, m.capabilities])).toEqual([
-      ['my-embedder', ['embeddings']],
-      ['my-finetune', ['chat']],
+    expect(detail.body.models.map((m: { model_id: string; capabilities: string[]; capabilities_source: string }) => [m.model_id, m.capabilities, m.capabilities_source])).toEqual([
+      ['my-embedder', ['embeddings'], 'backend'],
+      ['my-finetune', ['chat'], 'name'],
     ]);
     expect((await s.infer('/v1/chat/completions', { model: 'my-finetune', messages: [] })).status).toBe(200);
     expect((await s.infer('/v1/embeddings', { model: 'my-embedder', input: 'x' })).status).toBe(200);
