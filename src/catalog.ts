@@ -39,20 +39,12 @@ export interface ModelInfo {
   endpoints: ModelEndpointInfo[];
 }
 
-/** An alias as the catalog shows it: what requests naming it can reach now. */
-export interface AliasInfo {
-  /** The alias's name: what clients send as `model`. */
-  id: string;
-  /** True when at least one endpoint serving one of its targets is online and enabled. */
-  available: boolean;
-  /** Union of its targets' capabilities, sorted. */
-  capabilities: string[];
-  /** The largest context window its targets' endpoints report, in tokens (null: none told). */
-  context_length: number | null;
-  /** True when an endpoint has one of its targets in memory now (null: none tells). */
-  loaded: boolean | null;
-  /** Unix seconds of the alias's creation. */
-  created: number;
+/**
+ * An alias as the catalog shows it: what requests naming it can reach now. `id` is its name;
+ * `available`, `capabilities`, `context_length` and `loaded` are its targets' together (as a
+ * model's are its endpoints'); `created` is when the alias was made.
+ */
+export interface AliasInfo extends Omit<ModelInfo, 'endpoints'> {
   /** True when a model of the same id is served too: requests naming it go to the alias. */
   shadows_model: boolean;
   /** Its targets in order of preference, each as a model (no endpoint and unavailable while none serves it). */
