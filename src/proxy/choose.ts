@@ -1,5 +1,6 @@
 /**
- * Which endpoint takes a request: the routable endpoints serving the model with the capability,
+ * Which endpoint takes a request: the routable endpoints serving the model (for an alias, any of
+ * its targets; see `candidates.ts`) with the capability,
  * minus those already tried and (while others are left) those passive health suspended; minus
  * those at their concurrency cap (this instance's share of it); the session's pinned endpoint when it is among them; else the
  * lowest priority tier with a free slot, and the selector within it. Every choice says why.
@@ -11,6 +12,7 @@ import type { RegistryView } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
 import type { EndpointStatsView, SelectionContext, Selector } from '../select/types.js';
 import type { SessionAffinity } from './affinity.js';
+import type { ModelCandidates } from './candidates.js';
 import type { EndpointStats } from './stats.js';
 
 /** Why a request went where it went (the `x-llmlb-route` header and the `request` event). */
@@ -38,6 +40,8 @@ export interface Choice {
 /** What the chooser reads. */
 export interface ChooserDeps {
   registry: RegistryView;
+  /** The candidates of a requested name: a model id's endpoints, or an alias's. */
+  candidates: ModelCandidates;
   stats: EndpointStats;
   passive: PassiveHealth;
   selector: Selector;
@@ -92,13 +96,13 @@ export class EndpointChooser {
 
   /** The routable candidates minus the excluded, and minus the suspended while others are left. */
   #usable({ model, capability, exclude }: ChoiceRequest): readonly EndpointRecord[] {
-    const { registry, passive, clock } = this.#deps;
-    if (!registry.hasModel(model)) {
+    const { candidates: source, passive, clock } = this.#deps;
+    if (!source.known(model)) {
       throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} is not served by any endpoint`);
     }
-    let candidates = registry.onlineEndpointsFor(model, capability);
+    let candidates = source.online(model, capability);
     if (candidates.length === 0) {
-      if (!registry.endpointsFor(model).some((e) => registry.hasCapability(e.id, model, capability))) {
+      if (source.served(model) && !source.supports(model, capability)) {
         throw new LlmlbError('invalid_request', `model ${JSON.stringify(model)} does not support ${capability}`);
       }
       throw noEndpoint(model);

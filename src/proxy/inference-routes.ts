@@ -1,7 +1,7 @@
 /**
  * The forwarded routes, one row each: the upstream path a request goes to, the capability its
- * model needs, the error shape llmlb answers in, and the upstream statuses that mean "try another
- * endpoint" besides 502/503.
+ * model needs, the error shape llmlb answers in, the upstream statuses that mean "try another
+ * endpoint" besides 502/503, and how its body is readdressed to an alias's target.
  */
 import type { ServerResponse } from 'node:http';
 import type { LlmlbError } from '../errors.js';
@@ -9,6 +9,8 @@ import type { Capability } from '../schema.js';
 import { anthropicErrorEvent, sendAnthropicError } from './anthropic-error.js';
 import { openAiErrorEvent, sendOpenAiError } from './openai-error.js';
 import type { InferenceRoute } from './options.js';
+import { rewriteFormModel } from './rewrite-form-model.js';
+import { rewriteModel } from './rewrite-model.js';
 
 /** Which error shape a forwarded route speaks. */
 export type ProxyErrorStyle = 'openai' | 'anthropic';
@@ -39,14 +41,24 @@ export interface InferenceRouteSpec {
    * speak the route.
    */
   failoverStatuses: ReadonlySet<number>;
+  /** The body with its `model` naming `model` instead (for a request addressed to an alias). */
+  readdress: (body: Buffer, model: string, contentType: string | undefined) => Buffer;
 }
+
+/** How a route's body is encoded: JSON, or `multipart/form-data` (uploads). */
+type BodyKind = 'json' | 'form';
+
+const READDRESS: Readonly<Record<BodyKind, InferenceRouteSpec['readdress']>> = Object.freeze({
+  json: (body, model) => rewriteModel(body, model),
+  form: (body, model, contentType) => rewriteFormModel(body, contentType, model),
+});
 
 const NONE: ReadonlySet<number> = new Set();
 /** A backend that does not serve the path answers 404. */
 const NOT_SPOKEN: ReadonlySet<number> = new Set([404]);
 
-const route = (path: string, capability: Capability, errors: ProxyErrorStyle = 'openai', failoverStatuses = NONE): InferenceRouteSpec =>
-  Object.freeze({ path, capability, errors: ERROR_WRITERS[errors], failoverStatuses });
+const route = (path: string, capability: Capability, errors: ProxyErrorStyle = 'openai', failoverStatuses = NONE, body: BodyKind = 'json'): InferenceRouteSpec =>
+  Object.freeze({ path, capability, errors: ERROR_WRITERS[errors], failoverStatuses, readdress: READDRESS[body] });
 
 /** Every forwarded route. */
 export const INFERENCE_ROUTES: Readonly<Record<InferenceRoute, InferenceRouteSpec>> = Object.freeze({
@@ -56,8 +68,8 @@ export const INFERENCE_ROUTES: Readonly<Record<InferenceRoute, InferenceRouteSpe
   responses: route('/v1/responses', 'chat'),
   rerank: route('/v1/rerank', 'rerank'),
   score: route('/v1/score', 'rerank'),
-  transcriptions: route('/v1/audio/transcriptions', 'audio'),
-  translations: route('/v1/audio/translations', 'audio'),
+  transcriptions: route('/v1/audio/transcriptions', 'audio', 'openai', NONE, 'form'),
+  translations: route('/v1/audio/translations', 'audio', 'openai', NONE, 'form'),
   speech: route('/v1/audio/speech', 'audio'),
   images: route('/v1/images/generations', 'image'),
   messages: route('/v1/messages', 'messages', 'anthropic', NOT_SPOKEN),

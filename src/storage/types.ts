@@ -11,6 +11,7 @@ import type {
   EndpointRecord,
   ModelSetDiff,
 } from '../schema.js';
+import type { AliasStorage } from './alias-storage.js';
 import type { KeyStorage } from './key-types.js';
 
 /**
@@ -69,8 +70,9 @@ export interface HealthCheckPage {
 }
 
 /**
- * Where llmlb keeps endpoints, their models, the health-check history, a change feed, leases, and
- * runtime API keys with their usage ({@link KeyStorage}).
+ * Where llmlb keeps endpoints, their models, the health-check history, model aliases (the
+ * {@link AliasStorage} part), runtime API keys with their usage (the {@link KeyStorage} part), a
+ * change feed and leases.
  *
  * Uniqueness of `name` and `base_url` is the adapter's job and must hold under concurrency:
  * a violating insert or update rejects with `LlmlbError('conflict')` whose message names the
@@ -84,7 +86,7 @@ export interface HealthCheckPage {
  * const storage: StorageAdapter = sqliteStorage({ filename: './llmlb.db' });
  * await storage.init();
  */
-export interface StorageAdapter extends KeyStorage {
+export interface StorageAdapter extends AliasStorage, KeyStorage {
   /** Short name of the adapter, for logs (`"memory"`, `"sqlite"`, `"postgres"`). */
   readonly kind: string;
   /**

@@ -24,6 +24,7 @@ import {
   contractRouter,
   expectError,
 } from './client.js';
+import { aliasContractCases } from './admin-aliases.js';
 import { keysApiCases } from './keys-api.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
@@ -54,6 +55,7 @@ const ENDPOINT_FIELDS = [
   'registered_at',
   'updated_at',
   'notes',
+  'static_models',
   'has_api_key',
 ].sort();
 /** The fields of a model in an endpoint's detail. */
@@ -439,6 +441,8 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
         expect((await call('GET', '/v0/endpoints')).body.endpoints[0].model_count).toBe(2);
       });
     });
+
+    aliasContractCases({ call, upstream, router: () => router });
 
     // ---------------------------------------------------------------- errors
 
