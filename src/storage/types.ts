@@ -11,6 +11,7 @@ import type {
   EndpointRecord,
   ModelSetDiff,
 } from '../schema.js';
+import type { NodeStorage } from './nodes.js';
 
 /**
  * What changed in one write, as recorded in the change feed: an endpoint's row (`endpoint`), its
@@ -76,13 +77,14 @@ export interface HealthCheckPage {
  *
  * Every write of an endpoint row (insert, update, check) raises its `version` by one and appends
  * an `endpoint` entry to the change feed in the same transaction; a model set that changed
- * appends a `models` entry, a delete a `deleted` entry.
+ * appends a `models` entry, a delete a `deleted` entry. Self-registered nodes' details are kept
+ * through {@link NodeStorage}.
  *
  * @example
  * const storage: StorageAdapter = sqliteStorage({ filename: './llmlb.db' });
  * await storage.init();
  */
-export interface StorageAdapter {
+export interface StorageAdapter extends NodeStorage {
   /** Short name of the adapter, for logs (`"memory"`, `"sqlite"`, `"postgres"`). */
   readonly kind: string;
   /**

@@ -13,6 +13,7 @@ import { cascadeCases, checkRecordingCases, historyPageCases } from './conforman
 import { leaseCases } from './conformance/leases.js';
 import { copyCases, reopenCases } from './conformance/lifecycle.js';
 import { modelListCases, modelSetCases } from './conformance/models.js';
+import { nodeRowCases, nodeWriteCases } from './conformance/nodes.js';
 import type { Suite } from './conformance/suite.js';
 
 /** Every area of the contract, with the functions that register its cases. */
@@ -24,6 +25,7 @@ const AREAS: readonly (readonly [string, readonly ((suite: Suite) => void)[]])[]
   ['cascades', [cascadeCases]],
   ['change feed', [feedWriteCases, feedReadCases]],
   ['leases', [leaseCases]],
+  ['nodes', [nodeRowCases, nodeWriteCases]],
   ['isolation of returned and passed-in objects', [copyCases]],
   ['lifecycle', [reopenCases]],
 ];
