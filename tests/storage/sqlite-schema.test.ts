@@ -104,8 +104,11 @@ describe('sqlite schema upgrades', () => {
     for (const id of [GPU_1, GPU_2]) await before.insertEndpoint(makeEndpointRecord({ id, name: id, base_url: `http://${id}` }));
     await before.insertEndpoint(makeEndpointRecord({ name: 'gpu-3', base_url: 'http://gpu-3' }));
     await before.close();
-    // Back to the previous release's feed, with one row left over (retention ate the others).
+    // Back to the previous release's feed, with one row left over (retention ate the others);
+    // the later `0008_nodes` goes too, so that 0004 is the newest migration again.
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: trackDatabase(new Database(filename)) }) });
+    await sql`drop table nodes`.execute(db);
+    await sql`delete from llmlb_migration where name = '0008_nodes'`.execute(db);
     await SQLITE_MIGRATIONS['0004_change_subjects']!.down!(db);
     await sql`delete from llmlb_migration where name = '0004_change_subjects'`.execute(db);
     await sql`delete from llmlb_changes where seq > 1`.execute(db);

@@ -32,7 +32,7 @@ vi.mock('better-sqlite3', async (importOriginal) => {
 });
 
 /** Every migration of the current release, as `llmlb_migration` lists them. */
-const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }, { name: '0003_routing' }, { name: '0004_change_subjects' }];
+const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }, { name: '0003_routing' }, { name: '0004_change_subjects' }, { name: '0008_nodes' }];
 
 const callerKyselys: Kysely<unknown>[] = [];
 
@@ -90,6 +90,7 @@ describe('sqliteStorage: schema and migrations', () => {
       'llmlb_leases',
       'llmlb_migration',
       'llmlb_migration_lock',
+      'nodes',
     ]);
     expect(schemaNames(db, 'index')).toEqual([
       'endpoint_health_checks_checked_at_idx',
@@ -107,6 +108,7 @@ describe('sqliteStorage: schema and migrations', () => {
     expect(cascades).toEqual([
       { tbl: 'endpoint_health_checks', parent: 'endpoints', on_delete: 'CASCADE' },
       { tbl: 'endpoint_models', parent: 'endpoints', on_delete: 'CASCADE' },
+      { tbl: 'nodes', parent: 'endpoints', on_delete: 'CASCADE' },
     ]);
   });
 
