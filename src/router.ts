@@ -20,6 +20,7 @@ import { createAuthenticator } from './http/auth.js';
 import { setRouterInternals } from './internals.js';
 import { LoadBoard } from './load-signals.js';
 import { LiveStats } from './live-stats.js';
+import { NodeService } from './nodes/service.js';
 import { type Logger, silentLogger } from './logger.js';
 import { toCapabilityDetector } from './models/capabilities.js';
 import { InferenceProxy } from './proxy/forward.js';
@@ -109,6 +110,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly #secretBox: SecretBox | null;
   readonly #logger: Logger;
   readonly #observe: Observability;
+  readonly #nodes: NodeService;
   /** Frozen public copies of records, so `select` allocates nothing per call. */
   readonly #publicEndpoints = new WeakMap<EndpointRecord, Endpoint>();
   #state: RouterState = 'created';
@@ -161,6 +163,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     });
     this.#proxy = this.#createProxy(options, stats, passive);
     const assertStarted = () => this.#assertStarted();
+    const upstreamPolicy = createUpstreamPolicy(options.upstreams);
     this.models = new ModelCatalog(store.registry, assertStarted);
     const proxy = this.#proxy;
     this.stats = new LiveStats({ registry: store.registry, traffic: stats, passive, clock, queued: () => proxy.queueLength }, assertStarted);
@@ -173,9 +176,10 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       probe: health.probe,
       probeVersion: health.probeVersion,
       sync: health.sync,
-      upstreamPolicy: createUpstreamPolicy(options.upstreams),
+      upstreamPolicy,
       assertStarted,
     });
+    const nodes = (this.#nodes = new NodeService({ store, storage: this.#storage, clock, logger, probe: health.probe, upstreamPolicy, load, assertStarted }));
     this.#observe = this.#createObservability(options);
     setRouterInternals(this, {
       proxy: this.#proxy,
@@ -183,6 +187,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       logger,
       store,
       load,
+      nodes,
       membership: cluster.membership,
       checks: (id) => cluster.owns(id),
       observe: this.#observe,
@@ -261,7 +266,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#state = 'starting';
     try {
       await this.#storage.init();
-      const loaded = await this.#store.load();
+      const loaded = { ...(await this.#store.load()), nodes: await this.#nodes.load() };
       this.#verifySecret(this.#store.registry.listEndpoints());
       await this.#cluster.start();
       this.#state = 'started';
