@@ -125,7 +125,8 @@ describe('registration and approval', () => {
 describe('heartbeats', () => {
   it('wrong or missing tokens are a 401 in the admin shape, whatever the body', async () => {
     const s = await llmlb();
-    for (const headers of [{}, { 'x-node-token': 'llmlb_node_nope' }, { authorization: `Bearer ${NODE_KEY}` }, { 'x-node-token': NODE_KEY }]) {
+    const attempts: Record<string, string>[] = [{}, { 'x-node-token': 'llmlb_node_nope' }, { authorization: `Bearer ${NODE_KEY}` }, { 'x-node-token': NODE_KEY }];
+    for (const headers of attempts) {
       const res = await call(s, 'POST', '/v0/nodes/heartbeat', { active_requests: 'junk' }, headers);
       expect(res.status).toBe(401);
       expect(res.body).toStrictEqual({ error: { code: 'unauthorized', message: 'missing or unknown node token (X-Node-Token)' } });
