@@ -222,6 +222,39 @@ export function toPublicEndpoint(record: EndpointRecord): Endpoint {
   return { ...rest, has_api_key: api_key_encrypted !== null };
 }
 
+/**
+ * The stored record of a newly registered endpoint: the parsed create input `data`, its sealed
+ * credential, never checked yet (`pending`), registered `now`, version 1.
+ */
+export function newEndpointRecord(
+  id: string,
+  data: z.output<typeof createEndpointInputSchema>,
+  apiKeyEncrypted: string | null,
+  now: string,
+): EndpointRecord {
+  return {
+    id,
+    name: data.name,
+    base_url: data.base_url,
+    api_key_encrypted: apiKeyEncrypted,
+    status: 'pending',
+    admin_state: data.admin_state,
+    max_concurrency: data.max_concurrency,
+    priority: data.priority,
+    weight: data.weight,
+    health_check_interval_secs: data.health_check_interval_secs,
+    inference_timeout_secs: data.inference_timeout_secs,
+    latency_ms: null,
+    last_seen: null,
+    last_error: null,
+    error_count: 0,
+    registered_at: now,
+    updated_at: now,
+    notes: data.notes ?? null,
+    version: 1,
+  };
+}
+
 /** A capability a model offers; `chat` and `embeddings` are the built-in ones. */
 export type Capability = 'chat' | 'embeddings' | (string & {});
 

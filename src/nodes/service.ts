@@ -18,6 +18,7 @@ import {
   type EndpointRecord,
   createEndpointInputSchema,
   endpointIdSchema,
+  newEndpointRecord,
   parseOrThrow,
   toPublicEndpoint,
 } from '../schema.js';
@@ -144,22 +145,9 @@ export class NodeService {
 
   /** A new node: its endpoint pending approval, with the defaults of any new endpoint. */
   async #insert(data: { name: string; base_url: string }, details: NodeFields, now: string): Promise<{ endpoint: EndpointRecord; node: NodeRecord }> {
-    const defaults = createEndpointInputSchema.parse({ name: data.name, base_url: data.base_url, admin_state: 'pending_approval' });
     const id = randomUUID();
-    const endpoint: EndpointRecord = {
-      ...defaults,
-      id,
-      api_key_encrypted: null,
-      status: 'pending',
-      latency_ms: null,
-      last_seen: null,
-      last_error: null,
-      error_count: 0,
-      registered_at: now,
-      updated_at: now,
-      notes: null,
-      version: 1,
-    };
+    const input = createEndpointInputSchema.parse({ name: data.name, base_url: data.base_url, admin_state: 'pending_approval' });
+    const endpoint = newEndpointRecord(id, input, null, now);
     const node: NodeRecord = { ...details, endpoint_id: id, registered_at: now };
     await this.#deps.store.create(endpoint, (record) => this.#deps.storage.insertNode(record, node));
     this.#directory.set(node);

@@ -5,6 +5,7 @@
  */
 import type { NodePatch, NodeRecord } from '../nodes/schema.js';
 import type { EndpointPatch, EndpointRecord } from '../schema.js';
+import { definedFields } from './patch.js';
 
 /** The stored endpoint and node after a node write. */
 export interface NodeWrite {
@@ -53,9 +54,7 @@ const NODE_PATCH_KEYS = Object.keys(NODE_PATCHABLE) as (keyof NodePatch)[];
  * that the caller's arrays and objects are never stored.
  */
 export function nodePatchFields(patch: NodePatch): NodePatch {
-  const fields: Record<string, unknown> = {};
-  for (const key of NODE_PATCH_KEYS) if (patch[key] !== undefined) fields[key] = patch[key];
-  const copy = fields as NodePatch;
+  const copy = definedFields(patch, NODE_PATCH_KEYS);
   if (copy.gpus) copy.gpus = copy.gpus.map((gpu) => ({ ...gpu }));
   if (copy.labels) copy.labels = { ...copy.labels };
   return copy;

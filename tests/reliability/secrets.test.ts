@@ -18,10 +18,7 @@ afterEach(async () => {
 describe('secrets', () => {
   it('never appear in responses, logs, events or error messages', async () => {
     const captured: string[] = [];
-    const capture = (level: string) => (obj: unknown, msg?: string) => {
-      captured.push(`${level} ${safeStringify(obj)} ${msg ?? ''}`);
-    };
-    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } as Logger;
+    const logger = capturingLogger(captured);
 
     const good: FakeUpstream = await startFakeUpstream({ name: 'good', apiKey: UPSTREAM_KEYS[0] });
     const picky: FakeUpstream = await startFakeUpstream({ name: 'picky', apiKey: 'something-else-entirely', models: ['other'] });
@@ -86,10 +83,7 @@ describe('secrets', () => {
 describe('node tokens', () => {
   it('appear only in the answers that deliver them: never in other responses, logs, events or errors', async () => {
     const captured: string[] = [];
-    const capture = (level: string) => (obj: unknown, msg?: string) => {
-      captured.push(`${level} ${safeStringify(obj)} ${msg ?? ''}`);
-    };
-    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } as Logger;
+    const logger = capturingLogger(captured);
     const u: FakeUpstream = await startFakeUpstream({ name: 'node' });
     cleanups.push(() => u.stop());
     const s: LlmlbServer = await startLlmlb({ logger, checker: { timeoutMs: 1000 } });
@@ -131,6 +125,14 @@ describe('node tokens', () => {
     expect(everything).not.toMatch(/llmlb_node_[A-Za-z0-9_-]{20}/);
   });
 });
+
+/** A logger that adds each line, level first, to `captured`. */
+function capturingLogger(captured: string[]): Logger {
+  const capture = (level: string) => (obj: unknown, msg?: string) => {
+    captured.push(`${level} ${safeStringify(obj)} ${msg ?? ''}`);
+  };
+  return { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } as Logger;
+}
 
 /** JSON of a payload, errors included (message, code and cause chain). */
 function safeStringify(value: unknown): string {
