@@ -4,14 +4,19 @@
  */
 import { LlmlbError } from './errors.js';
 import { type RegistryView, isRoutable } from './registry.js';
-import type { AdminState, EndpointStatus } from './schema.js';
+import type { AdminState, EndpointStatus, EndpointType } from './schema.js';
 
-/** An endpoint as listed under a model. */
+/** An endpoint as listed under a model, with what its backend told of the model there. */
 export interface ModelEndpointInfo {
   id: string;
   name: string;
   status: EndpointStatus;
   admin_state: AdminState;
+  type: EndpointType;
+  /** Context window there, in tokens (null: not told). */
+  context_length: number | null;
+  /** In memory there now (null: not told). */
+  loaded: boolean | null;
 }
 
 /** A model known to the router. */
@@ -21,6 +26,10 @@ export interface ModelInfo {
   available: boolean;
   /** Union of the capabilities its endpoints report, sorted. */
   capabilities: string[];
+  /** The largest context window its endpoints report, in tokens (null: none told). */
+  context_length: number | null;
+  /** True when an endpoint has it in memory now, false when the ones that tell do not (null: none tells). */
+  loaded: boolean | null;
   /** Unix seconds of the earliest registration among its endpoints. */
   created: number;
   /** Every endpoint serving it, in any status. */
@@ -68,16 +77,24 @@ export class ModelCatalog {
     const holders = this.#registry.endpointsFor(id);
     const capabilities = new Set<string>();
     let created = Infinity;
+    const endpoints: ModelEndpointInfo[] = [];
     for (const endpoint of holders) {
-      for (const c of this.#registry.modelOf(endpoint.id, id)?.capabilities ?? []) capabilities.add(c);
+      const model = this.#registry.modelOf(endpoint.id, id);
+      for (const c of model?.capabilities ?? []) capabilities.add(c);
       created = Math.min(created, Date.parse(endpoint.registered_at));
+      const { id: endpointId, name, status, admin_state, type } = endpoint;
+      endpoints.push({ id: endpointId, name, status, admin_state, type, context_length: model?.context_length ?? null, loaded: model?.loaded ?? null });
     }
+    const contexts = endpoints.flatMap((e) => (e.context_length === null ? [] : [e.context_length]));
+    const told = endpoints.filter((e) => e.loaded !== null);
     return Object.freeze({
       id,
       available: holders.some(isRoutable),
       capabilities: [...capabilities].sort(),
+      context_length: contexts.length === 0 ? null : Math.max(...contexts),
+      loaded: told.length === 0 ? null : told.some((e) => e.loaded === true),
       created: Number.isFinite(created) ? Math.floor(created / 1000) : 0,
-      endpoints: holders.map(({ id: endpointId, name, status, admin_state }) => ({ id: endpointId, name, status, admin_state })),
+      endpoints,
     });
   }
 }

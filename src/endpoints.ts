@@ -10,6 +10,7 @@ import type { HealthChecker } from './health/checker.js';
 import type { FailureKind } from './health/transition.js';
 import type { Logger } from './logger.js';
 import type { ModelSync } from './models/sync.js';
+import { probedModels } from './health/check.js';
 import type { Probe, ProbeTarget } from './health/probe.js';
 import { openApiKey } from './crypto.js';
 import {
@@ -18,8 +19,10 @@ import {
   type EndpointHealthCheck,
   type EndpointPatch,
   type EndpointRecord,
+  type EndpointType,
   type HealthCheckPageInput,
   type ListEndpointsFilter,
+  type ModelMetadata,
   type UpdateEndpointInput,
   createEndpointInputSchema,
   endpointIdSchema,
@@ -36,14 +39,23 @@ import type { UpstreamPolicy } from './upstream-policy.js';
 /** An endpoint in a list: the endpoint plus how many models it serves. */
 export type EndpointSummary = Endpoint & { model_count: number };
 
+/**
+ * The patch of an update's `type`: a type is the admin's and stays; null hands the type back to
+ * detection (the next check re-detects it); absent changes nothing.
+ */
+function typePatch(type: EndpointType | null | undefined): EndpointPatch {
+  if (type === undefined) return {};
+  return type === null ? { type_source: 'detected' } : { type, type_source: 'admin' };
+}
+
 /** Result of `router.endpoints.list`. */
 export interface EndpointList {
   endpoints: EndpointSummary[];
   total: number;
 }
 
-/** A model as shown in an endpoint's detail. */
-export interface EndpointModelInfo {
+/** A model as shown in an endpoint's detail: its capabilities, where they come from, and what the backend told of it. */
+export interface EndpointModelInfo extends ModelMetadata {
   model_id: string;
   capabilities: string[];
   last_checked: string;
@@ -143,7 +155,7 @@ export class EndpointService {
     const record = this.#find(id);
     const models = this.#deps.store.registry
       .modelsOf(record.id)
-      .map(({ model_id, capabilities, last_checked }) => ({ model_id, capabilities: [...capabilities], last_checked }));
+      .map(({ endpoint_id: _endpoint, capabilities, ...model }) => ({ ...model, capabilities: [...capabilities] }));
     return { ...toPublicEndpoint(record), models };
   }
 
@@ -164,6 +176,7 @@ export class EndpointService {
       max_concurrency: data.max_concurrency,
       priority: data.priority,
       weight: data.weight,
+      ...typePatch(data.type),
       updated_at: isoAt(this.#deps.clock),
     };
     if (data.api_key !== undefined) {
@@ -207,7 +220,7 @@ export class EndpointService {
       this.#deps.logger.warn({ endpoint_id: record.id, reason: probe.message }, 'model sync failed: endpoint did not answer');
       throw new LlmlbError('endpoint_offline', `endpoint ${record.name} did not answer: ${probe.message}`);
     }
-    const diff = await this.#deps.sync(record.id, probe.modelIds);
+    const diff = await this.#deps.sync(record.id, probedModels(probe));
     if (!diff) throw endpointNotFound(id);
     return {
       synced_models: this.#deps.store.registry
@@ -240,7 +253,7 @@ export class EndpointService {
   }
 
   #target(record: EndpointRecord): ProbeTarget {
-    return { base_url: record.base_url, apiKey: openApiKey(this.#deps.secretBox, record) };
+    return { base_url: record.base_url, apiKey: openApiKey(this.#deps.secretBox, record), type: record.type, type_source: record.type_source };
   }
 
   #seal(apiKey: string, endpointId: string): string {

@@ -3,6 +3,7 @@ export { createRouter } from './router.js';
 export type { Router, RouterEvents, RouterOptions, RouterState } from './router.js';
 export { expectedLatencySelector, latencySelector, roundRobinSelector, leastBusySelector } from './select/index.js';
 export type { EndpointStatsView, SelectionCandidate, SelectionContext, Selector } from './select/index.js';
+export type { LoadFigures, LoadReport, LoadSource } from './load-signals.js';
 export type { InferenceRoute, ProxyOptions, RequestEvent } from './proxy/options.js';
 export type { AffinityOptions } from './proxy/affinity.js';
 export { hashKey } from './http/auth.js';
@@ -35,10 +36,11 @@ export type {
 export type { ModelCatalog, ModelEndpointInfo, ModelInfo } from './catalog.js';
 export { LlmlbError, isLlmlbError, HTTP_STATUS_BY_CODE } from './errors.js';
 export type { ErrorCode, ValidationIssue, LlmlbErrorOptions } from './errors.js';
-export { ADMIN_STATES, ENDPOINT_STATUSES, normalizeBaseUrl, toPublicEndpoint } from './schema.js';
+export { ADMIN_STATES, ENDPOINT_STATUSES, ENDPOINT_TYPES, TYPE_SOURCES, normalizeBaseUrl, toPublicEndpoint } from './schema.js';
 export type {
   AdminState,
   Capability,
+  CapabilitySource,
   CreateEndpointInput,
   DiscoveredModel,
   Endpoint,
@@ -47,9 +49,12 @@ export type {
   EndpointPatch,
   EndpointRecord,
   EndpointStatus,
+  EndpointType,
   HealthCheckPageInput,
   ListEndpointsFilter,
+  ModelMetadata,
   ModelSetDiff,
+  TypeSource,
   UpdateEndpointInput,
 } from './schema.js';
 export { memoryStorage } from './storage/memory/index.js';

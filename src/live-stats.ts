@@ -7,7 +7,15 @@ import type { Clock } from './clock.js';
 import { endpointNotFound } from './errors.js';
 import type { PassiveHealth } from './health/outlier.js';
 import type { RegistryView } from './registry.js';
+import type { LoadFigures, LoadReport, LoadSource } from './load-signals.js';
 import type { EndpointStatsView } from './select/types.js';
+
+/** A load report as the API shows it (time as ISO-8601, loaded models copied). */
+function upstreamOf(report: LoadReport | undefined): UpstreamLoad | null {
+  if (report === undefined) return null;
+  const loaded = report.loaded_models === null ? null : [...report.loaded_models];
+  return { ...report, loaded_models: loaded, observed_at: new Date(report.observed_at).toISOString() };
+}
 
 /** Live figures of one endpoint. */
 export interface EndpointLiveStats {
@@ -20,7 +28,15 @@ export interface EndpointLiveStats {
   recent_failures: number;
   /** Until when it is avoided after a failed request (ISO-8601), or null. */
   suspended_until: string | null;
+  /**
+   * The load the server last published about itself (its health check read it, or a node sent
+   * it), counting every client and not only llmlb; null when it published nothing.
+   */
+  upstream: UpstreamLoad | null;
 }
+
+/** What a server published about its load, and when it was read. */
+export type UpstreamLoad = LoadFigures & { source: LoadSource; observed_at: string };
 
 /**
  * The live-stats reader of a router.
@@ -76,6 +92,7 @@ export class LiveStats {
       latency_ms: latency === null ? null : Math.round(latency * 100) / 100,
       recent_failures: this.#traffic.recentFailures(id),
       suspended_until: until === null ? null : new Date(this.#clock.now() + (until - this.#clock.monotonic())).toISOString(),
+      upstream: upstreamOf(this.#traffic.upstreamLoad(id)),
     };
   }
 }

@@ -4,6 +4,7 @@
  * model M" from an index, so routing never touches storage (SPEC §7).
  */
 import type { EndpointModel, EndpointRecord, EndpointStatus } from './schema.js';
+import { sameFacts } from './storage/models-diff.js';
 
 const EMPTY: readonly EndpointRecord[] = Object.freeze([]);
 
@@ -49,8 +50,9 @@ export class Registry {
   #version = 0;
 
   /**
-   * Increases whenever what a model listing shows changes: an endpoint added or removed, a status
-   * or admin-state change, a model set or capabilities change (not latency or timestamps). Lets callers cache
+   * Increases whenever what a model listing shows changes: an endpoint added or removed, a status,
+   * admin-state or type change, a model set, capabilities or metadata change (not latency or
+   * timestamps). Lets callers cache
    * what they derive from the registry.
    */
   get version(): number {
@@ -80,7 +82,7 @@ export class Registry {
   upsertEndpoint(record: EndpointRecord): boolean {
     const previous = this.#endpoints.get(record.id);
     if (previous && previous.version > record.version) return false;
-    if (previous?.status !== record.status || previous.admin_state !== record.admin_state) this.#version++;
+    if (previous?.status !== record.status || previous.admin_state !== record.admin_state || previous.type !== record.type) this.#version++;
     this.#endpoints.set(record.id, record);
     if (!this.#modelsByEndpoint.has(record.id)) this.#modelsByEndpoint.set(record.id, new Map());
     // Any change can alter candidate order (status, latency): drop the endpoint's cached lists.
@@ -98,7 +100,7 @@ export class Registry {
 
   /**
    * Replaces the model set of an endpoint (ignored if the endpoint is unknown). Returns true when
-   * the set or a capability changed, false for a routine refresh.
+   * the set, a capability or a model's metadata changed, false for a routine refresh.
    */
   setModels(endpointId: string, models: readonly EndpointModel[]): boolean {
     const current = this.#modelsByEndpoint.get(endpointId);
@@ -214,13 +216,12 @@ export class Registry {
   }
 }
 
-/** True when `next` holds exactly the models of `current`, with the same capabilities. */
+/** True when `next` holds exactly the models of `current`, with the same capabilities and metadata. */
 function sameModels(current: ReadonlyMap<string, EndpointModel>, next: readonly EndpointModel[]): boolean {
   if (current.size !== next.length) return false;
   for (const model of next) {
     const existing = current.get(model.model_id);
-    if (!existing || existing.capabilities.length !== model.capabilities.length) return false;
-    if (existing.capabilities.some((c, i) => c !== model.capabilities[i])) return false;
+    if (!existing || !sameFacts(existing, model)) return false;
   }
   return true;
 }

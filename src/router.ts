@@ -18,7 +18,7 @@ import type { CheckScheduler } from './health/scheduler.js';
 import { createHealth, toHealthChecker } from './health/wiring.js';
 import { createAuthenticator } from './http/auth.js';
 import { setRouterInternals } from './internals.js';
-import { LoadBoard } from './load-signals.js';
+import { LoadBoard, NO_FIGURES } from './load-signals.js';
 import { LiveStats } from './live-stats.js';
 import { NodeService } from './nodes/service.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -150,10 +150,15 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       detectCapabilities: toCapabilityDetector(options.capabilities),
       owns: (id) => cluster.owns(id),
       shared: cluster.enabled,
+      // What a check read replaces what the previous check read (nothing read: nothing known);
+      // a server that never published anything stays off the board.
+      load: (id, figures) => {
+        if (figures !== null || load.get(id) !== undefined) load.report(id, figures ?? NO_FIGURES, 'check', clock.now());
+      },
     });
     this.#scheduler = health.scheduler;
     this.#retention = health.retention;
-    const stats = new EndpointStats();
+    const stats = new EndpointStats(load);
     const passive = new PassiveHealth({
       clock,
       suspendMs: options.proxy?.suspendMs ?? PROXY_DEFAULTS.suspendMs,

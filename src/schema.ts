@@ -25,6 +25,23 @@ export const ADMIN_STATES = ['enabled', 'disabled', 'pending_approval'] as const
 export type AdminState = (typeof ADMIN_STATES)[number];
 const adminStateSchema = z.enum(ADMIN_STATES);
 
+/**
+ * Every kind of inference server llmlb knows (docs/backends.md): what is read from it besides
+ * `GET /v1/models` depends on it. `openai-compatible` is the default and reads nothing more.
+ */
+export const ENDPOINT_TYPES = ['ollama', 'vllm', 'llama.cpp', 'lm-studio', 'sglang', 'openai-compatible'] as const;
+/** Kind of inference server behind an endpoint. */
+export type EndpointType = (typeof ENDPOINT_TYPES)[number];
+const endpointTypeSchema = z.enum(ENDPOINT_TYPES);
+
+/**
+ * Who set an endpoint's type: `detected` by the health checks (re-detected when the endpoint
+ * comes back online), or `admin` (kept as set, never re-detected).
+ */
+export const TYPE_SOURCES = ['detected', 'admin'] as const;
+/** Who set an endpoint's type. */
+export type TypeSource = (typeof TYPE_SOURCES)[number];
+
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
@@ -121,6 +138,8 @@ export const createEndpointInputSchema = z.strictObject({
   max_concurrency: maxConcurrencySchema.default(null),
   priority: prioritySchema.default(0),
   weight: weightSchema.default(1),
+  /** Set by an admin: kept and never re-detected. Absent: detected by the checks. */
+  type: endpointTypeSchema.optional(),
 });
 /** Input of `router.endpoints.create` (before defaults are applied). */
 export type CreateEndpointInput = z.input<typeof createEndpointInputSchema>;
@@ -142,6 +161,8 @@ export const updateEndpointInputSchema = z.strictObject({
   max_concurrency: maxConcurrencySchema.optional(),
   priority: prioritySchema.optional(),
   weight: weightSchema.optional(),
+  /** A type sets it for good (`type_source: admin`); null hands it back to detection. */
+  type: endpointTypeSchema.nullable().optional(),
 });
 /** Input of `router.endpoints.update`. */
 export type UpdateEndpointInput = Omit<z.input<typeof updateEndpointInputSchema>, 'base_url'>;
@@ -191,6 +212,10 @@ export interface EndpointRecord {
   priority: number;
   /** Relative capacity inside its tier. */
   weight: number;
+  /** Kind of server behind it (`openai-compatible` until detected otherwise). */
+  type: EndpointType;
+  /** Who set `type`: an admin's type is never re-detected. */
+  type_source: TypeSource;
   health_check_interval_secs: number;
   inference_timeout_secs: number;
   latency_ms: number | null;
@@ -242,6 +267,8 @@ export function newEndpointRecord(
     max_concurrency: data.max_concurrency,
     priority: data.priority,
     weight: data.weight,
+    type: data.type ?? 'openai-compatible',
+    type_source: data.type === undefined ? 'detected' : 'admin',
     health_check_interval_secs: data.health_check_interval_secs,
     inference_timeout_secs: data.inference_timeout_secs,
     latency_ms: null,
@@ -258,18 +285,48 @@ export function newEndpointRecord(
 /** A capability a model offers; `chat` and `embeddings` are the built-in ones. */
 export type Capability = 'chat' | 'embeddings' | (string & {});
 
+/**
+ * Where a model's capabilities come from: `backend` (the server said, e.g. Ollama's
+ * `/api/show`, LM Studio's `type`) or `name` (guessed from its name by the capability rules).
+ */
+export type CapabilitySource = 'backend' | 'name';
+
+/** What the backend told about a model besides its id; null where it told nothing. */
+export interface ModelMetadata {
+  capabilities_source: CapabilitySource;
+  /** Context window in tokens. */
+  context_length: number | null;
+  /** True when the model is in memory now (false: it would have to be loaded first). */
+  loaded: boolean | null;
+  /** Size of its weights in bytes. */
+  size_bytes: number | null;
+  /** Quantisation, as the backend names it (`Q4_K_M`, `4bit`, …). */
+  quantization: string | null;
+}
+
 /** A model served by an endpoint (primary key: endpoint_id + model_id). */
-export interface EndpointModel {
+export interface EndpointModel extends ModelMetadata {
   endpoint_id: string;
   model_id: string;
   capabilities: Capability[];
   last_checked: string;
 }
 
-/** A model reported by an upstream, before it is stored. */
-export interface DiscoveredModel {
+/** A model reported by an upstream, before it is stored (absent metadata: unknown, capabilities by name). */
+export interface DiscoveredModel extends Partial<ModelMetadata> {
   model_id: string;
   capabilities: Capability[];
+}
+
+/** The metadata of a discovered model, with the defaults for what it left out. */
+export function modelMetadata(model: Partial<ModelMetadata>): ModelMetadata {
+  return {
+    capabilities_source: model.capabilities_source ?? 'name',
+    context_length: model.context_length ?? null,
+    loaded: model.loaded ?? null,
+    size_bytes: model.size_bytes ?? null,
+    quantization: model.quantization ?? null,
+  };
 }
 
 /** Outcome of replacing an endpoint's model set: model ids per kind of change. */

@@ -17,6 +17,7 @@ import type {
   EndpointStatus,
   ModelSetDiff,
 } from './schema.js';
+import { completeModel } from './storage/models-diff.js';
 import type { ChangeKind, HealthCheckPage, StorageAdapter } from './storage/types.js';
 
 /** Change-feed kinds of records other than endpoints, each applied by the module that owns them. */
@@ -140,12 +141,7 @@ export class EndpointStore extends EventEmitter<StoreEvents> {
     const diff = await this.#storage.replaceEndpointModels(id, models, checkedAt);
     const endpoint = this.#registry.getEndpoint(id);
     if (!diff || !endpoint) return undefined;
-    const rows: EndpointModel[] = models.map((m) => ({
-      endpoint_id: id,
-      model_id: m.model_id,
-      capabilities: m.capabilities,
-      last_checked: checkedAt,
-    }));
+    const rows: EndpointModel[] = models.map((m) => ({ ...completeModel(m), endpoint_id: id, last_checked: checkedAt }));
     this.#registry.setModels(id, rows);
     this.emit('modelsChanged', { endpoint, diff });
     return diff;

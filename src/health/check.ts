@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, isoAt } from '../clock.js';
 import { type SecretBox, openApiKey } from '../crypto.js';
 import type { ModelSync } from '../models/sync.js';
-import type { EndpointHealthCheck, EndpointPatch, EndpointRecord } from '../schema.js';
+import type { ReportedModel } from '../backends/types.js';
+import type { LoadFigures } from '../load-signals.js';
+import type { EndpointHealthCheck, EndpointPatch, EndpointRecord, TypeSource } from '../schema.js';
 import type { Probe, ProbeResult } from './probe.js';
 import { type FailureKind, nextStatus } from './transition.js';
 
@@ -36,6 +38,28 @@ export interface CheckDeps {
   secretBox: SecretBox | null;
   /** Stores the probed model list; null when checks do not sync models. */
   sync: ModelSync | null;
+  /**
+   * Endpoints whose type this instance detected since it started (or took their checks over),
+   * with who had set the type then: the next checks do not detect again unless the endpoint
+   * comes back online or an admin hands the type back to detection.
+   */
+  detected: Map<string, TypeSource>;
+  /** Receives the load figures a successful check read (absent: not kept). */
+  load?: (endpointId: string, load: LoadFigures | null) => void;
+}
+
+/** True when this check should detect the endpoint's type again. */
+function shouldDetect(detected: ReadonlyMap<string, TypeSource>, record: EndpointRecord): boolean {
+  if (record.type_source === 'admin') return false;
+  return record.status !== 'online' || detected.get(record.id) !== 'detected';
+}
+
+/**
+ * The models a probe reported, as the model sync takes them: with the backend's details when
+ * the probe read them, else the bare ids.
+ */
+export function probedModels(probe: Extract<ProbeResult, { ok: true }>): readonly (string | ReportedModel)[] {
+  return probe.backend?.models ?? probe.modelIds;
 }
 
 /**
@@ -47,7 +71,9 @@ export interface CheckDeps {
  * const { report } = await runCheck(deps, record, new AbortController().signal);
  */
 export async function runCheck(deps: CheckDeps, record: EndpointRecord, signal: AbortSignal): Promise<CheckResult> {
-  const probe = await deps.probe({ base_url: record.base_url, apiKey: openApiKey(deps.secretBox, record) }, signal);
+  const detect = shouldDetect(deps.detected, record);
+  const target = { base_url: record.base_url, apiKey: openApiKey(deps.secretBox, record), type: record.type, type_source: record.type_source, detect };
+  const probe = await deps.probe(target, signal);
   const report = toReport(probe);
   const previous = deps.store.registry.getEndpoint(record.id);
   if (!previous || signal.aborted) return { report };
@@ -55,8 +81,9 @@ export async function runCheck(deps: CheckDeps, record: EndpointRecord, signal: 
   const { status, errorCount } = nextStatus(previous.status, previous.error_count, probe.ok ? { ok: true } : probe);
   const now = isoAt(deps.clock);
   const patch: EndpointPatch = probe.ok
-    ? { status, error_count: errorCount, latency_ms: probe.latencyMs, last_seen: now, last_error: null }
+    ? { status, error_count: errorCount, latency_ms: probe.latencyMs, last_seen: now, last_error: null, ...typePatch(previous, probe, detect) }
     : { status, error_count: errorCount, last_error: probe.message };
+  if (probe.ok) deps.detected.set(record.id, detect ? 'detected' : record.type_source);
   const history: EndpointHealthCheck = {
     id: randomUUID(),
     endpoint_id: record.id,
@@ -69,8 +96,16 @@ export async function runCheck(deps: CheckDeps, record: EndpointRecord, signal: 
   };
   const endpoint = await deps.store.recordCheck(record.id, patch, history);
   if (!endpoint) return { report };
-  if (probe.ok && deps.sync) await deps.sync(record.id, probe.modelIds);
+  if (probe.ok) deps.load?.(record.id, probe.backend?.load ?? null);
+  if (probe.ok && deps.sync) await deps.sync(record.id, probedModels(probe));
   return { report, recorded: { endpoint, previous, history } };
+}
+
+/** The detected type, when this check detected one that differs from the stored type (an admin's is kept). */
+function typePatch(previous: EndpointRecord, probe: Extract<ProbeResult, { ok: true }>, detected: boolean): EndpointPatch {
+  const type = probe.backend?.type;
+  if (!detected || type === undefined || previous.type_source === 'admin' || type === previous.type) return {};
+  return { type };
 }
 
 function toReport(probe: ProbeResult): CheckReport {

@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { FetchLike } from './probe.js';
+import type { FetchLike } from '../backends/upstream.js';
 
 /**
  * A {@link FetchLike} that sends requests through `dispatcher`.
@@ -24,6 +24,8 @@ export function dispatcherFetch(dispatcher: Dispatcher): FetchLike {
       path: `${url.pathname}${url.search}`,
       method,
       headers: init.headers as Record<string, string> | undefined,
+      // Only string bodies are sent (Ollama's `POST /api/show` takes a small JSON body).
+      body: typeof init.body === 'string' ? init.body : null,
       signal: init.signal ?? undefined,
     });
     const responseHeaders = new Headers();

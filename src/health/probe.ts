@@ -1,26 +1,39 @@
 /**
- * One probe of an upstream: `GET {base_url}/v1/models` with its credential, bounded by a timeout
- * and a body size limit, classified into success (with the model ids) or a {@link FailureKind}
- * with a human-readable reason. Health checks, connection tests and model sync all use it.
+ * One probe of an upstream: `GET {base_url}/v1/models` (or another model-list route) with its
+ * credential, bounded by a timeout and a body size limit, classified into success (with the
+ * model list) or a {@link FailureKind} with a human-readable reason. Health checks, connection
+ * tests and model sync all use it; `backend-probe.ts` adds what each type of server tells.
  */
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import { ModelListError, parseModelListText } from '../models/parse.js';
+import type { BackendReport } from '../backends/types.js';
+import { type ModelList, readModelList } from '../backends/model-list.js';
+import {
+  BodyTooLargeError,
+  type UpstreamOptions,
+  type UpstreamTarget,
+  readLimited,
+  requestSignal,
+  requestUpstream,
+} from '../backends/upstream.js';
+import { ModelListError } from '../models/parse.js';
+import type { EndpointType, TypeSource } from '../schema.js';
 import { type FailureKind, failureKindForHttpStatus } from './transition.js';
 
-/** A WHATWG `fetch`-compatible function (global `fetch`, undici's `fetch`, msw-patched, …). */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+export type { FetchLike } from '../backends/upstream.js';
 
-/** What a probe learned. */
+/** What a probe learned. `backend`: what the server's type tells besides its models (backend probes only). */
 export type ProbeResult =
-  | { ok: true; latencyMs: number; modelIds: string[]; server: string | null }
+  | { ok: true; latencyMs: number; modelIds: string[]; server: string | null; backend?: BackendReport }
   | { ok: false; kind: FailureKind; message: string; latencyMs: number };
 
-/** What a probe needs to reach an endpoint. */
-export interface ProbeTarget {
-  base_url: string;
-  /** The plaintext upstream credential, or null. */
-  apiKey: string | null;
+/** What a probe needs to reach an endpoint, and what is known of its type. */
+export interface ProbeTarget extends UpstreamTarget {
+  /** The stored type (default `openai-compatible`). */
+  type?: EndpointType;
+  /** Who set it: an admin's type is never re-detected. */
+  type_source?: TypeSource;
+  /** Detect the type again (first check, back online); ignored when an admin set it. */
+  detect?: boolean;
 }
 
 /**
@@ -31,7 +44,7 @@ export interface ProbeTarget {
 export type Probe = (target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult>;
 
 /**
- * The default probe: {@link probeModels} with fixed options.
+ * The plain probe: {@link probeModels} with fixed options (no type detection, no native API).
  *
  * @example
  * const probe = modelListProbe({ fetch, clock: systemClock, timeoutMs: 5000, maxBodyBytes: 1 << 20 });
@@ -42,25 +55,10 @@ export function modelListProbe(options: Omit<ProbeOptions, 'signal'>): Probe {
 }
 
 /** How to probe. */
-export interface ProbeOptions {
-  fetch: FetchLike;
-  clock: Clock;
-  timeoutMs: number;
-  /** Largest accepted body in bytes. */
-  maxBodyBytes: number;
-  /** Aborts the probe (router stopping): one signal per probe. */
-  signal?: AbortSignal;
-}
+export type ProbeOptions = UpstreamOptions;
 
 /** Largest model-list body accepted by default (8 MiB). */
 export const DEFAULT_MAX_MODEL_LIST_BYTES = 8 * 1024 * 1024;
-
-/** Request headers for an upstream, with its credential when it has one. */
-function upstreamHeaders(apiKey: string | null): Record<string, string> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (apiKey !== null) headers.authorization = `Bearer ${apiKey}`;
-  return headers;
-}
 
 /**
  * Probes `{baseUrl}/v1/models`. Never throws: every failure is a result.
@@ -70,23 +68,39 @@ function upstreamHeaders(apiKey: string | null): Record<string, string> {
  * if (result.ok) logger.info({ models: result.modelIds }, 'upstream models');
  */
 export async function probeModels(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<ProbeResult> {
+  const listed = await probeList({ base_url: baseUrl, apiKey }, '/v1/models', options);
+  return listed.ok ? { ok: true, latencyMs: listed.latencyMs, modelIds: listed.list.ids, server: listed.server } : listed;
+}
+
+/** A model list read by {@link probeList}, or why not. */
+export type ListResult =
+  | { ok: true; latencyMs: number; list: ModelList; server: string | null; path: string }
+  | { ok: false; kind: FailureKind; message: string; latencyMs: number };
+
+/**
+ * `GET {base_url}{path}` read as a model list (OpenAI or Ollama shape). Never throws.
+ *
+ * @example
+ * const tags = await probeList(target, '/api/tags', options);
+ */
+export async function probeList(target: UpstreamTarget, path: string, options: ProbeOptions): Promise<ListResult> {
   const started = options.clock.monotonic();
   const elapsed = () => Math.max(0, Math.round(options.clock.monotonic() - started));
-  const { signal, dispose } = probeSignal(options);
+  const { signal, dispose } = requestSignal(options);
   try {
-    const response = await getUpstream(baseUrl, '/v1/models', apiKey, options, signal);
+    const response = await requestUpstream(target, path, options, signal);
     if (!response.ok) {
       void response.body?.cancel().catch(() => undefined);
       const kind = failureKindForHttpStatus(response.status);
       const message =
         kind === 'unauthorized'
           ? `HTTP ${response.status}: the endpoint rejected the credential`
-          : `HTTP ${response.status} from GET /v1/models`;
+          : `HTTP ${response.status} from GET ${path}`;
       return { ok: false, kind, message, latencyMs: elapsed() };
     }
     const text = await readLimited(response, options.maxBodyBytes);
-    const modelIds = parseModelListText(text);
-    return { ok: true, latencyMs: elapsed(), modelIds, server: response.headers.get('server') };
+    const list = readModelList(parseListJson(text));
+    return { ok: true, latencyMs: elapsed(), list, server: response.headers.get('server'), path };
   } catch (err) {
     const { kind, message } = classifyFailure(err, options.timeoutMs);
     return { ok: false, kind, message, latencyMs: elapsed() };
@@ -95,53 +109,12 @@ export async function probeModels(baseUrl: string, apiKey: string | null, option
   }
 }
 
-/** `GET {baseUrl}{path}` with the credential, aborted by `signal`. */
-function getUpstream(baseUrl: string, path: string, apiKey: string | null, options: ProbeOptions, signal: AbortSignal): Promise<Response> {
-  return options.fetch(`${baseUrl}${path}`, { headers: upstreamHeaders(apiKey), signal });
-}
-
-/**
- * A signal for one probe: aborted by its timeout (a `TimeoutError`) or by the checker stopping.
- * `dispose()` must be called when the probe ends. (Not `AbortSignal.any`: on Node 20 the
- * long-lived stop signal would keep every probe's signal alive.)
- */
-function probeSignal(options: ProbeOptions): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError')),
-    options.timeoutMs,
-  );
-  const stop = options.signal;
-  const onStop = () => controller.abort(stop?.reason);
-  if (stop?.aborted) onStop();
-  else stop?.addEventListener('abort', onStop, { once: true });
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', onStop);
-    },
-  };
-}
-
-class BodyTooLargeError extends Error {}
-
-/** Reads a response body as text, refusing more than `limit` bytes. */
-async function readLimited(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    void response.body?.cancel().catch(() => undefined);
-    throw new BodyTooLargeError(`body over ${limit} bytes`);
+function parseListJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ModelListError('invalid_json', 'not a model list: the response body is not valid JSON');
   }
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) throw new BodyTooLargeError(`body over ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const CONNECTION_REFUSED = new Set(['ECONNREFUSED']);
@@ -184,9 +157,9 @@ const ollamaVersionSchema = z.object({ version: z.string().min(1).max(100) });
  * await probeVersion('http://127.0.0.1:11434', null, options); // '0.5.7'
  */
 export async function probeVersion(baseUrl: string, apiKey: string | null, options: ProbeOptions): Promise<string | null> {
-  const { signal, dispose } = probeSignal(options);
+  const { signal, dispose } = requestSignal(options);
   try {
-    const response = await getUpstream(baseUrl, '/api/version', apiKey, options, signal);
+    const response = await requestUpstream({ base_url: baseUrl, apiKey }, '/api/version', options, signal);
     if (!response.ok) {
       void response.body?.cancel().catch(() => undefined);
       return null;

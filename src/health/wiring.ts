@@ -9,9 +9,12 @@ import type { CapabilityDetector } from '../models/capabilities.js';
 import { type ModelSync, modelSync } from '../models/sync.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { EndpointStore } from '../store.js';
-import { runCheck } from './check.js';
+import type { LoadFigures } from '../load-signals.js';
+import type { TypeSource } from '../schema.js';
+import { backendProbe } from './backend-probe.js';
+import { type CheckDeps, runCheck } from './check.js';
 import { HealthChecker, type HealthCheckerOptions, announceCheck, announceError, bindChecker } from './checker.js';
-import { type FetchLike, type Probe, type ProbeOptions, type ProbeTarget, modelListProbe, probeVersion } from './probe.js';
+import { type FetchLike, type Probe, type ProbeOptions, type ProbeTarget, probeVersion } from './probe.js';
 import { RetentionLoop } from './retention.js';
 import { CheckScheduler } from './scheduler.js';
 
@@ -29,6 +32,8 @@ export interface HealthDeps {
   owns: (endpointId: string) => boolean;
   /** Several instances share the checks (see `SchedulerDeps.keepCadence`). */
   shared: boolean;
+  /** Receives the load figures each successful check read. */
+  load?: (endpointId: string, load: LoadFigures | null) => void;
 }
 
 /** The parts a router drives and hands on. */
@@ -58,9 +63,11 @@ export function createHealth(deps: HealthDeps): HealthParts {
   const { checker, store, clock, logger } = deps;
   const options = checker.options;
   const probeOptions: ProbeOptions = { fetch: deps.fetch, clock, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes };
-  const probe = modelListProbe(probeOptions);
+  const probe = backendProbe(probeOptions);
   const sync = modelSync(store, deps.detectCapabilities, clock);
-  const checkDeps = { store, probe, clock, secretBox: deps.secretBox, sync: options.syncOnCheck ? sync : null };
+  const detected = new Map<string, TypeSource>();
+  store.on('endpointRemoved', (endpoint) => detected.delete(endpoint.id));
+  const checkDeps: CheckDeps = { store, probe, clock, secretBox: deps.secretBox, sync: options.syncOnCheck ? sync : null, detected, load: deps.load };
   const scheduler = new CheckScheduler({
     store,
     clock,

@@ -38,13 +38,17 @@ export interface ListedModel {
   /** True when at least one online, enabled endpoint serves the model now. */
   available: boolean;
   capabilities: string[];
+  /** The largest context window its endpoints report, in tokens (null: none told). */
+  context_length: number | null;
+  /** True when an endpoint has it in memory now (null: none tells). */
+  loaded: boolean | null;
   /** Endpoints serving the model, in any status. */
   endpoints: number;
 }
 
 function toListed(model: ModelInfo): ListedModel {
-  const { id, created, available, capabilities, endpoints } = model;
-  return { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, endpoints: endpoints.length };
+  const { id, created, available, capabilities, context_length, loaded, endpoints } = model;
+  return { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, context_length, loaded, endpoints: endpoints.length };
 }
 
 const listCache = new WeakMap<readonly ModelInfo[], unknown>();

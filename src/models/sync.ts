@@ -1,8 +1,10 @@
 /**
- * Model sync (SPEC §4): turns a freshly discovered list of model ids into the endpoint's stored
- * model set, with capabilities detected from each name. Used by health checks (`syncOnCheck`)
- * and by `router.endpoints.sync`.
+ * Model sync (SPEC §4): turns a freshly discovered list of models into the endpoint's stored
+ * model set. Capabilities the backend reported win over the name rules (which decide for the
+ * others); each stored model says which it was (`capabilities_source`). Used by health checks
+ * (`syncOnCheck`) and by `router.endpoints.sync`.
  */
+import type { ReportedModel } from '../backends/types.js';
 import { type Clock, isoAt } from '../clock.js';
 import type { DiscoveredModel, ModelSetDiff } from '../schema.js';
 import type { CapabilityDetector } from './capabilities.js';
@@ -12,8 +14,24 @@ export interface ModelSetWriter {
   replaceModels(endpointId: string, models: readonly DiscoveredModel[], checkedAt: string): Promise<ModelSetDiff | undefined>;
 }
 
-/** Stores `modelIds` as an endpoint's model set; undefined when the endpoint is gone. */
-export type ModelSync = (endpointId: string, modelIds: readonly string[]) => Promise<ModelSetDiff | undefined>;
+/** Stores `models` (ids, or models as a backend reported them) as an endpoint's model set; undefined when the endpoint is gone. */
+export type ModelSync = (endpointId: string, models: readonly (string | ReportedModel)[]) => Promise<ModelSetDiff | undefined>;
+
+/**
+ * A reported model as it is stored: the backend's capabilities (added to the name rules' when
+ * it tells only some, as llama.cpp does) or, when it told none, the name rules'.
+ *
+ * @example
+ * toDiscovered({ model_id: 'llava:7b', capabilities: ['chat', 'vision'] }, detectCapabilities)
+ * // → { model_id: 'llava:7b', capabilities: ['chat', 'vision'], capabilities_source: 'backend' }
+ */
+export function toDiscovered(model: string | ReportedModel, detect: CapabilityDetector): DiscoveredModel {
+  if (typeof model === 'string') return { model_id: model, capabilities: detect(model), capabilities_source: 'name' };
+  const { capabilities, withNameRules, ...metadata } = model;
+  if (capabilities === null) return { ...metadata, capabilities: detect(model.model_id), capabilities_source: 'name' };
+  const merged = withNameRules ? [...new Set([...detect(model.model_id), ...capabilities])] : [...capabilities];
+  return { ...metadata, capabilities: merged, capabilities_source: 'backend' };
+}
 
 /**
  * Builds the model sync of a router.
@@ -23,8 +41,8 @@ export type ModelSync = (endpointId: string, modelIds: readonly string[]) => Pro
  * const diff = await sync(endpoint.id, ['llama3.1:8b']); // { added: ['llama3.1:8b'], removed: [], updated: [] }
  */
 export function modelSync(writer: ModelSetWriter, detect: CapabilityDetector, clock: Clock): ModelSync {
-  return (endpointId, modelIds) => {
-    const discovered = modelIds.map((model_id) => ({ model_id, capabilities: detect(model_id) }));
+  return (endpointId, models) => {
+    const discovered = models.map((model) => toDiscovered(model, detect));
     return writer.replaceModels(endpointId, discovered, isoAt(clock));
   };
 }

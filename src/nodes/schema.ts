@@ -4,12 +4,12 @@
  * level, like `../schema.ts`: storage and the nodes module both build on it.
  */
 import { z } from 'zod';
-import { createEndpointInputSchema } from '../schema.js';
+import { ENDPOINT_TYPES, type EndpointType, createEndpointInputSchema } from '../schema.js';
 
-/** Inference server software a node may say it runs. */
-export const RUNTIME_TYPES = ['ollama', 'vllm', 'llama.cpp', 'lm-studio', 'sglang', 'openai-compatible'] as const;
+/** Inference server software a node may say it runs: the endpoint types. */
+export const RUNTIME_TYPES = ENDPOINT_TYPES;
 /** The inference server software of a node. */
-export type RuntimeType = (typeof RUNTIME_TYPES)[number];
+export type RuntimeType = EndpointType;
 
 /** One GPU of a node. */
 export interface NodeGpu {

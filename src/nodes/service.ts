@@ -147,7 +147,8 @@ export class NodeService {
   async #insert(data: { name: string; base_url: string }, details: NodeFields, now: string): Promise<{ endpoint: EndpointRecord; node: NodeRecord }> {
     const id = randomUUID();
     const input = createEndpointInputSchema.parse({ name: data.name, base_url: data.base_url, admin_state: 'pending_approval' });
-    const endpoint = newEndpointRecord(id, input, null, now);
+    // The runtime the node names is a hint: the checks detect the type as for any endpoint.
+    const endpoint: EndpointRecord = { ...newEndpointRecord(id, input, null, now), type: details.runtime_type, type_source: 'detected' };
     const node: NodeRecord = { ...details, endpoint_id: id, registered_at: now };
     await this.#deps.store.create(endpoint, (record) => this.#deps.storage.insertNode(record, node));
     this.#directory.set(node);

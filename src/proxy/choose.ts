@@ -9,7 +9,7 @@ import { LlmlbError } from '../errors.js';
 import type { PassiveHealth } from '../health/outlier.js';
 import type { RegistryView } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
-import type { SelectionContext, Selector } from '../select/types.js';
+import type { EndpointStatsView, SelectionContext, Selector } from '../select/types.js';
 import type { SessionAffinity } from './affinity.js';
 import type { EndpointStats } from './stats.js';
 
@@ -113,9 +113,10 @@ export class EndpointChooser {
     return candidates;
   }
 
-  readonly #isFull = (endpoint: EndpointRecord): boolean =>
-    endpoint.max_concurrency !== null &&
-    this.#deps.stats.inFlight(endpoint.id) >= Math.ceil(endpoint.max_concurrency / this.#deps.capShares());
+  readonly #isFull = (endpoint: EndpointRecord): boolean => {
+    const cap = effectiveCap(endpoint, this.#deps.stats);
+    return cap !== null && this.#deps.stats.inFlight(endpoint.id) >= Math.ceil(cap / this.#deps.capShares());
+  };
 
   /** The session's pinned endpoint, when it is among the free candidates. */
   #pinned({ session }: ChoiceRequest, free: readonly EndpointRecord[]): EndpointRecord | undefined {
@@ -130,6 +131,17 @@ export class EndpointChooser {
     const record = chosen && registry.getEndpoint(chosen.id);
     return record && offered.includes(record) ? record : undefined;
   }
+}
+
+/**
+ * Most requests llmlb sends an endpoint at once: the admin's `max_concurrency`, else the number
+ * of slots the server says it has (llama.cpp's `total_slots`), else no cap.
+ *
+ * @example
+ * effectiveCap({ id, max_concurrency: null }, stats) // 4 for a llama-server started with -np 4
+ */
+export function effectiveCap(endpoint: Pick<EndpointRecord, 'id' | 'max_concurrency'>, stats: EndpointStatsView): number | null {
+  return endpoint.max_concurrency ?? stats.upstreamLoad(endpoint.id)?.slots_total ?? null;
 }
 
 /** The lowest priority number among endpoints. */

@@ -5,6 +5,7 @@
  * load-aware selector reads. (Suspension after a failure is passive health's, in
  * `health/outlier.ts`.)
  */
+import type { LoadBoard, LoadReport } from '../load-signals.js';
 import type { EndpointStatsView } from '../select/types.js';
 import { LatencyCurve } from './latency-curve.js';
 
@@ -60,6 +61,16 @@ function ewma(mean: number | null, sample: number): number {
  */
 export class EndpointStats implements EndpointStatsView {
   #entries = new Map<string, Entry>();
+  readonly #board: LoadBoard | undefined;
+
+  /** `board`: where the servers' published load is read (read only here). */
+  constructor(board?: LoadBoard) {
+    this.#board = board;
+  }
+
+  upstreamLoad(id: string): LoadReport | undefined {
+    return this.#board?.get(id);
+  }
 
   #entry(id: string): Entry {
     let entry = this.#entries.get(id);

@@ -1,4 +1,5 @@
 /** The selector contract: how the proxy asks "which of these endpoints should serve this request?". */
+import type { LoadReport } from '../load-signals.js';
 import type { Capability, EndpointStatus } from '../schema.js';
 
 /** What a selector sees of a candidate endpoint. Every candidate is online and serves the model. */
@@ -40,6 +41,12 @@ export interface EndpointStatsView {
    * expect there, which grows while the endpoint is stuck or queueing.
    */
   awaitingMs(endpointId: string, now: number): number;
+  /**
+   * The load the server last published about itself (read by its health check, or sent by a
+   * node's heartbeat): requests running and waiting in it — from every client, not only llmlb —,
+   * busy and total slots, KV-cache use, loaded models. Undefined when it published nothing.
+   */
+  upstreamLoad(endpointId: string): LoadReport | undefined;
 }
 
 /** What the selector knows about the request. */

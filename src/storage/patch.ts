@@ -10,6 +10,8 @@ const PATCHABLE: Readonly<Record<keyof EndpointPatch, true>> = Object.freeze({
   max_concurrency: true,
   priority: true,
   weight: true,
+  type: true,
+  type_source: true,
   health_check_interval_secs: true,
   inference_timeout_secs: true,
   latency_ms: true,

@@ -119,10 +119,11 @@ export interface StorageAdapter extends NodeStorage {
 
   /**
    * Makes `models` the endpoint's model set: models not in it are removed, new ones added,
-   * the others updated (capabilities and `last_checked`). Returns the diff, or `undefined` if
-   * the endpoint does not exist. Atomic. Rows whose capabilities did not change are only
-   * touched for `last_checked`; a `models` change is recorded only when the set or a
-   * capability changed (a routine sync adds nothing to the feed).
+   * the others updated (capabilities, metadata and `last_checked`; metadata a model leaves out is
+   * stored as unknown, its capabilities as guessed by name). Returns the diff, or `undefined` if
+   * the endpoint does not exist. Atomic. Rows whose capabilities and metadata did not change are
+   * only touched for `last_checked`; a `models` change is recorded only when the set, a
+   * capability or a model's metadata changed (a routine sync adds nothing to the feed).
    */
   replaceEndpointModels(
     endpointId: string,

@@ -42,6 +42,8 @@ const ENDPOINT_FIELDS = [
   'max_concurrency',
   'priority',
   'weight',
+  'type',
+  'type_source',
   'health_check_interval_secs',
   'inference_timeout_secs',
   'latency_ms',
@@ -53,6 +55,8 @@ const ENDPOINT_FIELDS = [
   'notes',
   'has_api_key',
 ].sort();
+/** The fields of a model in an endpoint's detail. */
+const MODEL_FIELDS = ['capabilities', 'capabilities_source', 'context_length', 'last_checked', 'loaded', 'model_id', 'quantization', 'size_bytes'];
 /** Every response is checked: no secrets, no stack traces, the documented error shape. */
 const request = checkedClient('admin', SECRETS);
 
@@ -73,6 +77,8 @@ function expectEndpointShape(e: Json): void {
   expect(e.updated_at).toMatch(ISO);
   expect(['pending', 'online', 'offline', 'error']).toContain(e.status);
   expect(['enabled', 'disabled', 'pending_approval']).toContain(e.admin_state);
+  expect(['ollama', 'vllm', 'llama.cpp', 'lm-studio', 'sglang', 'openai-compatible']).toContain(e.type);
+  expect(['detected', 'admin']).toContain(e.type_source);
   expect(typeof e.has_api_key).toBe('boolean');
   expect(e).not.toHaveProperty('api_key');
   expect(e).not.toHaveProperty('api_key_encrypted');
@@ -225,7 +231,7 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
     });
 
     describe('GET /v0/endpoints/:id', () => {
-      it('200: the endpoint with models:[{model_id, capabilities, last_checked}]', async () => {
+      it('200: the endpoint with models:[{model_id, capabilities, last_checked, metadata}]', async () => {
         const u = await upstream({ flavor: 'ollama', models: ['llama3.1:8b', 'nomic-embed-text:latest'] });
         const e = await create({ name: 'ollama', base_url: u.url() });
         await router.checker.idle();
@@ -238,8 +244,9 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
         expect(res.body).not.toHaveProperty('model_count');
         expect(res.body.models).toHaveLength(2);
         for (const m of res.body.models) {
-          expect(Object.keys(m).sort()).toEqual(['capabilities', 'last_checked', 'model_id']);
+          expect(Object.keys(m).sort()).toEqual(MODEL_FIELDS);
           expect(m.last_checked).toMatch(ISO);
+          expect(m.capabilities_source).toBe('name');
         }
         expect(res.body.models.map((m: Json) => [m.model_id, m.capabilities])).toEqual([
           ['llama3.1:8b', ['chat']],

@@ -6,7 +6,7 @@
  * spells out only the fields it is about.
  */
 import { randomUUID } from 'node:crypto';
-import type { EndpointHealthCheck, EndpointRecord } from '../../src/schema.js';
+import type { EndpointHealthCheck, EndpointModel, EndpointRecord } from '../../src/schema.js';
 
 /** Fixed timestamps one second apart. Records are stamped {@link T0}, health checks {@link T1}. */
 export const T0 = '2025-01-01T00:00:00.000Z';
@@ -29,6 +29,8 @@ export const NEW_ENDPOINT_DEFAULTS = {
   max_concurrency: null,
   priority: 0,
   weight: 1,
+  type: 'openai-compatible',
+  type_source: 'detected',
   health_check_interval_secs: 30,
   inference_timeout_secs: 120,
   latency_ms: null,
@@ -80,6 +82,28 @@ export function makeHealthCheck(endpointId: string, overrides: Partial<EndpointH
     error_message: null,
     status_before: 'pending',
     status_after: 'online',
+    ...overrides,
+  };
+}
+
+/**
+ * A stored model of `endpointId`: chat, capabilities guessed by name, no metadata, checked at
+ * {@link T0}. `overrides` win.
+ *
+ * @example
+ * registry.load([endpoint], [makeEndpointModel(endpoint.id, 'llama3.1:8b', { loaded: true })]);
+ */
+export function makeEndpointModel(endpointId: string, modelId: string, overrides: Partial<EndpointModel> = {}): EndpointModel {
+  return {
+    endpoint_id: endpointId,
+    model_id: modelId,
+    capabilities: ['chat'],
+    last_checked: T0,
+    capabilities_source: 'name',
+    context_length: null,
+    loaded: null,
+    size_bytes: null,
+    quantization: null,
     ...overrides,
   };
 }

@@ -105,14 +105,16 @@ describe('read routes', () => {
       id: 'llama3.1:8b',
       available: true,
       capabilities: ['chat'],
+      context_length: null,
+      loaded: null,
       created: expect.any(Number),
-      endpoints: [{ id, name: 'a', status: 'online', admin_state: 'enabled' }],
+      endpoints: [{ id, name: 'a', status: 'online', admin_state: 'enabled', type: 'openai-compatible', context_length: null, loaded: null }],
     });
     expect((await get(s, '/v0/models/org/model', VIEWER_KEY)).body.id).toBe('org/model');
     expect((await get(s, '/v0/models/nope', VIEWER_KEY)).status).toBe(404);
 
     const stats = await get(s, `/v0/endpoints/${id}/stats`, VIEWER_KEY);
-    expect(stats.body).toEqual({ endpoint_id: id, in_flight: 0, latency_ms: expect.any(Number), recent_failures: 0, suspended_until: null });
+    expect(stats.body).toEqual({ endpoint_id: id, in_flight: 0, latency_ms: expect.any(Number), recent_failures: 0, suspended_until: null, upstream: null });
     expect((await get(s, '/v0/stats', VIEWER_KEY)).body.stats).toEqual([stats.body]);
   });
 });

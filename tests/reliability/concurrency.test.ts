@@ -304,7 +304,18 @@ async function runScenario(upstream: FakeUpstream, ops: readonly Op[], lanes: nu
   const { models: detailModels, has_api_key, ...publicDetail } = detail.body as Record<string, unknown> & { models: unknown[] };
   expect(publicDetail).toEqual(publicRow);
   expect(has_api_key).toBe(api_key_encrypted !== null);
-  expect(detailModels).toEqual(rows.models.map((m) => ({ model_id: m.model_id, capabilities: JSON.parse(String(m.capabilities)), last_checked: m.last_checked })));
+  expect(detailModels).toEqual(
+    rows.models.map((m) => ({
+      model_id: m.model_id,
+      capabilities: JSON.parse(String(m.capabilities)),
+      last_checked: m.last_checked,
+      capabilities_source: m.capabilities_source,
+      context_length: m.context_length,
+      loaded: m.loaded === null ? null : m.loaded === 1,
+      size_bytes: m.size_bytes,
+      quantization: m.quantization,
+    })),
+  );
 
   // Each field holds a value that was written: by the last successful write of it, or the initial one.
   const succeeded = ops.map((_, i) => i).filter((i) => ops[i]!.kind === 'put' && results[i]!.status === 200);

@@ -8,6 +8,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
+import { backendsMigration } from '../../src/storage/sql/migrations.js';
 import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { makeEndpointRecord, makeHealthCheck, T1, T2, T3 } from '../helpers/records.js';
 import { callerDatabase, releaseAll, tempFile, track, trackDatabase } from './sqlite-resources.js';
@@ -49,6 +50,8 @@ describe('sqlite schema upgrades', () => {
       max_concurrency: null,
       priority: 0,
       weight: 1,
+      type: 'openai-compatible',
+      type_source: 'detected',
       health_check_interval_secs: 30,
       inference_timeout_secs: 120,
       latency_ms: 17,
@@ -64,9 +67,9 @@ describe('sqlite schema upgrades', () => {
     expect(listed.map((e) => e.id)).toEqual([GPU_1, GPU_2]);
     expect(listed[0]).toStrictEqual(gpu1);
     expect(listed[1]).toMatchObject({ name: 'gpu-2', admin_state: 'enabled', version: 1, latency_ms: null });
-    expect((await storage.listEndpointModels(GPU_1)).map((m) => [m.model_id, m.capabilities])).toEqual([
-      ['llama3.1:8b', ['chat']],
-      ['nomic-embed-text', ['embeddings']],
+    expect((await storage.listEndpointModels(GPU_1)).map((m) => [m.model_id, m.capabilities, m.capabilities_source, m.loaded])).toEqual([
+      ['llama3.1:8b', ['chat'], 'name', null],
+      ['nomic-embed-text', ['embeddings'], 'name', null],
     ]);
     const history = await storage.listHealthChecks(GPU_1);
     expect(history.map((c) => [c.checked_at, c.success, c.error_message])).toEqual([
@@ -104,13 +107,13 @@ describe('sqlite schema upgrades', () => {
     for (const id of [GPU_1, GPU_2]) await before.insertEndpoint(makeEndpointRecord({ id, name: id, base_url: `http://${id}` }));
     await before.insertEndpoint(makeEndpointRecord({ name: 'gpu-3', base_url: 'http://gpu-3' }));
     await before.close();
-    // Back to the previous release's feed, with one row left over (retention ate the others);
-    // the later `0008_nodes` goes too, so that 0004 is the newest migration again.
+    // Back to the previous release's feed, with one row left over (retention ate the others).
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: trackDatabase(new Database(filename)) }) });
+    // The previous release had neither 0004 nor 0005 nor 0008.
     await sql`drop table nodes`.execute(db);
-    await sql`delete from llmlb_migration where name = '0008_nodes'`.execute(db);
+    await backendsMigration({ boolean: 'integer', int64: 'integer', float: 'real', serial: { type: 'integer', autoIncrement: true } }).down!(db);
     await SQLITE_MIGRATIONS['0004_change_subjects']!.down!(db);
-    await sql`delete from llmlb_migration where name = '0004_change_subjects'`.execute(db);
+    await sql`delete from llmlb_migration where name in ('0004_change_subjects', '0005_backends', '0008_nodes')`.execute(db);
     await sql`delete from llmlb_changes where seq > 1`.execute(db);
     expect((await sql`select endpoint_id, kind from llmlb_changes`.execute(db)).rows).toEqual([{ endpoint_id: GPU_1, kind: 'endpoint' }]);
 

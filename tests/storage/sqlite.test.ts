@@ -32,7 +32,7 @@ vi.mock('better-sqlite3', async (importOriginal) => {
 });
 
 /** Every migration of the current release, as `llmlb_migration` lists them. */
-const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }, { name: '0003_routing' }, { name: '0004_change_subjects' }, { name: '0008_nodes' }];
+const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }, { name: '0003_routing' }, { name: '0004_change_subjects' }, { name: '0005_backends' }, { name: '0008_nodes' }];
 
 const callerKyselys: Kysely<unknown>[] = [];
 

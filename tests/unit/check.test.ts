@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type CheckDeps, type CheckStore, runCheck } from '../../src/health/check.js';
-import type { Probe, ProbeResult } from '../../src/health/probe.js';
+import type { Probe, ProbeResult, ProbeTarget } from '../../src/health/probe.js';
 import type { EndpointHealthCheck, EndpointPatch, EndpointRecord } from '../../src/schema.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { makeEndpointRecord } from '../helpers/records.js';
@@ -25,16 +25,21 @@ function fakeStore(record: EndpointRecord | undefined): CheckStore & { writes: {
   };
 }
 
-function deps(store: CheckStore, result: ProbeResult, synced: string[][] = []): CheckDeps {
-  const probe: Probe = async () => result;
+function deps(store: CheckStore, result: ProbeResult, synced: string[][] = [], targets: ProbeTarget[] = []): CheckDeps {
+  const probe: Probe = async (target) => {
+    targets.push(target);
+    return result;
+  };
   return {
     store,
     probe,
     clock: new FakeClock(),
     secretBox: null,
-    sync: async (_id, ids) => {
-      synced.push([...ids]);
-      return { added: [...ids], removed: [], updated: [] };
+    detected: new Map(),
+    sync: async (_id, models) => {
+      const ids = models.map((m) => (typeof m === 'string' ? m : m.model_id));
+      synced.push(ids);
+      return { added: ids, removed: [], updated: [] };
     },
   };
 }
@@ -90,5 +95,29 @@ describe('runCheck', () => {
     const store = fakeStore(record);
     const result = await runCheck({ ...deps(store, OK), sync: null }, record, new AbortController().signal);
     expect(result.recorded?.endpoint.status).toBe('online');
+  });
+
+  it('detects the type on the first check and when the endpoint comes back, stores a new one, keeps an admin\'s', async () => {
+    const vllm: ProbeResult = { ...OK, backend: { type: 'vllm', models: [{ model_id: 'm', capabilities: null, context_length: 8192 }], load: null } };
+    const record = makeEndpointRecord({ status: 'pending' });
+    const store = fakeStore(record);
+    const targets: ProbeTarget[] = [];
+    const checkDeps = deps(store, vllm, [], targets);
+    const first = await runCheck(checkDeps, record, new AbortController().signal);
+    expect(first.recorded?.endpoint).toMatchObject({ type: 'vllm', type_source: 'detected' });
+    // Known now: the next check of the online endpoint does not detect again.
+    await runCheck(checkDeps, first.recorded!.endpoint, new AbortController().signal);
+    expect(targets.map((t) => t.detect)).toEqual([true, false]);
+    expect(store.writes[1]?.patch.type).toBeUndefined();
+    // Back from offline: detect again.
+    await runCheck(checkDeps, { ...first.recorded!.endpoint, status: 'offline' }, new AbortController().signal);
+    expect(targets[2]?.detect).toBe(true);
+
+    const pinned = makeEndpointRecord({ status: 'pending', type: 'sglang', type_source: 'admin' });
+    const pinnedStore = fakeStore(pinned);
+    const pinnedTargets: ProbeTarget[] = [];
+    const result = await runCheck(deps(pinnedStore, vllm, [], pinnedTargets), pinned, new AbortController().signal);
+    expect(pinnedTargets[0]).toMatchObject({ type: 'sglang', type_source: 'admin', detect: false });
+    expect(result.recorded?.endpoint).toMatchObject({ type: 'sglang', type_source: 'admin' });
   });
 });

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry.js';
 import type { EndpointModel, EndpointRecord, EndpointStatus } from '../../src/schema.js';
-import { makeEndpointRecord, T0 } from '../helpers/records.js';
+import { makeEndpointModel, makeEndpointRecord } from '../helpers/records.js';
 
 /** A stored endpoint in `status` (unique id, name and base_url). */
 const endpoint = (status: EndpointStatus): EndpointRecord => makeEndpointRecord({ status });
-const model = (endpointId: string, modelId: string): EndpointModel => ({
-  endpoint_id: endpointId,
-  model_id: modelId,
-  capabilities: ['chat'],
-  last_checked: T0,
-});
+const model = (endpointId: string, modelId: string): EndpointModel => makeEndpointModel(endpointId, modelId);
 
 describe('Registry', () => {
   it('indexes models to endpoints and lists only online candidates', () => {
@@ -81,7 +76,8 @@ describe('Registry version', () => {
   it('changes with what a model listing shows, not with routine checks', () => {
     const a = makeEndpointRecord({ status: 'online', latency_ms: 5 });
     const registry = new Registry();
-    const m = (last_checked: string, capabilities = ['chat']) => ({ endpoint_id: a.id, model_id: 'm', capabilities, last_checked });
+    const m = (last_checked: string, capabilities = ['chat'], loaded: boolean | null = null) =>
+      makeEndpointModel(a.id, 'm', { capabilities, last_checked, loaded });
     registry.load([a], [m('2026-01-01T00:00:00.000Z')]);
     const v0 = registry.version;
     registry.upsertEndpoint({ ...a, latency_ms: 9, last_seen: 'later' });
@@ -92,6 +88,11 @@ describe('Registry version', () => {
     const v1 = registry.version;
     expect(v1).toBeGreaterThan(v0);
     registry.setModels(a.id, [m('2026-01-01T00:01:00.000Z', ['embeddings'])]);
-    expect(registry.version).toBeGreaterThan(v1);
+    const v2 = registry.version;
+    expect(v2).toBeGreaterThan(v1);
+    // Metadata shows in listings too: the model was loaded meanwhile.
+    registry.setModels(a.id, [m('2026-01-01T00:01:30.000Z', ['embeddings'], true)]);
+    expect(registry.version).toBeGreaterThan(v2);
+    expect(registry.modelOf(a.id, 'm')?.loaded).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 /** In-memory storage: for tests and ephemeral routers. Nothing survives the process. */
 import type { NodePatch, NodeRecord } from '../../nodes/schema.js';
-import type { Capability, DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord, ModelSetDiff } from '../../schema.js';
+import type { DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord, ModelSetDiff } from '../../schema.js';
 import { conflictError, type UniqueField } from '../conflict.js';
 import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
 import { planModelSet } from '../models-diff.js';
@@ -119,13 +119,9 @@ class MemoryStorage implements StorageAdapter {
   ): Promise<ModelSetDiff | undefined> {
     const current = this.#models.get(endpointId);
     if (!current) return undefined;
-    const stored = new Map<string, Capability[]>([...current].map(([id, m]) => [id, m.capabilities]));
-    const plan = planModelSet(stored, models);
+    const plan = planModelSet(current, models);
     for (const id of plan.diff.removed) current.delete(id);
-    for (const m of plan.rewrite) {
-      const model = { endpoint_id: endpointId, model_id: m.model_id, capabilities: [...m.capabilities] };
-      current.set(m.model_id, { ...model, last_checked: checkedAt });
-    }
+    for (const m of plan.rewrite) current.set(m.model_id, { ...m, endpoint_id: endpointId, last_checked: checkedAt });
     for (const id of plan.touch) current.get(id)!.last_checked = checkedAt;
     if (plan.changed) this.#recordChange(endpointId, 'models');
     return plan.diff;

@@ -197,8 +197,8 @@ export class SqlStorage implements StorageAdapter {
     models: readonly DiscoveredModel[],
     checkedAt: string,
   ): Promise<ModelSetDiff | undefined> {
-    const copy = models.map((m) => ({ model_id: m.model_id, capabilities: [...m.capabilities] }));
-    return this.#write('replaceEndpointModels', (trx) => writes.replaceEndpointModels(trx, endpointId, copy, checkedAt));
+    const [columns, copy] = [this.#dialect.columns, models.map((m) => ({ ...m, capabilities: [...m.capabilities] }))];
+    return this.#write('replaceEndpointModels', (trx) => writes.replaceEndpointModels(trx, columns, endpointId, copy, checkedAt));
   }
 
   listEndpointModels(endpointId: string): Promise<EndpointModel[]> {

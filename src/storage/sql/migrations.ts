@@ -11,7 +11,7 @@
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { LlmlbError } from '../../errors.js';
-import { ADMIN_STATES, ENDPOINT_STATUSES } from '../../schema.js';
+import { ADMIN_STATES, ENDPOINT_STATUSES, ENDPOINT_TYPES, TYPE_SOURCES } from '../../schema.js';
 import { CHANGE_KINDS } from '../types.js';
 import type { SqlColumnTypes, SqlDialect } from './dialect.js';
 
@@ -156,6 +156,42 @@ function routing(columns: SqlColumnTypes): Migration {
   };
 }
 
+/**
+ * `0005_backends`: what llmlb knows of each backend — the endpoint's type and who set it; per
+ * model the source of its capabilities, its context window, whether it is loaded, its size and
+ * quantisation. Exported for the upgrade tests, which roll it back.
+ */
+export function backendsMigration(columns: SqlColumnTypes): Migration {
+  const bool = (name: string) => (columns.boolean === 'integer' ? sql`${sql.ref(name)} in (0, 1)` : sql`true`);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      // One column per statement: SQLite adds a single column per ALTER TABLE.
+      await db.schema
+        .alterTable('endpoints')
+        .addColumn('type', 'text', (c) => c.notNull().defaultTo('openai-compatible').check(sql`type ${oneOf(ENDPOINT_TYPES)}`))
+        .execute();
+      await db.schema
+        .alterTable('endpoints')
+        .addColumn('type_source', 'text', (c) => c.notNull().defaultTo('detected').check(sql`type_source ${oneOf(TYPE_SOURCES)}`))
+        .execute();
+      const models = () => db.schema.alterTable('endpoint_models');
+      await models()
+        .addColumn('capabilities_source', 'text', (c) => c.notNull().defaultTo('name').check(sql`capabilities_source in ('backend', 'name')`))
+        .execute();
+      await models().addColumn('context_length', 'integer', (c) => c.check(sql`context_length > 0`)).execute();
+      await models().addColumn('loaded', columns.boolean, (c) => c.check(bool('loaded'))).execute();
+      await models().addColumn('size_bytes', columns.int64).execute();
+      await models().addColumn('quantization', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      for (const column of ['quantization', 'size_bytes', 'loaded', 'context_length', 'capabilities_source']) {
+        await db.schema.alterTable('endpoint_models').dropColumn(column).execute();
+      }
+      for (const column of ['type_source', 'type']) await db.schema.alterTable('endpoints').dropColumn(column).execute();
+    },
+  };
+}
+
 /** `0008_nodes`: self-registered nodes' details, one row per endpoint, deleted with it. */
 function nodes(columns: SqlColumnTypes): Migration {
   return {
@@ -187,7 +223,14 @@ function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const columns = dialect.columns;
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '0001_initial': initial(columns), '0002_fleet': fleet(columns), '0003_routing': routing(columns), '0008_nodes': nodes(columns), ...dialect.ownMigrations };
+      return {
+        '0001_initial': initial(columns),
+        '0002_fleet': fleet(columns),
+        '0003_routing': routing(columns),
+        '0005_backends': backendsMigration(columns),
+        '0008_nodes': nodes(columns),
+        ...dialect.ownMigrations,
+      };
     },
   };
 }

@@ -1,6 +1,7 @@
 /** Conversions between llmlb's domain records and the rows of its SQL tables. */
 import type { Insertable, Selectable } from 'kysely';
-import type { Capability, DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointRecord } from '../../schema.js';
+import type { Capability, EndpointHealthCheck, EndpointModel, EndpointRecord, ModelMetadata } from '../../schema.js';
+import type { CompleteModel, StoredModelFacts } from '../models-diff.js';
 import type { StorageChange } from '../types.js';
 import type { SqlColumnTypes } from './dialect.js';
 import type {
@@ -27,6 +28,8 @@ export function toEndpointRow(record: EndpointRecord): Insertable<EndpointsTable
     max_concurrency: record.max_concurrency,
     priority: record.priority,
     weight: record.weight,
+    type: record.type,
+    type_source: record.type_source,
     health_check_interval_secs: record.health_check_interval_secs,
     inference_timeout_secs: record.inference_timeout_secs,
     latency_ms: record.latency_ms,
@@ -52,6 +55,8 @@ export function toEndpointRecord(row: Selectable<EndpointsTable>): EndpointRecor
     max_concurrency: intOrNull(row.max_concurrency),
     priority: Number(row.priority),
     weight: Number(row.weight),
+    type: row.type,
+    type_source: row.type_source,
     health_check_interval_secs: Number(row.health_check_interval_secs),
     inference_timeout_secs: Number(row.inference_timeout_secs),
     latency_ms: intOrNull(row.latency_ms),
@@ -65,24 +70,36 @@ export function toEndpointRecord(row: Selectable<EndpointsTable>): EndpointRecor
   };
 }
 
-/** The row of a discovered model of `endpointId`, checked at `checkedAt`. */
-export function toModelRow(endpointId: string, model: DiscoveredModel, checkedAt: string): EndpointModelsTable {
+/** The row of a discovered model of `endpointId` (metadata completed), checked at `checkedAt`; booleans as the dialect stores them. */
+export function toModelRow(endpointId: string, model: CompleteModel, checkedAt: string, columns: SqlColumnTypes): Insertable<EndpointModelsTable> {
   return {
     endpoint_id: endpointId,
     model_id: model.model_id,
     capabilities: JSON.stringify(model.capabilities),
     last_checked: checkedAt,
+    capabilities_source: model.capabilities_source,
+    context_length: model.context_length,
+    loaded: model.loaded === null || columns.boolean !== 'integer' ? model.loaded : Number(model.loaded),
+    size_bytes: model.size_bytes,
+    quantization: model.quantization,
+  };
+}
+
+/** The stored facts of a model row (what a sync compares). */
+export function toModelFacts(row: Pick<Selectable<EndpointModelsTable>, 'capabilities' | keyof ModelMetadata>): StoredModelFacts & { capabilities: Capability[] } {
+  return {
+    capabilities: parseCapabilities(row.capabilities),
+    capabilities_source: row.capabilities_source,
+    context_length: intOrNull(row.context_length),
+    loaded: row.loaded === null ? null : Number(row.loaded) === 1,
+    size_bytes: intOrNull(row.size_bytes),
+    quantization: row.quantization,
   };
 }
 
 /** The stored model of a row. */
 export function toEndpointModel(row: Selectable<EndpointModelsTable>): EndpointModel {
-  return {
-    endpoint_id: row.endpoint_id,
-    model_id: row.model_id,
-    capabilities: parseCapabilities(row.capabilities),
-    last_checked: row.last_checked,
-  };
+  return { endpoint_id: row.endpoint_id, model_id: row.model_id, ...toModelFacts(row), last_checked: row.last_checked };
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Kysely table typings of llmlb's SQL schema (migrations `0001_initial` and `0002_fleet`).
+ * Kysely table typings of llmlb's SQL schema (migrations `0001_initial` to `0005_backends`).
  * Internal to the SQL adapters: rows are converted to the domain types of `../../schema.js`
  * before they leave them.
  *
@@ -46,7 +46,12 @@ export type EndpointsTable = Omit<EndpointRecord, EndpointIntField | 'latency_ms
  * @example
  * await db.selectFrom('endpoint_models').select('model_id').where('endpoint_id', '=', id).execute();
  */
-export type EndpointModelsTable = Omit<EndpointModel, 'capabilities'> & { capabilities: string };
+export type EndpointModelsTable = Omit<EndpointModel, 'capabilities' | 'context_length' | 'loaded' | 'size_bytes'> & {
+  capabilities: string;
+  context_length: SqlInt | null;
+  loaded: SqlBool | null;
+  size_bytes: SqlInt | null;
+};
 
 /**
  * The `endpoint_health_checks` table. `change_seq` is the change-feed position of the write that

@@ -8,7 +8,7 @@ import { planModelSet } from '../models-diff.js';
 import { patchFields } from '../patch.js';
 import type { SqlColumnTypes } from './dialect.js';
 import { appendChange } from './feed.js';
-import { parseCapabilities, toEndpointRecord, toEndpointRow, toHealthCheckRow, toModelRow } from './rows.js';
+import { toEndpointRecord, toEndpointRow, toHealthCheckRow, toModelFacts, toModelRow } from './rows.js';
 import type { EndpointsTable, LlmlbDatabase } from './tables.js';
 
 type Db = Kysely<LlmlbDatabase>;
@@ -65,27 +65,24 @@ export async function deleteEndpoint(trx: Db, id: string): Promise<boolean> {
 }
 
 /**
- * Makes `models` the endpoint's model set. Only new models and models whose capabilities
- * changed are written in full; the others get only `last_checked`. A `models` change is
- * recorded when the set or a capability changed. `undefined` when the endpoint is missing.
+ * Makes `models` the endpoint's model set. Only new models and models whose capabilities or
+ * metadata changed are written in full; the others get only `last_checked`. A `models` change
+ * is recorded when the set, a capability or a model's metadata changed. `undefined` when the endpoint is missing.
  */
 export async function replaceEndpointModels(
   trx: Db,
+  columns: SqlColumnTypes,
   endpointId: string,
   models: readonly DiscoveredModel[],
   checkedAt: string,
 ): Promise<ModelSetDiff | undefined> {
   const endpoint = await trx.selectFrom('endpoints').select('id').where('id', '=', endpointId).executeTakeFirst();
   if (!endpoint) return undefined;
-  const stored = await trx
-    .selectFrom('endpoint_models')
-    .select(['model_id', 'capabilities'])
-    .where('endpoint_id', '=', endpointId)
-    .execute();
-  const plan = planModelSet(new Map(stored.map((r) => [r.model_id, parseCapabilities(r.capabilities)])), models);
+  const stored = await trx.selectFrom('endpoint_models').selectAll().where('endpoint_id', '=', endpointId).execute();
+  const plan = planModelSet(new Map(stored.map((r) => [r.model_id, toModelFacts(r)])), models);
   const ofEndpoint = trx.deleteFrom('endpoint_models').where('endpoint_id', '=', endpointId);
   for (const ids of chunks(plan.diff.removed)) await ofEndpoint.where('model_id', 'in', ids).execute();
-  const rows = plan.rewrite.map((m) => toModelRow(endpointId, m, checkedAt));
+  const rows = plan.rewrite.map((m) => toModelRow(endpointId, m, checkedAt, columns));
   for (const chunk of chunks(rows)) {
     await trx
       .insertInto('endpoint_models')
@@ -94,6 +91,11 @@ export async function replaceEndpointModels(
         oc.columns(['endpoint_id', 'model_id']).doUpdateSet((eb) => ({
           capabilities: eb.ref('excluded.capabilities'),
           last_checked: eb.ref('excluded.last_checked'),
+          capabilities_source: eb.ref('excluded.capabilities_source'),
+          context_length: eb.ref('excluded.context_length'),
+          loaded: eb.ref('excluded.loaded'),
+          size_bytes: eb.ref('excluded.size_bytes'),
+          quantization: eb.ref('excluded.quantization'),
         })),
       )
       .execute();

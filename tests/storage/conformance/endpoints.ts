@@ -128,6 +128,14 @@ export function endpointWriteCases(suite: Suite): void {
     expect(uncapped).toStrictEqual({ ...capped, max_concurrency: null, priority: 0, weight: 4.5, version: 2 });
     expect(await suite.storage.getEndpoint(capped.id)).toStrictEqual(uncapped);
   });
+
+  it('round-trips the endpoint type and who set it', async () => {
+    const pinned = await inserted({ type: 'llama.cpp', type_source: 'admin' });
+    expect(await suite.storage.getEndpoint(pinned.id)).toStrictEqual(pinned);
+    const detected = await suite.storage.updateEndpoint(pinned.id, { type: 'ollama', type_source: 'detected' });
+    expect(detected).toStrictEqual({ ...pinned, type: 'ollama', type_source: 'detected', version: 2 });
+    expect(await suite.storage.listEndpoints()).toStrictEqual([detected]);
+  });
 }
 
 /** Unique name, base_url and id on insert, also under concurrency. */

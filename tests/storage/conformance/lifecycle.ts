@@ -1,7 +1,7 @@
 /** Conformance cases: copies in and out, closing and reopening. */
 import { expect, it } from 'vitest';
 import type { DiscoveredModel } from '../../../src/schema.js';
-import { makeEndpointRecord, makeHealthCheck, T1, T2, T3 } from '../../helpers/records.js';
+import { makeEndpointRecord, makeHealthCheck, T1, T2, T3, makeEndpointModel } from '../../helpers/records.js';
 import { CHAT, EMBED, expectConflict, type Suite } from './suite.js';
 
 /** Records, models and checks are copied in and out. */
@@ -41,7 +41,7 @@ export function copyCases(suite: Suite): void {
     all!.capabilities.length = 0;
 
     expect(await suite.storage.listEndpointModels(record.id)).toStrictEqual([
-      { endpoint_id: record.id, model_id: 'm', capabilities: ['chat'], last_checked: T1 },
+      makeEndpointModel(record.id, 'm', { capabilities: ['chat'], last_checked: T1 }),
     ]);
   });
 

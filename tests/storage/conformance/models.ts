@@ -1,7 +1,7 @@
 /** Conformance cases: model sets. */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { T1, T2, T3 } from '../../helpers/records.js';
+import { T1, T2, T3, makeEndpointModel } from '../../helpers/records.js';
 import { byModelKey, CHAT, EMBED, type Suite } from './suite.js';
 
 /** Replacing a model set. */
@@ -15,8 +15,8 @@ export function modelSetCases(suite: Suite): void {
     const first = await suite.storage.replaceEndpointModels(record.id, [EMBED, CHAT], T1);
     expect(first).toStrictEqual({ added: [CHAT.model_id, EMBED.model_id], removed: [], updated: [] });
     expect(await suite.storage.listEndpointModels(record.id)).toStrictEqual([
-      { endpoint_id: record.id, model_id: CHAT.model_id, capabilities: ['chat'], last_checked: T1 },
-      { endpoint_id: record.id, model_id: EMBED.model_id, capabilities: ['embeddings'], last_checked: T1 },
+      makeEndpointModel(record.id, CHAT.model_id, { capabilities: ['chat'], last_checked: T1 }),
+      makeEndpointModel(record.id, EMBED.model_id, { capabilities: ['embeddings'], last_checked: T1 }),
     ]);
 
     const second = await suite.storage.replaceEndpointModels(
@@ -29,8 +29,8 @@ export function modelSetCases(suite: Suite): void {
     );
     expect(second).toStrictEqual({ added: ['qwen2.5:7b'], removed: [EMBED.model_id], updated: [CHAT.model_id] });
     expect(await suite.storage.listEndpointModels(record.id)).toStrictEqual([
-      { endpoint_id: record.id, model_id: CHAT.model_id, capabilities: ['chat', 'tools'], last_checked: T2 },
-      { endpoint_id: record.id, model_id: 'qwen2.5:7b', capabilities: ['chat'], last_checked: T2 },
+      makeEndpointModel(record.id, CHAT.model_id, { capabilities: ['chat', 'tools'], last_checked: T2 }),
+      makeEndpointModel(record.id, 'qwen2.5:7b', { capabilities: ['chat'], last_checked: T2 }),
     ]);
 
     const cleared = await suite.storage.replaceEndpointModels(record.id, [], T3);
@@ -63,6 +63,38 @@ export function modelSetCases(suite: Suite): void {
     const stored = await suite.storage.listEndpointModels(record.id);
     expect(stored).toHaveLength(800);
     expect(stored.every((m) => m.last_checked === T2)).toBe(true);
+  });
+
+  it('stores each model’s metadata, and a change of metadata alone is a change of the set', async () => {
+    const record = await inserted();
+    const llava = {
+      model_id: 'llava:7b',
+      capabilities: ['chat', 'vision'],
+      capabilities_source: 'backend' as const,
+      context_length: 4096,
+      loaded: false,
+      size_bytes: 4_733_363_377,
+      quantization: 'Q4_0',
+    };
+    await suite.storage.replaceEndpointModels(record.id, [llava, CHAT], T1);
+    expect(await suite.storage.listEndpointModels(record.id)).toStrictEqual([
+      makeEndpointModel(record.id, CHAT.model_id, { capabilities: ['chat'], last_checked: T1 }),
+      { endpoint_id: record.id, last_checked: T1, ...llava },
+    ]);
+    const cursor = await suite.storage.latestChange();
+    // Same facts: only last_checked moves, nothing in the feed.
+    await suite.storage.replaceEndpointModels(record.id, [llava, CHAT], T2);
+    expect((await suite.storage.changesSince(cursor)).changes).toEqual([]);
+    // Loaded meanwhile: the row is rewritten and the change is recorded.
+    const diff = await suite.storage.replaceEndpointModels(record.id, [{ ...llava, loaded: true }, CHAT], T3);
+    expect(diff).toStrictEqual({ added: [], removed: [], updated: [CHAT.model_id, 'llava:7b'] });
+    expect((await suite.storage.changesSince(cursor)).changes).toEqual([expect.objectContaining({ subject_id: record.id, kind: 'models' })]);
+    expect((await suite.storage.listAllModels()).find((m) => m.model_id === 'llava:7b')).toStrictEqual({
+      endpoint_id: record.id,
+      last_checked: T3,
+      ...llava,
+      loaded: true,
+    });
   });
 
   it('returns undefined for a missing endpoint and writes nothing', async () => {
@@ -98,9 +130,9 @@ export function modelListCases(suite: Suite): void {
     const all = await suite.storage.listAllModels();
     expect([...all].sort(byModelKey)).toStrictEqual(
       [
-        { endpoint_id: a.id, model_id: CHAT.model_id, capabilities: ['chat'], last_checked: T1 },
-        { endpoint_id: a.id, model_id: EMBED.model_id, capabilities: ['embeddings'], last_checked: T1 },
-        { endpoint_id: b.id, model_id: CHAT.model_id, capabilities: ['chat'], last_checked: T2 },
+        makeEndpointModel(a.id, CHAT.model_id, { capabilities: ['chat'], last_checked: T1 }),
+        makeEndpointModel(a.id, EMBED.model_id, { capabilities: ['embeddings'], last_checked: T1 }),
+        makeEndpointModel(b.id, CHAT.model_id, { capabilities: ['chat'], last_checked: T2 }),
       ].sort(byModelKey),
     );
   });
