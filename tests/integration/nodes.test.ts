@@ -155,12 +155,14 @@ describe('heartbeats', () => {
     const { endpoint, node_token: first } = (await registerNode(s, { name: 'q', base_url: u.url() })).body;
     await s.admin('POST', `/v0/endpoints/${endpoint.id}/approve`);
 
-    const rotated = await heartbeat(s, first, { active_requests: 2, waiting_requests: 1, gpu_utilization: 0.75, loaded_models: ['llama3.1:8b'] });
+    const rotated = await heartbeat(s, first);
     expect(rotated.body).toMatchObject({ endpoint_id: endpoint.id, admin_state: 'enabled', node_token: expect.stringMatching(/^llmlb_node_/) });
-    expect(routerInternals(s.router).load.get(endpoint.id)).toMatchObject({ source: 'heartbeat', running: 2, waiting: 1, gpu_utilization: 0.75, loaded_models: ['llama3.1:8b'] });
+    // No figure sent yet: the node stays off the load board.
+    expect(routerInternals(s.router).load.get(endpoint.id)).toBeUndefined();
 
-    // The answer was lost: the old token still works, once more, and gets yet another token.
-    const again = await heartbeat(s, first);
+    // The answer was lost: the token it replaced still works, once more, and gets yet another token.
+    const again = await heartbeat(s, first, { active_requests: 2, waiting_requests: 1, gpu_utilization: 0.75, loaded_models: ['llama3.1:8b'] });
+    expect(routerInternals(s.router).load.get(endpoint.id)).toMatchObject({ source: 'heartbeat', running: 2, waiting: 1, gpu_utilization: 0.75, loaded_models: ['llama3.1:8b'] });
     const latest = again.body.node_token as string;
     expect(latest).toMatch(/^llmlb_node_/);
     expect((await heartbeat(s, rotated.body.node_token)).status).toBe(401);
