@@ -22,6 +22,7 @@ import { createAuthenticator } from './http/auth.js';
 import { setRouterInternals } from './internals.js';
 import { LoadBoard, NO_FIGURES } from './load-signals.js';
 import { LiveStats } from './live-stats.js';
+import { NodeService } from './nodes/service.js';
 import { type Logger, silentLogger } from './logger.js';
 import { toCapabilityDetector } from './models/capabilities.js';
 import { InferenceProxy } from './proxy/forward.js';
@@ -115,6 +116,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly #secretBox: SecretBox | null;
   readonly #logger: Logger;
   readonly #observe: Observability;
+  readonly #nodes: NodeService;
   /** Frozen public copies of records, so `select` allocates nothing per call. */
   readonly #publicEndpoints = new WeakMap<EndpointRecord, Endpoint>();
   #state: RouterState = 'created';
@@ -173,6 +175,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     });
     this.#proxy = this.#createProxy(options, stats, passive);
     const assertStarted = () => this.#assertStarted();
+    const upstreamPolicy = createUpstreamPolicy(options.upstreams);
     this.models = new ModelCatalog(store.registry, this.#aliasTable, assertStarted);
     this.aliases = new AliasService({ table: this.#aliasTable, registry: store.registry, clock, assertStarted });
     const proxy = this.#proxy;
@@ -186,9 +189,10 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       probe: health.probe,
       probeVersion: health.probeVersion,
       sync: health.sync,
-      upstreamPolicy: createUpstreamPolicy(options.upstreams),
+      upstreamPolicy,
       assertStarted,
     });
+    const nodes = (this.#nodes = new NodeService({ store, storage: this.#storage, clock, logger, probe: health.probe, upstreamPolicy, load, assertStarted }));
     this.#observe = this.#createObservability(options);
     setRouterInternals(this, {
       proxy: this.#proxy,
@@ -196,6 +200,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       logger,
       store,
       load,
+      nodes,
       membership: cluster.membership,
       checks: (id) => cluster.owns(id),
       observe: this.#observe,
@@ -275,7 +280,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#state = 'starting';
     try {
       await this.#storage.init();
-      const loaded = { ...(await this.#store.load()), aliases: await this.#aliasTable.load() };
+      const loaded = { ...(await this.#store.load()), aliases: await this.#aliasTable.load(), nodes: await this.#nodes.load() };
       this.#verifySecret(this.#store.registry.listEndpoints());
       await this.#cluster.start();
       this.#state = 'started';

@@ -14,6 +14,7 @@ import { cascadeCases, checkRecordingCases, historyPageCases } from './conforman
 import { leaseCases } from './conformance/leases.js';
 import { copyCases, reopenCases } from './conformance/lifecycle.js';
 import { modelListCases, modelSetCases } from './conformance/models.js';
+import { nodeRowCases, nodeWriteCases } from './conformance/nodes.js';
 import type { Suite } from './conformance/suite.js';
 
 /** Every area of the contract, with the functions that register its cases. */
@@ -27,6 +28,7 @@ const AREAS: readonly (readonly [string, readonly ((suite: Suite) => void)[]])[]
   ['leases', [leaseCases]],
   ['aliases', [aliasCases]],
   ['static model lists', [staticModelCases]],
+  ['nodes', [nodeRowCases, nodeWriteCases]],
   ['isolation of returned and passed-in objects', [copyCases]],
   ['lifecycle', [reopenCases]],
 ];

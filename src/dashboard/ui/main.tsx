@@ -1,6 +1,6 @@
 /**
  * The dashboard app: sign-in with an llmlb key (kept in session storage, sent as Bearer), then
- * the pages — endpoints, an endpoint's detail, models, traffic — chosen by the URL's fragment.
+ * the pages — endpoints, an endpoint's detail, self-registered nodes, models, traffic — chosen by the URL's fragment.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -12,6 +12,7 @@ import { EndpointsPage } from './endpoints.js';
 import { type Session, SessionContext, useLive, useRoute } from './hooks.js';
 import { LiveStore } from './live.js';
 import { ModelsPage } from './models.js';
+import { NodesPage } from './nodes.js';
 import { TrafficPage } from './traffic.js';
 
 /** Checks a key with `GET /v0/me` and starts the live store. */
@@ -52,6 +53,7 @@ function SignIn({ onSession }: { onSession: (session: Session) => void }) {
 function Page({ route }: { route: string[] }) {
   if (route[0] === 'endpoints' && route[1]) return <EndpointDetail id={route[1]} />;
   if (route[0] === 'models') return <ModelsPage />;
+  if (route[0] === 'nodes') return <NodesPage />;
   if (route[0] === 'traffic') return <TrafficPage />;
   return <EndpointsPage />;
 }
@@ -70,6 +72,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         <nav aria-label="Pages">
           <strong class="brand">llmlb</strong>
           {link('endpoints', 'Endpoints')}
+          {link('nodes', 'Nodes')}
           {link('models', 'Models')}
           {link('traffic', 'Traffic')}
         </nav>
