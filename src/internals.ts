@@ -8,6 +8,7 @@ import type { Authenticator } from './http/auth.js';
 import type { RuntimeKeys } from './keys/index.js';
 import type { LoadBoard } from './load-signals.js';
 import type { Logger } from './logger.js';
+import type { NodeService } from './nodes/service.js';
 import type { InferenceProxy } from './proxy/forward.js';
 import type { Observability } from './observe/observability.js';
 import type { AdminEvent } from './observe/request-log.js';
@@ -29,6 +30,8 @@ export interface RouterInternals {
   store: EndpointStore;
   /** The load figures servers publish (through checks) or nodes send (through heartbeats). */
   load: LoadBoard;
+  /** Self-registered nodes: registration, approval, the node list and heartbeats. */
+  nodes: NodeService;
   /**
    * The live instances on a shared storage (one otherwise), with a `change` event: per-endpoint
    * limits are shared among them (each instance enforces `ceil(cap / liveInstances())`).

@@ -24,6 +24,7 @@ import { RuntimeKeys } from './keys/index.js';
 import type { KeyService } from './keys/service.js';
 import { LoadBoard, NO_FIGURES } from './load-signals.js';
 import { LiveStats } from './live-stats.js';
+import { NodeService } from './nodes/service.js';
 import { type Logger, silentLogger } from './logger.js';
 import { toCapabilityDetector } from './models/capabilities.js';
 import { InferenceProxy } from './proxy/forward.js';
@@ -121,6 +122,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly #secretBox: SecretBox | null;
   readonly #logger: Logger;
   readonly #observe: Observability;
+  readonly #nodes: NodeService;
   /** Frozen public copies of records, so `select` allocates nothing per call. */
   readonly #publicEndpoints = new WeakMap<EndpointRecord, Endpoint>();
   #state: RouterState = 'created';
@@ -180,6 +182,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     });
     this.#proxy = this.#createProxy(options, stats, passive);
     const assertStarted = () => this.#assertStarted();
+    const upstreamPolicy = createUpstreamPolicy(options.upstreams);
     this.models = new ModelCatalog(store.registry, this.#aliasTable, assertStarted);
     this.aliases = new AliasService({ table: this.#aliasTable, registry: store.registry, clock, assertStarted });
     const proxy = this.#proxy;
@@ -193,9 +196,10 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       probe: health.probe,
       probeVersion: health.probeVersion,
       sync: health.sync,
-      upstreamPolicy: createUpstreamPolicy(options.upstreams),
+      upstreamPolicy,
       assertStarted,
     });
+    const nodes = (this.#nodes = new NodeService({ store, storage: this.#storage, clock, logger, probe: health.probe, upstreamPolicy, load, assertStarted }));
     this.#observe = this.#createObservability(options);
     const keys = (this.#runtimeKeys = new RuntimeKeys({
       storage: this.#storage,
@@ -214,6 +218,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       logger,
       store,
       load,
+      nodes,
       membership: cluster.membership,
       checks: (id) => cluster.owns(id),
       observe: this.#observe,
@@ -297,7 +302,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#state = 'starting';
     try {
       await this.#storage.init();
-      const loaded = { ...(await this.#store.load()), aliases: await this.#aliasTable.load(), keys: await this.#runtimeKeys.load() };
+      const loaded = { ...(await this.#store.load()), aliases: await this.#aliasTable.load(), nodes: await this.#nodes.load(), keys: await this.#runtimeKeys.load() };
       this.#verifySecret(this.#store.registry.listEndpoints());
       await this.#cluster.start();
       this.#state = 'started';

@@ -259,6 +259,42 @@ export function toPublicEndpoint(record: EndpointRecord): Endpoint {
 }
 
 /**
+ * The stored record of a newly registered endpoint: the parsed create input `data`, its sealed
+ * credential, never checked yet (`pending`), registered `now`, version 1.
+ */
+export function newEndpointRecord(
+  id: string,
+  data: z.output<typeof createEndpointInputSchema>,
+  apiKeyEncrypted: string | null,
+  now: string,
+): EndpointRecord {
+  return {
+    id,
+    name: data.name,
+    base_url: data.base_url,
+    api_key_encrypted: apiKeyEncrypted,
+    status: 'pending',
+    admin_state: data.admin_state,
+    max_concurrency: data.max_concurrency,
+    priority: data.priority,
+    weight: data.weight,
+    type: data.type ?? 'openai-compatible',
+    type_source: data.type === undefined ? 'detected' : 'admin',
+    health_check_interval_secs: data.health_check_interval_secs,
+    inference_timeout_secs: data.inference_timeout_secs,
+    latency_ms: null,
+    last_seen: null,
+    last_error: null,
+    error_count: 0,
+    registered_at: now,
+    updated_at: now,
+    notes: data.notes ?? null,
+    static_models: data.models,
+    version: 1,
+  };
+}
+
+/**
  * A capability a model offers. The built-in ones: `chat`, `embeddings`, `rerank`, `audio`
  * (speech to text and text to speech), `image` (image generation) and `messages` (the Anthropic
  * Messages API).

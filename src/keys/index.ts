@@ -122,9 +122,10 @@ export class RuntimeKeys {
   }
 
   /**
-   * Consumes a one-use `node` key (a registration token): call it when a node registration with
-   * the key is about to be committed. Resolves true (the key was consumed now, or is reusable);
-   * rejects `unauthorized` when another registration used it first, `not_found` for an unknown key.
+   * Consumes a one-use `node` key (a registration token): the node routes call it once a
+   * registration with the key succeeded. Resolves true (the key was consumed now, or is reusable
+   * or configured); rejects `unauthorized` when another registration used it first, `not_found`
+   * for an unknown key.
    */
   consume(keyId: string): Promise<boolean> {
     return this.service.consume(keyId);

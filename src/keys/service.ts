@@ -187,12 +187,13 @@ export class KeyService {
 
   /**
    * Consumes a one-use key (a registration token) after the registration it allowed; true when
-   * this call consumed it or the key is not one-use. `unauthorized` when it was used already.
+   * this call consumed it or the key is not one-use (configured keys never are).
+   * `unauthorized` when it was used already, `not_found` for an unknown key.
    */
   async consume(id: string): Promise<boolean> {
     const entry = this.#deps.directory.entry(id);
-    if (!entry?.record) throw notFound(id);
-    if (!entry.record.one_use) return true;
+    if (!entry) throw notFound(id);
+    if (!entry.record?.one_use) return true;
     const now = new Date(this.#deps.clock.now()).toISOString();
     const consumed = await this.#deps.storage.consumeKey(id, now);
     const record = await this.#deps.storage.getKey(id);

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import type { RequestEvent } from '../proxy/options.js';
 
 /** What an admin write through the HTTP API did. */
-export type AdminAction = 'create' | 'update' | 'delete' | 'test' | 'sync';
+export type AdminAction = 'create' | 'update' | 'delete' | 'test' | 'sync' | 'register' | 'approve' | 'reject';
 
 /** Payload of the router's `admin` event: one admin write through the HTTP API, done. */
 export interface AdminEvent {

@@ -13,6 +13,7 @@ import type {
 } from '../schema.js';
 import type { AliasStorage } from './alias-storage.js';
 import type { KeyStorage } from './key-types.js';
+import type { NodeStorage } from './nodes.js';
 
 /**
  * What changed in one write, as recorded in the change feed: an endpoint's row (`endpoint`), its
@@ -80,13 +81,14 @@ export interface HealthCheckPage {
  *
  * Every write of an endpoint row (insert, update, check) raises its `version` by one and appends
  * an `endpoint` entry to the change feed in the same transaction; a model set that changed
- * appends a `models` entry, a delete a `deleted` entry.
+ * appends a `models` entry, a delete a `deleted` entry. Self-registered nodes' details are kept
+ * through {@link NodeStorage}.
  *
  * @example
  * const storage: StorageAdapter = sqliteStorage({ filename: './llmlb.db' });
  * await storage.init();
  */
-export interface StorageAdapter extends AliasStorage, KeyStorage {
+export interface StorageAdapter extends AliasStorage, KeyStorage, NodeStorage {
   /** Short name of the adapter, for logs (`"memory"`, `"sqlite"`, `"postgres"`). */
   readonly kind: string;
   /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type TestBrowser, browserAvailable, launchBrowser } from '../helpers/browser.js';
-import { ADMIN_KEY, VIEWER_KEY, useFixtures } from '../helpers/llmlb-server.js';
+import { ADMIN_KEY, type LlmlbServer, NODE_KEY, VIEWER_KEY, useFixtures } from '../helpers/llmlb-server.js';
 
 const { upstream, llmlb } = useFixtures();
 const shots = process.env.SCREENSHOTS_DIR;
@@ -109,6 +109,41 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
     expect((await s.admin('GET', '/v0/endpoints')).body.total).toBe(0);
   });
 
+  it('admin: lists pending nodes with their details; approves one, rejects another after confirmation', async () => {
+    const s = await server();
+    const register = async (target: LlmlbServer, name: string, extra: Record<string, unknown>) => {
+      const u = await upstream({ name });
+      const res = await fetch(`${target.url}/v0/nodes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${NODE_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, base_url: u.url(), ...extra }),
+      });
+      expect(res.status).toBe(201);
+    };
+    await register(s, 'node-a', { runtime: { type: 'vllm', version: '0.6.1' }, gpus: [{ model: 'NVIDIA L4', memory_mb: 23040 }, { model: 'NVIDIA L4', memory_mb: 23040 }], labels: { zone: 'a' } });
+    await register(s, 'node-b', {});
+    const page = await browser.page();
+    await signIn(page, s.url, ADMIN_KEY);
+    await page.getByRole('link', { name: 'Nodes' }).click();
+    const a = page.locator('tr[data-node="node-a"]');
+    await a.waitFor();
+    expect(await a.locator('td[data-label="Runtime"]').textContent()).toBe('vllm 0.6.1');
+    expect(await a.locator('td[data-label="GPUs"]').textContent()).toBe('2 × NVIDIA L4 (22.5 GiB)');
+    expect(await a.locator('td[data-label="Labels"]').textContent()).toBe('zone=a');
+    await a.locator('.badge-pending_approval').waitFor();
+    await page.getByText('2 pending approval').waitFor();
+    await shoot(page, 'nodes');
+
+    await page.getByRole('button', { name: 'Approve node-a' }).click();
+    await a.locator('.badge-enabled').waitFor();
+    expect(await page.getByRole('button', { name: 'Approve node-a' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Reject node-b' }).click();
+    await page.getByRole('dialog', { name: 'Reject node-b?' }).getByRole('button', { name: 'Reject' }).click();
+    await page.locator('tr[data-node="node-b"]').waitFor({ state: 'detached' });
+    const nodes = (await s.admin('GET', '/v0/nodes')).body;
+    expect(nodes.nodes.map((n: { name: string; admin_state: string }) => [n.name, n.admin_state])).toEqual([['node-a', 'enabled']]);
+  });
+
   it('viewer: sees everything, no control; the server refuses anyway', async () => {
     const s = await server();
     const u = await upstream({ name: 'gpu-3' });
@@ -137,7 +172,7 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
     await signIn(page, s.url, ADMIN_KEY);
     await page.getByRole('link', { name: 'Keys' }).click();
     await page.getByRole('heading', { name: 'Keys' }).waitFor();
-    await expect.poll(() => page.locator('tr[data-key] code', { hasText: 'configured' }).count()).toBe(3);
+    await expect.poll(() => page.locator('tr[data-key] code', { hasText: 'configured' }).count()).toBe(4);
 
     await page.getByRole('button', { name: 'Create key' }).click();
     const dialog = page.getByRole('dialog');

@@ -90,7 +90,7 @@ describe('runtime keys', () => {
     const list = await s.admin('GET', '/v0/keys');
     expect(list.status).toBe(200);
     const configured = list.body.keys.filter((k: { source: string }) => k.source === 'config');
-    expect(configured.map((k: { role: string }) => k.role).sort()).toEqual(['admin', 'client', 'viewer']);
+    expect(configured.map((k: { role: string }) => k.role).sort()).toEqual(['admin', 'client', 'node', 'viewer']);
     for (const k of configured) {
       expect(k.id).toMatch(/^cfg_[0-9a-f]{16}$/);
       expect(k.prefix).toBeNull();
@@ -114,7 +114,7 @@ describe('runtime keys', () => {
       const res = await callWith(s, viewer.secret, method, path, method === 'POST' ? { name: 'x', role: 'admin' } : undefined);
       expect(res.status, `${method} ${path}`).toBe(403);
     }
-    expect((await s.admin('GET', '/v0/keys')).body.total).toBe(4);
+    expect((await s.admin('GET', '/v0/keys')).body.total).toBe(5); // four configured keys, one runtime key
   });
 
   it('a runtime admin key can create further keys', async () => {
@@ -172,6 +172,24 @@ describe('registration tokens (node keys)', () => {
     expect(await keys.consume(reusable.id)).toBe(true);
     expect((await callWith(s, reusable.secret, 'GET', '/v0/me')).status).toBe(403);
     await expect(keys.consume('no-such-key')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('POST /v0/nodes consumes a one-use token: the first registration succeeds, the token is then refused', async () => {
+    const s = await llmlb();
+    const [a, b] = [await upstream({ name: 'rack-a' }), await upstream({ name: 'rack-b' })];
+    const token = await createKey(s, { name: 'rack token', role: 'node', one_use: true });
+    const register = (secret: string, u: { url(): string; name: string }) => callWith(s, secret, 'POST', '/v0/nodes', { name: u.name, base_url: u.url() });
+    // A registration that fails (bad body) consumes nothing.
+    expect((await callWith(s, token.secret, 'POST', '/v0/nodes', { name: 'x', base_url: 'not a url' })).status).toBe(400);
+    expect((await register(token.secret, a)).status).toBe(201);
+    expect((await s.admin('GET', `/v0/keys/${token.id}`)).body.state).toBe('consumed');
+    expect((await register(token.secret, b)).status).toBe(401);
+    expect((await s.admin('GET', '/v0/nodes')).body.total).toBe(1);
+
+    const fleet = await createKey(s, { name: 'fleet token', role: 'node' });
+    expect((await register(fleet.secret, b)).status).toBe(201);
+    expect((await register(fleet.secret, b)).status).toBe(200); // the same node again: its details are updated
+    expect((await s.admin('GET', `/v0/keys/${fleet.id}`)).body.state).toBe('active');
   });
 
   it('of two racing consumptions exactly one wins', async () => {

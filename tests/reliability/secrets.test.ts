@@ -9,7 +9,7 @@ import { hashKey } from '../../src/http/auth.js';
 import { routerInternals } from '../../src/internals.js';
 import type { Logger } from '../../src/logger.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
-import { ADMIN_KEY, CLIENT_KEY, SECRET, VIEWER_KEY, type LlmlbServer, startLlmlb } from '../helpers/llmlb-server.js';
+import { ADMIN_KEY, CLIENT_KEY, NODE_KEY, SECRET, VIEWER_KEY, type LlmlbServer, startLlmlb } from '../helpers/llmlb-server.js';
 
 const UPSTREAM_KEYS = ['sk-leak-canary-upstream-A-5c1e', 'sk-leak-canary-upstream-B-93d0', 'sk-leak-canary-rotated-C-77aa'];
 const cleanups: Array<() => Promise<void>> = [];
@@ -144,7 +144,53 @@ describe('runtime key secrets', () => {
   });
 });
 
-/** A logger that appends each line, with its fields as JSON, to `captured`. */
+describe('node tokens', () => {
+  it('appear only in the answers that deliver them: never in other responses, logs, events or errors', async () => {
+    const captured: string[] = [];
+    const logger = capturingLogger(captured);
+    const u: FakeUpstream = await startFakeUpstream({ name: 'node' });
+    cleanups.push(() => u.stop());
+    const s: LlmlbServer = await startLlmlb({ logger, checker: { timeoutMs: 1000 } });
+    cleanups.push(() => s.close());
+    for (const event of ['check', 'statusChange', 'synced', 'error'] as const) {
+      s.router.checker.on(event, (payload: unknown) => captured.push(`event ${event} ${safeStringify(payload)}`));
+    }
+    s.router.on('admin', (payload) => captured.push(`event admin ${safeStringify(payload)}`));
+    /** Sends a request; its answer is captured unless it is one that delivers a token. */
+    const call = async (method: string, path: string, body: unknown, headers: Record<string, string>, delivers = false) => {
+      const res = await fetch(`${s.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      if (!delivers) captured.push(`${res.status} ${JSON.stringify([...res.headers])} ${text}`);
+      return text === '' ? null : JSON.parse(text);
+    };
+    const asNode = { authorization: `Bearer ${NODE_KEY}` };
+    const asAdmin = { authorization: `Bearer ${ADMIN_KEY}` };
+
+    const first = await call('POST', '/v0/nodes', { name: 'n', base_url: u.url() }, asNode, true);
+    const again = await call('POST', '/v0/nodes', { name: 'n', base_url: u.url() }, asNode, true);
+    await call('POST', '/v0/nodes', { name: 'n', base_url: u.url(), gpus: 'x' }, asNode); // 400
+    await call('POST', '/v0/nodes/heartbeat', {}, { 'x-node-token': first.node_token }); // 401: replaced
+    await call('POST', '/v0/nodes/heartbeat', { active_requests: -1 }, { 'x-node-token': again.node_token }); // 400
+    await call('POST', '/v0/nodes/heartbeat', {}, { 'x-node-token': again.node_token }); // pending
+    await call('POST', `/v0/endpoints/${again.endpoint.id}/approve`, undefined, asAdmin);
+    const rotated = await call('POST', '/v0/nodes/heartbeat', { active_requests: 1 }, { 'x-node-token': again.node_token }, true);
+    await call('POST', '/v0/nodes/heartbeat', {}, { 'x-node-token': rotated.node_token });
+    await call('POST', '/v0/nodes/heartbeat', {}, { 'x-node-token': again.node_token }); // 401: gone
+    await call('GET', '/v0/nodes', undefined, asAdmin);
+    await call('GET', `/v0/nodes/${again.endpoint.id}`, undefined, asAdmin);
+    await call('GET', `/v0/endpoints/${again.endpoint.id}`, undefined, asAdmin);
+    await s.router.checker.idle();
+
+    const tokens = [first.node_token, again.node_token, rotated.node_token] as string[];
+    expect(new Set(tokens).size).toBe(3);
+    expect(captured.length).toBeGreaterThan(10);
+    const everything = captured.join('\n');
+    for (const secret of [...tokens, NODE_KEY, ADMIN_KEY]) expect(everything.includes(secret), secret).toBe(false);
+    expect(everything).not.toMatch(/llmlb_node_[A-Za-z0-9_-]{20}/);
+  });
+});
+
+/** A logger that adds each line, level first, to `captured`. */
 function capturingLogger(captured: string[]): Logger {
   const capture = (level: string) => (obj: unknown, msg?: string) => {
     captured.push(`${level} ${safeStringify(obj)} ${msg ?? ''}`);

@@ -15,6 +15,7 @@ import { keyRowCases, keyUsageCases } from './conformance/keys.js';
 import { leaseCases } from './conformance/leases.js';
 import { copyCases, reopenCases } from './conformance/lifecycle.js';
 import { modelListCases, modelSetCases } from './conformance/models.js';
+import { nodeRowCases, nodeWriteCases } from './conformance/nodes.js';
 import type { Suite } from './conformance/suite.js';
 
 /** Every area of the contract, with the functions that register its cases. */
@@ -29,6 +30,7 @@ const AREAS: readonly (readonly [string, readonly ((suite: Suite) => void)[]])[]
   ['aliases', [aliasCases]],
   ['static model lists', [staticModelCases]],
   ['api keys', [keyRowCases, keyUsageCases]],
+  ['nodes', [nodeRowCases, nodeWriteCases]],
   ['isolation of returned and passed-in objects', [copyCases]],
   ['lifecycle', [reopenCases]],
 ];

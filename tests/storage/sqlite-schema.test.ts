@@ -112,12 +112,13 @@ describe('sqlite schema upgrades', () => {
     await before.close();
     // Back to the previous release's feed, with one row left over (retention ate the others).
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: trackDatabase(new Database(filename)) }) });
-    // The previous release had none of 0004, 0005, 0006 and 0007: later ones are rolled back first.
+    // The previous release had none of 0004 to 0008: later ones are rolled back first.
+    await sql`drop table nodes`.execute(db);
     await keysMigration({ boolean: 'integer', int64: 'integer', float: 'real', serial: { type: 'integer', autoIncrement: true } }).down!(db);
     await aliasesMigration.down!(db);
     await backendsMigration({ boolean: 'integer', int64: 'integer', float: 'real', serial: { type: 'integer', autoIncrement: true } }).down!(db);
     await SQLITE_MIGRATIONS['0004_change_subjects']!.down!(db);
-    await sql`delete from llmlb_migration where name in ('0004_change_subjects', '0005_backends', '0006_aliases', '0007_keys')`.execute(db);
+    await sql`delete from llmlb_migration where name in ('0004_change_subjects', '0005_backends', '0006_aliases', '0007_keys', '0008_nodes')`.execute(db);
     await sql`delete from llmlb_changes where seq > 1`.execute(db);
     expect((await sql`select endpoint_id, kind from llmlb_changes`.execute(db)).rows).toEqual([{ endpoint_id: GPU_1, kind: 'endpoint' }]);
 

@@ -40,6 +40,7 @@ const ALL_MIGRATIONS = [
   { name: '0005_backends' },
   { name: '0006_aliases' },
   { name: '0007_keys' },
+  { name: '0008_nodes' },
 ];
 
 const callerKyselys: Kysely<unknown>[] = [];
@@ -101,6 +102,7 @@ describe('sqliteStorage: schema and migrations', () => {
       'llmlb_migration',
       'llmlb_migration_lock',
       'model_aliases',
+      'nodes',
     ]);
     expect(schemaNames(db, 'index')).toEqual([
       'endpoint_health_checks_checked_at_idx',
@@ -119,6 +121,7 @@ describe('sqliteStorage: schema and migrations', () => {
     expect(cascades).toEqual([
       { tbl: 'endpoint_health_checks', parent: 'endpoints', on_delete: 'CASCADE' },
       { tbl: 'endpoint_models', parent: 'endpoints', on_delete: 'CASCADE' },
+      { tbl: 'nodes', parent: 'endpoints', on_delete: 'CASCADE' },
     ]);
   });
 

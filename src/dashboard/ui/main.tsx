@@ -1,7 +1,7 @@
 /**
  * The dashboard app: sign-in with an llmlb key (kept in session storage, sent as Bearer), then
- * the pages — endpoints, an endpoint's detail, models, traffic, and for admins the API keys with
- * their usage — chosen by the URL's fragment.
+ * the pages — endpoints, an endpoint's detail, self-registered nodes, models, traffic, and for
+ * admins the API keys with their usage — chosen by the URL's fragment.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -15,6 +15,7 @@ import { KeysPage } from './keys.js';
 import { type Session, SessionContext, useLive, useRoute } from './hooks.js';
 import { LiveStore } from './live.js';
 import { ModelsPage } from './models.js';
+import { NodesPage } from './nodes.js';
 import { TrafficPage } from './traffic.js';
 
 /** Checks a key with `GET /v0/me` and starts the live store. */
@@ -55,6 +56,7 @@ function SignIn({ onSession }: { onSession: (session: Session) => void }) {
 function Page({ route }: { route: string[] }) {
   if (route[0] === 'endpoints' && route[1]) return <EndpointDetail id={route[1]} />;
   if (route[0] === 'models') return <ModelsPage />;
+  if (route[0] === 'nodes') return <NodesPage />;
   if (route[0] === 'traffic') return <TrafficPage />;
   if (route[0] === 'keys' && route[1]) return <KeyUsagePage id={route[1]} />;
   if (route[0] === 'keys') return <KeysPage />;
@@ -75,6 +77,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         <nav aria-label="Pages">
           <strong class="brand">llmlb</strong>
           {link('endpoints', 'Endpoints')}
+          {link('nodes', 'Nodes')}
           {link('models', 'Models')}
           {link('traffic', 'Traffic')}
           {session.role === 'admin' && link('keys', 'Keys')}

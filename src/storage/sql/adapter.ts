@@ -9,6 +9,8 @@ import type { DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch
 import type { AliasPatch } from '../alias-storage.js';
 import { conflictError, type UniqueField } from '../conflict.js';
 import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
+import type { NodePatch, NodeRecord } from '../../nodes/schema.js';
+import type { NodeWrite } from '../nodes.js';
 import type { ChangeBatch, ChangeListener, HealthCheckPage, Lease, StorageAdapter } from '../types.js';
 import * as aliases from './aliases.js';
 import type { KeyPatch, KeyRecord, KeyUsageRange, KeyUsageRow } from '../key-types.js';
@@ -20,6 +22,7 @@ import { toKeyRecord } from './key-tables.js';
 import { toEndpointModel, toEndpointRecord, toHealthCheck } from './rows.js';
 import type { LlmlbDatabase } from './tables.js';
 import * as writes from './writes.js';
+import * as nodes from './nodes.js';
 
 type Db = Kysely<LlmlbDatabase>;
 
@@ -158,6 +161,24 @@ export class SqlStorage implements StorageAdapter {
 
   deleteEndpoint(id: string): Promise<boolean> {
     return this.#write('deleteEndpoint', (trx) => writes.deleteEndpoint(trx, id));
+  }
+
+  insertNode(endpoint: EndpointRecord, node: NodeRecord): Promise<void> {
+    const [columns, copy] = [this.#dialect.columns, { ...endpoint }];
+    return this.#write('insertNode', (trx) => nodes.insertNode(trx, columns, copy, node), endpoint);
+  }
+
+  updateNode(endpointId: string, patch: NodePatch, endpointPatch?: EndpointPatch): Promise<NodeWrite | undefined> {
+    const [columns, copy] = [this.#dialect.columns, endpointPatch && { ...endpointPatch }];
+    return this.#write('updateNode', (trx) => nodes.updateNode(trx, columns, endpointId, patch, copy), { name: endpointPatch?.name });
+  }
+
+  getNode(endpointId: string): Promise<NodeRecord | undefined> {
+    return this.#op('getNode', (db) => nodes.getNode(db, endpointId));
+  }
+
+  listNodes(): Promise<NodeRecord[]> {
+    return this.#op('listNodes', nodes.listNodes);
   }
 
   getEndpoint(id: string): Promise<EndpointRecord | undefined> {

@@ -8,6 +8,7 @@
  * strings. The row mapping normalises them with `Number()`.
  */
 import type { ColumnType } from 'kysely';
+import type { NodeRecord } from '../../nodes/schema.js';
 import type { EndpointHealthCheck, EndpointModel, EndpointRecord } from '../../schema.js';
 import type { ChangeKind } from '../types.js';
 import type { KeyTables } from './key-tables.js';
@@ -107,6 +108,15 @@ export interface ModelAliasesTable {
 }
 
 /**
+ * The `nodes` table (`0008_nodes`): a self-registered node's details, keyed by its endpoint's id
+ * (deleted with it); `gpus` and `labels` hold JSON, `rotate_token` the dialect's booleans.
+ *
+ * @example
+ * await db.selectFrom('nodes').selectAll().where('endpoint_id', '=', id).executeTakeFirst();
+ */
+export type NodesTable = Omit<NodeRecord, 'gpus' | 'labels' | 'rotate_token'> & { gpus: string; labels: string; rotate_token: SqlBool };
+
+/**
  * Every table llmlb owns in the database (the key tables of `0007_keys` in `./key-tables.ts`).
  *
  * @example
@@ -119,4 +129,5 @@ export interface LlmlbDatabase extends KeyTables {
   llmlb_changes: ChangesTable;
   llmlb_leases: LeasesTable;
   model_aliases: ModelAliasesTable;
+  nodes: NodesTable;
 }
