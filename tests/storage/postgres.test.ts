@@ -18,13 +18,17 @@ describePostgres('postgresStorage', () => {
     return { storage: postgresStorage({ connectionString: url }), reopen: async () => postgresStorage({ connectionString: url }) };
   });
 
+  // Each case gets its own pool; the previous case's is ended first, so that idle pools do not
+  // pile up to the server's connection limit over hundreds of cases.
   runStorageConformance('postgres (caller-provided pg pool)', async () => {
+    await endPools();
     await emptyTables(url);
     const pool = testPool(url);
     return { storage: postgresStorage({ pool }), reopen: async () => postgresStorage({ pool }) };
   });
 
   runStorageConformance('postgres (caller-provided kysely)', async () => {
+    await endPools();
     await emptyTables(url);
     const kysely = testKysely(url);
     return { storage: postgresStorage({ kysely }), reopen: async () => postgresStorage({ kysely }) };
