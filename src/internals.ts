@@ -5,6 +5,7 @@
 import { LlmlbError } from './errors.js';
 import type { Membership } from './cluster/membership.js';
 import type { Authenticator } from './http/auth.js';
+import type { RuntimeKeys } from './keys/index.js';
 import type { LoadBoard } from './load-signals.js';
 import type { Logger } from './logger.js';
 import type { NodeService } from './nodes/service.js';
@@ -17,6 +18,11 @@ import type { EndpointStore } from './store.js';
 export interface RouterInternals {
   /** The `/v1` forwarder. */
   proxy: InferenceProxy;
+  /**
+   * Runtime API keys: `/v1` admission (`admit`, `allows`), and `consume(keyId)` for node
+   * registration with a one-use registration token.
+   */
+  keys: RuntimeKeys;
   /** Resolves HTTP callers to principals; undefined when the router has no `auth` option. */
   authenticator: Authenticator | undefined;
   logger: Logger;

@@ -46,8 +46,8 @@ export type TypeSource = (typeof TYPE_SOURCES)[number];
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-/** Endpoint name: trimmed, 1–100 characters, no control characters. */
-const endpointNameSchema = z
+/** Endpoint name (and API key name): trimmed, 1–100 characters, no control characters. */
+export const endpointNameSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty or whitespace only')

@@ -79,5 +79,5 @@ export const fleetHandlers = {
   model: async (ctx) => sendJson(ctx.res, 200, ctx.router.models.get(ctx.params.model ?? '')),
   stats: async (ctx) => sendJson(ctx.res, 200, { stats: ctx.router.stats.list() }),
   /** Who the caller is: the role and key name (the dashboard hides what the role may not do). */
-  me: async (ctx) => sendJson(ctx.res, 200, { role: ctx.principal?.role, name: ctx.principal?.name ?? null }),
+  me: async (ctx) => sendJson(ctx.res, 200, { role: ctx.principal?.role, name: ctx.principal?.name ?? null, key_id: ctx.principal?.keyId ?? null }),
 } satisfies Record<string, RouteHandler>;

@@ -13,12 +13,14 @@ import type { RouteContext, RouteHandler } from './route.js';
 const nodes = (ctx: RouteContext): NodeService => routerInternals(ctx.router).nodes;
 
 /**
- * Consumes a one-use registration token once a registration succeeded. Keys from the `auth`
- * option and `LLMLB_API_KEYS` are never one-use, so there is nothing to consume for them. This is
- * the one call site for runtime keys (`/v0/keys`): they wire
- * `routerInternals(router).keys.consume(keyId)` here.
+ * Consumes a one-use registration token once a registration succeeded (a reusable `node` key and
+ * a key from the `auth` option have nothing to consume). Of two registrations racing with one
+ * token, the second is answered `401 unauthorized`.
  */
-async function consumeRegistrationToken(_ctx: RouteContext): Promise<void> {}
+async function consumeRegistrationToken(ctx: RouteContext): Promise<void> {
+  const keyId = ctx.principal?.keyId;
+  if (keyId !== undefined) await routerInternals(ctx.router).keys.consume(keyId);
+}
 
 /** Handlers of the node routes; the route table says who may call them. */
 export const nodeHandlers = {

@@ -6,6 +6,7 @@
 import { endpointHandlers as endpoints, fleetHandlers as fleet } from './admin-routes.js';
 import { aliasHandlers as aliases } from './alias-routes.js';
 import type { Role } from './auth.js';
+import { keyHandlers as keys } from './key-routes.js';
 import { nodeHandlers as nodes } from './node-routes.js';
 import { dashboardHandlers as dashboard, observeHandlers as observe } from './observe-routes.js';
 import { inferenceHandlers as inference } from './proxy-routes.js';
@@ -52,6 +53,12 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v0/stats', roles: READERS, errors: 'admin', handle: fleet.stats },
   { method: 'GET', path: '/v0/events', roles: READERS, errors: 'admin', handle: observe.events },
   { method: 'GET', path: '/v0/me', roles: ANY_KEY, errors: 'admin', handle: fleet.me },
+  { method: 'GET', path: '/v0/keys', roles: ADMINS, errors: 'admin', handle: keys.list },
+  { method: 'POST', path: '/v0/keys', roles: ADMINS, errors: 'admin', handle: keys.create },
+  { method: 'GET', path: '/v0/keys/:id', roles: ADMINS, errors: 'admin', handle: keys.get },
+  { method: 'PUT', path: '/v0/keys/:id', roles: ADMINS, errors: 'admin', handle: keys.update },
+  { method: 'DELETE', path: '/v0/keys/:id', roles: ADMINS, errors: 'admin', handle: keys.revoke },
+  { method: 'GET', path: '/v0/keys/:id/usage', roles: ADMINS, errors: 'admin', handle: keys.usage },
   { method: 'POST', path: '/v1/chat/completions', roles: CLIENTS, errors: 'openai', handle: inference.chat },
   { method: 'POST', path: '/v1/completions', roles: CLIENTS, errors: 'openai', handle: inference.completions },
   { method: 'POST', path: '/v1/embeddings', roles: CLIENTS, errors: 'openai', handle: inference.embeddings },

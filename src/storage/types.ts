@@ -12,6 +12,7 @@ import type {
   ModelSetDiff,
 } from '../schema.js';
 import type { AliasStorage } from './alias-storage.js';
+import type { KeyStorage } from './key-types.js';
 import type { NodeStorage } from './nodes.js';
 
 /**
@@ -71,7 +72,8 @@ export interface HealthCheckPage {
 
 /**
  * Where llmlb keeps endpoints, their models, the health-check history, model aliases (the
- * {@link AliasStorage} part), a change feed and leases.
+ * {@link AliasStorage} part), runtime API keys with their usage (the {@link KeyStorage} part), a
+ * change feed and leases.
  *
  * Uniqueness of `name` and `base_url` is the adapter's job and must hold under concurrency:
  * a violating insert or update rejects with `LlmlbError('conflict')` whose message names the
@@ -86,7 +88,7 @@ export interface HealthCheckPage {
  * const storage: StorageAdapter = sqliteStorage({ filename: './llmlb.db' });
  * await storage.init();
  */
-export interface StorageAdapter extends AliasStorage, NodeStorage {
+export interface StorageAdapter extends AliasStorage, KeyStorage, NodeStorage {
   /** Short name of the adapter, for logs (`"memory"`, `"sqlite"`, `"postgres"`). */
   readonly kind: string;
   /**

@@ -163,6 +163,62 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
     expect(refused.status).toBe(403);
   });
 
+  it('admin: creates a key (secret shown once), sees its usage, revokes it; viewers have no Keys page', async () => {
+    const s = await server();
+    const u = await upstream({ name: 'gpu-k', models: ['llama3.1:8b'] });
+    await s.admin('POST', '/v0/endpoints', { name: 'gpu-k', base_url: u.url() });
+    await s.router.checker.idle();
+    const page = await browser.page();
+    await signIn(page, s.url, ADMIN_KEY);
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByRole('heading', { name: 'Keys' }).waitFor();
+    await expect.poll(() => page.locator('tr[data-key] code', { hasText: 'configured' }).count()).toBe(4);
+
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('team-a');
+    await dialog.getByLabel('Requests per minute').fill('0');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Requests per minute' }).waitFor();
+    await dialog.getByLabel('Requests per minute').fill('600');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    const secret = await dialog.getByLabel('New key').inputValue();
+    expect(secret).toMatch(/^llmlb_/);
+    await shoot(page, 'key-created');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const row = page.locator('tr[data-key="team-a"]');
+    await row.locator('.badge-active').waitFor();
+    expect(await row.textContent()).toContain('600/min');
+    expect(await page.content()).not.toContain(secret);
+
+    for (const stream of [false, true]) {
+      const res = await fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llama3.1:8b', messages: [], stream, stream_options: { include_usage: true } }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    await row.getByRole('link', { name: 'team-a' }).click();
+    await page.getByRole('heading', { name: 'Usage of team-a' }).waitFor();
+    await page.locator('.chart canvas').first().waitFor();
+    const totals = page.locator('tr.totals');
+    expect(await totals.locator('td[data-label="Requests"]').textContent()).toBe('2');
+    expect(await page.getByRole('cell', { name: 'llama3.1:8b' }).count()).toBe(1);
+    await shoot(page, 'key-usage');
+
+    await page.getByRole('link', { name: '← Keys' }).click();
+    await page.getByRole('button', { name: 'Revoke team-a' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await row.locator('.badge-revoked').waitFor();
+    expect(await page.getByRole('button', { name: 'Revoke team-a' }).count()).toBe(0);
+
+    const viewer = await browser.page();
+    await signIn(viewer, s.url, VIEWER_KEY);
+    expect(await viewer.getByRole('link', { name: 'Keys' }).count()).toBe(0);
+  });
+
   it('fits a phone-width screen and works with the keyboard alone', async () => {
     const s = await server();
     const u = await upstream({ name: 'phone-gpu' });

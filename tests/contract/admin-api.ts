@@ -25,6 +25,7 @@ import {
   expectError,
 } from './client.js';
 import { aliasContractCases } from './admin-aliases.js';
+import { keysApiCases } from './keys-api.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
 /** The upstream credential registered with endpoints: it must never come back. */
@@ -145,6 +146,10 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
       for (const e of res.body.endpoints) details.push((await call('GET', `/v0/endpoints/${e.id}`)).body);
       return { list: res.body, details };
     }
+
+    // ---------------------------------------------------------------- runtime keys
+
+    keysApiCases((method, path, options) => call(method, path, options));
 
     // ---------------------------------------------------------------- success shapes
 

@@ -60,6 +60,13 @@ const A = { name: 'seed-alpha', base_url: 'http://127.0.0.1:9/alpha', api_key: '
 const B = { name: 'seed-beta', base_url: 'http://[::1]:9/beta' };
 /** Placeholder in generated paths, replaced by the id of endpoint A at request time. */
 const ID_A = ':A:';
+/** The seeded runtime keys: K (a client key with limits) and R (revoked). */
+const KEY_K = { name: 'seed-key', role: 'client', limits: { requests_per_minute: 60, max_concurrency: 2, models: ['llama3.1:8b'] } };
+const KEY_R = { name: 'seed-revoked', role: 'viewer' };
+/** Placeholders replaced by the ids of keys K and R, and of the configured client key. */
+const ID_K = ':K:';
+const ID_R = ':R:';
+const ID_CFG = ':CFG:';
 /** Placeholder in generated paths, replaced by the id of the seeded node (pending approval). */
 const ID_N = ':N:';
 
@@ -107,6 +114,9 @@ let llmlb: LlmlbServer;
 let db: Database.Database;
 let agent: Agent;
 let idA: string;
+let keyIds: Record<string, string>;
+/** Secrets of the seeded runtime keys: never in an answer after their creation. */
+let keySecrets: string[];
 /** A self-registered node, pending approval: its endpoint id, its token, and its server. */
 let idN: string;
 let nodeToken: string;
@@ -124,6 +134,12 @@ async function setupFixture(): Promise<void> {
   const alias = await llmlb.admin('POST', '/v0/aliases', SEED_ALIAS);
   expect([a.status, b.status, alias.status]).toEqual([201, 201, 201]);
   idA = a.body.id as string;
+  const k = await llmlb.admin('POST', '/v0/keys', KEY_K);
+  const r = await llmlb.admin('POST', '/v0/keys', KEY_R);
+  expect([k.status, r.status, (await llmlb.admin('DELETE', `/v0/keys/${r.body.id}`)).status]).toEqual([201, 201, 204]);
+  const configured = (await llmlb.admin('GET', '/v0/keys')).body.keys.find((key: { role: string; source: string }) => key.source === 'config' && key.role === 'client');
+  keyIds = { [ID_K]: k.body.id, [ID_R]: r.body.id, [ID_CFG]: configured.id };
+  keySecrets = [k.body.secret, r.body.secret];
   nodeUpstream = await startFakeUpstream({ name: 'seed-node' });
   const node = await fetch(`${llmlb.url}/v0/nodes`, {
     method: 'POST',
@@ -180,9 +196,11 @@ async function send(req: Req): Promise<Res> {
     for (let i = 0; i < bytes.length; i += 16 * 1024) pieces.push(bytes.subarray(i, i + 16 * 1024));
     body = Readable.from(pieces.length === 0 ? [Buffer.alloc(0)] : pieces);
   }
+  let path = req.path.split(ID_A).join(idA).split(ID_N).join(idN);
+  for (const [placeholder, id] of Object.entries(keyIds)) path = path.split(placeholder).join(id);
   const res = await agent.request({
     origin: llmlb.url,
-    path: req.path.split(ID_A).join(idA).split(ID_N).join(idN),
+    path,
     method: req.method as 'GET',
     headers,
     body,
@@ -192,13 +210,20 @@ async function send(req: Req): Promise<Res> {
 
 /** Everything observable about stored state. */
 async function snapshot(): Promise<Snapshot> {
-  const [list, aliases, nodes] = [await llmlb.admin('GET', '/v0/endpoints'), await llmlb.admin('GET', '/v0/aliases'), await llmlb.admin('GET', '/v0/nodes')];
-  expect([list.status, aliases.status, nodes.status]).toEqual([200, 200, 200]);
+  const [list, aliases, nodes, keys] = [
+    await llmlb.admin('GET', '/v0/endpoints'),
+    await llmlb.admin('GET', '/v0/aliases'),
+    await llmlb.admin('GET', '/v0/nodes'),
+    await llmlb.admin('GET', '/v0/keys'),
+  ];
+  expect([list.status, aliases.status, nodes.status, keys.status]).toEqual([200, 200, 200, 200]);
   return {
-    list: { endpoints: list.body, aliases: aliases.body, nodes: nodes.body },
+    list: { endpoints: list.body, aliases: aliases.body, nodes: nodes.body, keys: keys.body },
     rows: {
       model_aliases: db.prepare('SELECT * FROM model_aliases ORDER BY name').all(),
       nodes: db.prepare('SELECT * FROM nodes ORDER BY endpoint_id').all(),
+      llmlb_keys: db.prepare('SELECT * FROM llmlb_keys ORDER BY id').all(),
+      llmlb_key_usage: db.prepare('SELECT * FROM llmlb_key_usage ORDER BY key_id, model, hour').all(),
       endpoints: db.prepare('SELECT * FROM endpoints ORDER BY id').all(),
       endpoint_models: db.prepare('SELECT * FROM endpoint_models ORDER BY endpoint_id, model_id').all(),
       endpoint_health_checks: db.prepare('SELECT * FROM endpoint_health_checks ORDER BY id').all(),
@@ -275,7 +300,7 @@ function expectAdminError(res: Res, allowed: readonly number[], req: Req, secret
   if (res.status === 401) expect(res.headers['www-authenticate'], where).toBe('Bearer');
   if (res.status === 405) expect(typeof res.headers.allow, where).toBe('string');
   const digest = (db.prepare('SELECT token_sha256 FROM nodes').get() as { token_sha256: string } | undefined)?.token_sha256 ?? SECRET;
-  for (const secret of [A.api_key, SECRET, ADMIN_KEY, VIEWER_KEY, CLIENT_KEY, NODE_KEY, nodeToken, digest, ...secrets]) {
+  for (const secret of [A.api_key, SECRET, ADMIN_KEY, VIEWER_KEY, CLIENT_KEY, NODE_KEY, nodeToken, digest, ...keySecrets, ...secrets]) {
     if (res.text.includes(secret)) throw new Error(`a secret leaked into the answer: ${where}`);
   }
 }
@@ -798,6 +823,152 @@ describe('admin API fuzzing: invalid input is a documented 4xx and changes nothi
         await expectRejected({ method: t.method, path: t.path, body, auth }, [expected]);
       }).afterEach(resetIfChanged),
       params(200),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Runtime keys (/v0/keys)
+// ---------------------------------------------------------------------------------------------
+
+const KEY_CREATE_KEYS = ['name', 'role', 'enabled', 'one_use', 'expires_at', 'limits'];
+const KEY_UPDATE_KEYS = ['name', 'role', 'enabled', 'expires_at', 'limits'];
+const LIMIT_KEYS = ['requests_per_minute', 'max_concurrency', 'models'];
+const FUTURE = '2099-01-01T00:00:00.000Z';
+
+const validLimitsText = fc
+  .record(
+    {
+      requests_per_minute: fc.option(fc.integer({ min: 1, max: 1_000_000 })),
+      max_concurrency: fc.option(fc.integer({ min: 1, max: 100_000 })),
+      models: fc.option(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 4 })),
+    },
+    { requiredKeys: [] },
+  )
+  .map(j);
+const validKeyEntries = (required: string[]) =>
+  fc
+    .record(
+      { name: validName.map(j), role: fc.constantFrom('admin', 'viewer', 'client').map(j), enabled: fc.boolean().map(j), expires_at: fc.constantFrom(j(FUTURE), 'null'), limits: validLimitsText },
+      { requiredKeys: required as never[] },
+    )
+    .map((r) => Object.entries(r) as Entry[]);
+
+/** A limits object that is never valid. */
+const invalidLimits = fc.oneof(
+  anyJson.filter((v) => !isPlainObject(v)).map(j),
+  fc.tuple(fc.constantFrom('requests_per_minute', 'max_concurrency'), invalidInt(1, 100_000).filter((t) => t !== 'null')).map(([k, v]) => `{${j(k)}:${v}}`),
+  fc
+    .oneof(
+      anyJson.filter((v) => !Array.isArray(v) && v !== null).map(j),
+      fc.constantFrom('[]', '[""]', '["a","a"]', '[1]', '[null]', '[["m"]]'),
+      bigString(513, 2000).map((m) => j([m])),
+    )
+    .map((v) => `{"models":${v}}`),
+  unknownMember(LIMIT_KEYS).map(([k, v]) => objectText([[k, v]])),
+);
+/** Every way a key body's field can be wrong, as raw JSON values. */
+const invalidKeyValue = (forCreate: boolean) =>
+  fc.oneof(
+    invalidName.map((value) => ({ key: 'name', value })),
+    fc.oneof(nonString.map(j), fc.constantFrom('root', 'Admin', 'public', '', ' admin').map(j)).map((value) => ({ key: 'role', value })),
+    anyJson.filter((v) => typeof v !== 'boolean').map((value) => ({ key: 'enabled', value: j(value) })),
+    fc
+      .oneof(nonStringNonNull.map(j), fc.constantFrom('tomorrow', '2020-01-01T00:00:00.000Z', '2099-13-01T00:00:00Z', '2099-01-01', '').map(j))
+      .filter((v) => forCreate || v !== j('2020-01-01T00:00:00.000Z'))
+      .map((value) => ({ key: 'expires_at', value })),
+    invalidLimits.map((value) => ({ key: 'limits', value })),
+    // Only node keys may be one-use; no other role is generated, and updates cannot set it at all.
+    fc.oneof(anyJson.filter((v) => typeof v !== 'boolean').map(j), fc.constant('true')).map((value) => ({ key: 'one_use', value })),
+  );
+const keyMutation = (forCreate: boolean, known: readonly string[]): fc.Arbitrary<Mutation> =>
+  fc.oneof(
+    { weight: 4, arbitrary: invalidKeyValue(forCreate).map((v): Mutation => ({ kind: 'set', ...v })) },
+    { weight: 2, arbitrary: unknownMember(known).map(([key, value]): Mutation => ({ kind: 'unknown', key, value })) },
+    { weight: 1, arbitrary: invalidKeyValue(forCreate).map((v): Mutation => ({ kind: 'dup', ...v })) },
+  );
+const invalidKeyBody = (forCreate: boolean): fc.Arbitrary<string> => {
+  const valid = validKeyEntries(forCreate ? ['name', 'role'] : []);
+  const isCandidate = (v: unknown) => isPlainObject(v) && (forCreate ? 'name' in v && 'role' in v : Object.keys(v).length > 0);
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(valid, fc.array(keyMutation(forCreate, forCreate ? KEY_CREATE_KEYS : KEY_UPDATE_KEYS), { minLength: 1, maxLength: 3 })).map(([e, m]) => objectText(applyMutations(e, m))) },
+    { weight: 1, arbitrary: forCreate ? fc.constant('{"name":"x"}') : fc.constant('{}') },
+    { weight: 2, arbitrary: anyJson.filter((v) => !isCandidate(v)).map(j) },
+    { weight: 2, arbitrary: brokenText(valid.filter((e) => e.length > 0).map(objectText)) },
+  );
+};
+
+describe('admin API fuzzing: /v0/keys', () => {
+  it('POST /v0/keys and PUT /v0/keys/:id with invalid bodies are a 400 and change nothing', async () => {
+    const req = fc.oneof(
+      fc.tuple(invalidKeyBody(true), fc.boolean()).map(([body, chunked]): Req => ({ method: 'POST', path: '/v0/keys', body, chunked })),
+      fc.tuple(invalidKeyBody(false), fc.boolean()).map(([body, chunked]): Req => ({ method: 'PUT', path: `/v0/keys/${ID_K}`, body, chunked })),
+    );
+    await fc.assert(
+      fc.asyncProperty(req, jsonContentType, async (r, contentType) => {
+        await expectRejected({ ...r, contentType }, [400, 413]);
+      }).afterEach(resetIfChanged),
+      params(250),
+    );
+  });
+
+  it('configured keys are read-only (403), revoked keys final (409), unknown ids a 404, wrong content types a 415', async () => {
+    const update = validKeyEntries([]).filter((e) => e.length > 0).map(objectText);
+    const req = fc.oneof(
+      update.map((body): [Req, number] => [{ method: 'PUT', path: `/v0/keys/${ID_CFG}`, body }, 403]),
+      fc.constant<[Req, number]>([{ method: 'DELETE', path: `/v0/keys/${ID_CFG}` }, 403]),
+      update.map((body): [Req, number] => [{ method: 'PUT', path: `/v0/keys/${ID_R}`, body }, 409]),
+      fc.tuple(badId, fc.constantFrom('GET', 'PUT', 'DELETE', 'GET usage'), update).map(([id, method, body]): [Req, number] =>
+        method === 'GET usage' ? [{ method: 'GET', path: `/v0/keys/${id}/usage` }, 404] : [{ method, path: `/v0/keys/${id}`, body: method === 'PUT' ? body : undefined }, 404],
+      ),
+      fc.tuple(nonJsonContentType, update).map(([contentType, body]): [Req, number] => [{ method: 'PUT', path: `/v0/keys/${ID_K}`, body, contentType }, 415]),
+      nonJsonContentType.map((contentType): [Req, number] => [{ method: 'POST', path: '/v0/keys', body: j({ name: 'x', role: 'admin' }), contentType }, 415]),
+    );
+    await fc.assert(
+      fc.asyncProperty(req, async ([r, status]) => {
+        // A bad id with a percent sign the host cannot decode may be refused before routing.
+        await expectRejected(r, status === 404 ? [400, 404] : [status]);
+      }).afterEach(resetIfChanged),
+      params(200),
+    );
+  });
+
+  it('GET /v0/keys/:id/usage with junk queries is a 400', async () => {
+    const value = fc.oneof(fc.constantFrom('yesterday', '', '2026-01-01', '2026-13-01T00:00:00Z', '1700000000', 'null', '__proto__'), fc.string({ maxLength: 30 }).filter((t) => Number.isNaN(Date.parse(t)) || !t.includes('T')));
+    const query = fc.oneof(
+      fc.tuple(fc.constantFrom('from', 'to'), value).map(([k, v]) => `${k}=${encodeURIComponent(v)}`),
+      unknownKey(['from', 'to']).filter((k) => k !== '').map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(FUTURE)}`),
+      fc.constant(`from=${FUTURE}&from=${FUTURE}`),
+      fc.constant(`from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`),
+      fc.constant(`from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`),
+    );
+    await fc.assert(
+      fc.asyncProperty(query, fc.constantFrom(ID_K, ID_R, ID_CFG), async (q, id) => {
+        await expectRejected({ method: 'GET', path: `/v0/keys/${id}/usage?${q}` }, [400]);
+      }).afterEach(resetIfChanged),
+      params(100),
+    );
+  });
+
+  it('only admin keys reach /v0/keys: other roles get a 403, unknown callers a 401', async () => {
+    const target = fc.constantFrom<Req>(
+      { method: 'GET', path: '/v0/keys' },
+      { method: 'POST', path: '/v0/keys', body: j({ name: 'hijack', role: 'admin' }) },
+      { method: 'GET', path: `/v0/keys/${ID_K}` },
+      { method: 'PUT', path: `/v0/keys/${ID_K}`, body: j({ role: 'admin' }) },
+      { method: 'DELETE', path: `/v0/keys/${ID_K}` },
+      { method: 'GET', path: `/v0/keys/${ID_K}/usage` },
+    );
+    const who = fc.oneof(
+      fc.constantFrom(`Bearer ${VIEWER_KEY}`, `Bearer ${CLIENT_KEY}`).map((auth) => ({ auth, expected: 403 })),
+      fc.constantFrom(null, 'Bearer ', `Bearer ${ADMIN_KEY}x`, 'Bearer llmlb_', `Bearer ${ID_K}`).map((auth) => ({ auth, expected: 401 })),
+      fc.string({ unit: printableAscii, maxLength: 60 }).filter((s) => !s.includes(ADMIN_KEY)).map((s) => ({ auth: `Bearer llmlb_${s}`, expected: 401 })),
+    );
+    await fc.assert(
+      fc.asyncProperty(target, who, async (t, { auth, expected }) => {
+        await expectRejected({ ...t, auth }, [expected]);
+      }).afterEach(resetIfChanged),
+      params(100),
     );
   });
 });

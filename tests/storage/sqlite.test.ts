@@ -39,6 +39,7 @@ const ALL_MIGRATIONS = [
   { name: '0004_change_subjects' },
   { name: '0005_backends' },
   { name: '0006_aliases' },
+  { name: '0007_keys' },
   { name: '0008_nodes' },
 ];
 
@@ -95,6 +96,8 @@ describe('sqliteStorage: schema and migrations', () => {
       'endpoint_models',
       'endpoints',
       'llmlb_changes',
+      'llmlb_key_usage',
+      'llmlb_keys',
       'llmlb_leases',
       'llmlb_migration',
       'llmlb_migration_lock',
@@ -107,6 +110,7 @@ describe('sqliteStorage: schema and migrations', () => {
       'endpoint_models_model_id_idx',
       'endpoints_status_idx',
       'llmlb_changes_changed_at_idx',
+      'llmlb_key_usage_hour_idx',
     ]);
     const cascades = db
       .prepare(

@@ -10,6 +10,8 @@ import type { AliasRecord } from '../../alias-schema.js';
 import type { AliasPatch } from '../alias-storage.js';
 import type { NodeWrite } from '../nodes.js';
 import type { ChangeBatch, ChangeKind, HealthCheckPage, Lease, StorageAdapter, StorageChange } from '../types.js';
+import type { KeyPatch, KeyRecord, KeyUsageRange, KeyUsageRow } from '../key-types.js';
+import { MemoryKeys } from './keys.js';
 import { MemoryNodes } from './nodes.js';
 
 /** A change-feed entry with the time it was recorded. */
@@ -26,6 +28,7 @@ class MemoryStorage implements StorageAdapter {
   #changes: StoredChange[] = [];
   #lastSeq = 0;
   #leases = new Map<string, { holder: string; expires_at: number }>();
+  readonly #keys = new MemoryKeys((id) => this.#recordChange(id, 'key'));
   readonly #aliases = new MemoryAliases((name) => this.#recordChange(name, 'alias'));
   readonly #nodes = new MemoryNodes();
 
@@ -220,6 +223,42 @@ class MemoryStorage implements StorageAdapter {
 
   async releaseLease(name: string, holder: string): Promise<void> {
     if (this.#leases.get(name)?.holder === holder) this.#leases.delete(name);
+  }
+
+  insertKey(record: KeyRecord): Promise<void> {
+    return this.#keys.insertKey(record);
+  }
+
+  updateKey(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+    return this.#keys.updateKey(id, patch);
+  }
+
+  consumeKey(id: string, at: string): Promise<boolean> {
+    return this.#keys.consumeKey(id, at);
+  }
+
+  getKey(id: string): Promise<KeyRecord | undefined> {
+    return this.#keys.getKey(id);
+  }
+
+  listKeys(): Promise<KeyRecord[]> {
+    return this.#keys.listKeys();
+  }
+
+  deleteKeysRevokedBefore(cutoff: string): Promise<number> {
+    return this.#keys.deleteKeysRevokedBefore(cutoff);
+  }
+
+  addKeyUsage(rows: readonly KeyUsageRow[]): Promise<void> {
+    return this.#keys.addKeyUsage(rows);
+  }
+
+  listKeyUsage(keyId: string, range: KeyUsageRange): Promise<KeyUsageRow[]> {
+    return this.#keys.listKeyUsage(keyId, range);
+  }
+
+  deleteKeyUsageBefore(cutoff: string): Promise<number> {
+    return this.#keys.deleteKeyUsageBefore(cutoff);
   }
 
   insertAlias(record: AliasRecord): Promise<void> {

@@ -13,9 +13,12 @@ import type { NodePatch, NodeRecord } from '../../nodes/schema.js';
 import type { NodeWrite } from '../nodes.js';
 import type { ChangeBatch, ChangeListener, HealthCheckPage, Lease, StorageAdapter } from '../types.js';
 import * as aliases from './aliases.js';
+import type { KeyPatch, KeyRecord, KeyUsageRange, KeyUsageRow } from '../key-types.js';
 import type { SqlDialect } from './dialect.js';
 import * as feed from './feed.js';
+import * as keys from './keys.js';
 import { migrateToLatest } from './migrations.js';
+import { toKeyRecord } from './key-tables.js';
 import { toEndpointModel, toEndpointRecord, toHealthCheck } from './rows.js';
 import type { LlmlbDatabase } from './tables.js';
 import * as writes from './writes.js';
@@ -278,6 +281,48 @@ export class SqlStorage implements StorageAdapter {
 
   listLeases(prefix: string, now: number): Promise<Lease[]> {
     return this.#op('listLeases', (db) => feed.listLeases(db, prefix, now));
+  }
+
+  insertKey(record: KeyRecord): Promise<void> {
+    const copy = { ...record, models: record.models && [...record.models] };
+    return this.#write('insertKey', (trx) => keys.insertKey(trx, this.#dialect.columns, copy));
+  }
+
+  updateKey(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+    const copy = { ...patch, models: patch.models && [...patch.models] };
+    return this.#write('updateKey', (trx) => keys.updateKey(trx, this.#dialect.columns, id, copy));
+  }
+
+  consumeKey(id: string, at: string): Promise<boolean> {
+    return this.#write('consumeKey', (trx) => keys.consumeKey(trx, this.#dialect.columns, id, at));
+  }
+
+  getKey(id: string): Promise<KeyRecord | undefined> {
+    return this.#op('getKey', async (db) => {
+      const row = await db.selectFrom('llmlb_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toKeyRecord(row);
+    });
+  }
+
+  listKeys(): Promise<KeyRecord[]> {
+    return this.#op('listKeys', keys.listKeys);
+  }
+
+  deleteKeysRevokedBefore(cutoff: string): Promise<number> {
+    return this.#write('deleteKeysRevokedBefore', (trx) => keys.deleteKeysRevokedBefore(trx, cutoff));
+  }
+
+  addKeyUsage(rows: readonly KeyUsageRow[]): Promise<void> {
+    const copy = rows.map((row) => ({ ...row }));
+    return this.#write('addKeyUsage', (trx) => keys.addKeyUsage(trx, copy));
+  }
+
+  listKeyUsage(keyId: string, range: KeyUsageRange): Promise<KeyUsageRow[]> {
+    return this.#op('listKeyUsage', (db) => keys.listKeyUsage(db, keyId, { ...range }));
+  }
+
+  deleteKeyUsageBefore(cutoff: string): Promise<number> {
+    return this.#write('deleteKeyUsageBefore', (trx) => keys.deleteKeyUsageBefore(trx, cutoff));
   }
 
   insertAlias(record: AliasRecord): Promise<void> {

@@ -15,6 +15,7 @@ import { ADMIN_STATES, ENDPOINT_STATUSES, ENDPOINT_TYPES, TYPE_SOURCES } from '.
 import { CHANGE_KINDS } from '../types.js';
 import { aliasesMigration } from './aliases-migration.js';
 import type { SqlColumnTypes, SqlDialect } from './dialect.js';
+import { keysMigration } from './key-migration.js';
 
 /** Name of the table where applied migrations are recorded. */
 const LLMLB_MIGRATION_TABLE = 'llmlb_migration';
@@ -230,6 +231,7 @@ function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0003_routing': routing(columns),
         '0005_backends': backendsMigration(columns),
         '0006_aliases': aliasesMigration,
+        '0007_keys': keysMigration(columns),
         '0008_nodes': nodes(columns),
         ...dialect.ownMigrations,
       };

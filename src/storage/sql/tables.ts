@@ -11,6 +11,7 @@ import type { ColumnType } from 'kysely';
 import type { NodeRecord } from '../../nodes/schema.js';
 import type { EndpointHealthCheck, EndpointModel, EndpointRecord } from '../../schema.js';
 import type { ChangeKind } from '../types.js';
+import type { KeyTables } from './key-tables.js';
 
 /**
  * An integer column: written as a number, read as a number, a bigint or a numeric string.
@@ -116,12 +117,12 @@ export interface ModelAliasesTable {
 export type NodesTable = Omit<NodeRecord, 'gpus' | 'labels' | 'rotate_token'> & { gpus: string; labels: string; rotate_token: SqlBool };
 
 /**
- * Every table llmlb owns in the database.
+ * Every table llmlb owns in the database (the key tables of `0007_keys` in `./key-tables.ts`).
  *
  * @example
  * const db = new Kysely<LlmlbDatabase>({ dialect: new SqliteDialect({ database }) });
  */
-export interface LlmlbDatabase {
+export interface LlmlbDatabase extends KeyTables {
   endpoints: EndpointsTable;
   endpoint_models: EndpointModelsTable;
   endpoint_health_checks: EndpointHealthChecksTable;
