@@ -51,7 +51,8 @@ export type { Alias, AliasRecord, CreateAliasInput, UpdateAliasInput } from './a
 export type { StaticModel, StaticModelInput } from './static-models.js';
 export { LlmlbError, isLlmlbError, HTTP_STATUS_BY_CODE } from './errors.js';
 export type { ErrorCode, ValidationIssue, LlmlbErrorOptions } from './errors.js';
-export { ADMIN_STATES, ENDPOINT_STATUSES, ENDPOINT_TYPES, TYPE_SOURCES, normalizeBaseUrl, toPublicEndpoint } from './schema.js';
+export { normalizeBaseUrl } from './base-url.js';
+export { ADMIN_STATES, ENDPOINT_STATUSES, ENDPOINT_TYPES, TYPE_SOURCES, toPublicEndpoint } from './schema.js';
 export type {
   AdminState,
   Capability,

@@ -8,7 +8,7 @@ import { AliasService } from './aliases.js';
 import { AliasTable } from './alias-table.js';
 import { ModelCatalog } from './catalog.js';
 import { Cluster } from './cluster/index.js';
-import { systemClock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { type SecretBox, createSecretBox } from './crypto.js';
 import { EndpointService } from './endpoints.js';
 import { LlmlbError } from './errors.js';
@@ -152,24 +152,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       },
       options.cluster,
     ));
-    const health = createHealth({
-      checker,
-      store,
-      storage: this.#storage,
-      clock,
-      logger,
-      fetch: options.fetch ?? dispatcherFetch(this.#dispatcher),
-      secretBox: this.#secretBox,
-      detectCapabilities: toCapabilityDetector(options.capabilities),
-      owns: (id) => cluster.owns(id),
-      shared: cluster.enabled,
-      pruneRevokedKeys: (cutoff) => this.#runtimeKeys.service.pruneRevoked(cutoff),
-      // What a check read replaces what the previous check read (nothing read: nothing known);
-      // a server that never published anything stays off the board.
-      load: (id, figures) => {
-        if (figures !== null || load.get(id) !== undefined) load.report(id, figures ?? NO_FIGURES, 'check', clock.now());
-      },
-    });
+    const health = this.#createHealth(options, { checker, cluster, load, clock, logger });
     this.#scheduler = health.scheduler;
     this.#retention = health.retention;
     const stats = new EndpointStats(load);
@@ -223,6 +206,31 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       checks: (id) => cluster.owns(id),
       observe: this.#observe,
       audit: (event) => this.emit('admin', event),
+    });
+  }
+
+  /** Health checks, model sync and retention; what a check reads of a server's load goes on the board. */
+  #createHealth(
+    options: ParsedRouterOptions,
+    { checker, cluster, load, clock, logger }: { checker: HealthChecker; cluster: Cluster; load: LoadBoard; clock: Clock; logger: Logger },
+  ): ReturnType<typeof createHealth> {
+    return createHealth({
+      checker,
+      store: this.#store,
+      storage: this.#storage,
+      clock,
+      logger,
+      fetch: options.fetch ?? dispatcherFetch(this.#dispatcher),
+      secretBox: this.#secretBox,
+      detectCapabilities: toCapabilityDetector(options.capabilities),
+      owns: (id) => cluster.owns(id),
+      shared: cluster.enabled,
+      pruneRevokedKeys: (cutoff) => this.#runtimeKeys.service.pruneRevoked(cutoff),
+      // What a check read replaces what the previous check read (nothing read: nothing known);
+      // a server that never published anything stays off the board.
+      load: (id, figures) => {
+        if (figures !== null || load.get(id) !== undefined) load.report(id, figures ?? NO_FIGURES, 'check', clock.now());
+      },
     });
   }
 

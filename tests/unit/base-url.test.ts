@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { LlmlbError } from '../../src/errors.js';
 import { createRouter } from '../../src/router.js';
-import { normalizeBaseUrl } from '../../src/schema.js';
+import { normalizeBaseUrl } from '../../src/base-url.js';
 
 const refusal = (base: string) => ({ ok: false, message: `must be the server's base URL, not an API path: use ${base}` });
 

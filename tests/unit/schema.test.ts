@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { normalizeBaseUrl } from '../../src/base-url.js';
 import { LlmlbError } from '../../src/errors.js';
 import {
   createEndpointInputSchema,
   listEndpointsFilterSchema,
-  normalizeBaseUrl,
   parseOrThrow,
   toPublicEndpoint,
   updateEndpointInputSchema,
