@@ -7,6 +7,7 @@ import { LlmlbError } from '../errors.js';
 import type { ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
 import type { InferenceRoute } from '../proxy/options.js';
+import { type BodyShape, requestNeeds } from '../proxy/request-needs.js';
 import { readJsonBytes } from './body.js';
 import { sendJson } from './respond.js';
 import type { RouteContext, RouteHandler } from './route.js';
@@ -24,9 +25,13 @@ async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; mod
   return { body, model: model.data, parsed, stream: (parsed as { stream?: unknown }).stream === true };
 }
 
+/** How each route's body is walked for what its content needs (capabilities, context). */
+const BODY_SHAPES: Readonly<Record<InferenceRoute, BodyShape>> = { chat: 'chat', completions: 'completions', embeddings: 'other' };
+
 const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
   const { body, model, parsed, stream } = await readInferenceBody(ctx);
-  await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model, { stream, body: parsed, keyName: ctx.principal?.name ?? null });
+  const needs = requestNeeds(BODY_SHAPES[route], parsed as Record<string, unknown>, body.length);
+  await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model, { stream, body: parsed, needs, keyName: ctx.principal?.name ?? null });
 };
 
 /** A model as listed by `GET /v1/models`: the OpenAI fields plus llmlb's own. */

@@ -1,8 +1,10 @@
 /**
- * Which endpoint takes a request: the routable endpoints serving the model with the capability,
- * minus those already tried and (while others are left) those passive health suspended; minus
- * those at their concurrency cap (this instance's share of it); the session's pinned endpoint when it is among them; else the
- * lowest priority tier with a free slot, and the selector within it. Every choice says why.
+ * Which endpoint takes a request: the routable endpoints serving the model with the capability
+ * whose model can take the request's content (`request-fit.ts`), minus those already tried and
+ * (while others are left) those passive health suspended; minus those at their concurrency cap
+ * (this instance's share of it); the session's pinned endpoint when it is among them; else the
+ * lowest priority tier with a free slot — there, those with the model loaded while one of them
+ * is not queueing — and the selector among them. Every choice says why.
  */
 import type { Clock } from '../clock.js';
 import { LlmlbError } from '../errors.js';
@@ -10,17 +12,25 @@ import type { PassiveHealth } from '../health/outlier.js';
 import type { RegistryView } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
 import type { EndpointStatsView, SelectionContext, Selector } from '../select/types.js';
+import { isQueueing } from '../select/upstream-load.js';
 import type { SessionAffinity } from './affinity.js';
+import { fitting, unfitError } from './request-fit.js';
+import type { RequestNeeds } from './request-needs.js';
 import type { EndpointStats } from './stats.js';
 
-/** Why a request went where it went (the `x-llmlb-route` header and the `request` event). */
-export type RouteReason = 'affinity' | 'spillover' | 'failover' | 'only-candidate' | (string & {});
+/**
+ * Why a request went where it went (the `x-llmlb-route` header and the `request` event);
+ * `loaded`: the one endpoint of its tier with the model in memory, preferred over those without.
+ */
+export type RouteReason = 'affinity' | 'spillover' | 'failover' | 'only-candidate' | 'loaded' | (string & {});
 
 /** What a choice depends on. */
 export interface ChoiceRequest {
   model: string;
   capability: Capability;
   stream: boolean;
+  /** What the request's content needs of the model (capabilities, context). */
+  needs: RequestNeeds;
   /** The session key, when affinity is on and the request carries one. */
   session: string | null;
   /** Endpoints already tried for this request. */
@@ -80,18 +90,23 @@ export class EndpointChooser {
     if (pinned) return { endpoint: pinned, reason: 'affinity', claimedAt: 0 };
     const tier = lowestTier(free);
     const spilled = tier !== lowestTier(usable);
-    const offered = free.some((c) => c.priority !== tier) ? free.filter((c) => c.priority === tier) : free;
+    const inTier = free.some((c) => c.priority !== tier) ? free.filter((c) => c.priority === tier) : free;
+    const offered = this.#preferLoaded(request.model, inTier);
     // A new session starts where rendezvous hashing puts it in the tier: the same on every instance.
     const placed = request.session === null ? undefined : this.#deps.affinity?.rendezvous(request.session, offered);
     if (placed) return { endpoint: placed, reason: 'affinity', claimedAt: 0 };
     const endpoint = this.#select(request, offered);
     if (!endpoint) throw noEndpoint(request.model);
-    const reason = spilled ? 'spillover' : offered.length === 1 ? 'only-candidate' : (this.#deps.selector.reason ?? 'selector');
+    const single = offered === inTier ? 'only-candidate' : 'loaded';
+    const reason = spilled ? 'spillover' : offered.length === 1 ? single : (this.#deps.selector.reason ?? 'selector');
     return { endpoint, reason, claimedAt: 0 };
   }
 
-  /** The routable candidates minus the excluded, and minus the suspended while others are left. */
-  #usable({ model, capability, exclude }: ChoiceRequest): readonly EndpointRecord[] {
+  /**
+   * The routable candidates that can take the request's content, minus the excluded, and minus
+   * the suspended while others are left.
+   */
+  #usable({ model, capability, needs, exclude }: ChoiceRequest): readonly EndpointRecord[] {
     const { registry, passive, clock } = this.#deps;
     if (!registry.hasModel(model)) {
       throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} is not served by any endpoint`);
@@ -103,6 +118,8 @@ export class EndpointChooser {
       }
       throw noEndpoint(model);
     }
+    candidates = fitting(candidates, registry, model, needs);
+    if (candidates.length === 0) throw unfitError(registry, model, capability, needs);
     if (exclude && exclude.size > 0) candidates = candidates.filter((c) => !exclude.has(c.id));
     const now = clock.monotonic();
     if (candidates.some((c) => passive.isSuspended(c.id, now))) {
@@ -124,9 +141,28 @@ export class EndpointChooser {
     return id === undefined ? undefined : free.find((c) => c.id === id);
   }
 
+  /**
+   * The endpoints with the model loaded (or not saying), when some of the tier's have it loaded
+   * and some do not, and at least one that has it is not queueing (its server reports requests
+   * waiting, or every slot busy): a request there does not wait for the model to load. Otherwise
+   * the tier as it is (no allocation).
+   */
+  #preferLoaded(model: string, tier: readonly EndpointRecord[]): readonly EndpointRecord[] {
+    const { registry, stats, clock } = this.#deps;
+    let cold = false;
+    let warm = false;
+    let wallNow: number | undefined;
+    for (const c of tier) {
+      const loaded = registry.modelOf(c.id, model)?.loaded ?? null;
+      if (loaded === false) cold = true;
+      else if (loaded === true && !warm) warm = !isQueueing(c, stats, (wallNow ??= clock.now()));
+    }
+    return cold && warm ? tier.filter((c) => registry.modelOf(c.id, model)?.loaded !== false) : tier;
+  }
+
   #select({ model, capability, stream }: ChoiceRequest, offered: readonly EndpointRecord[]): EndpointRecord | undefined {
     const { selector, stats, registry, clock } = this.#deps;
-    const context: SelectionContext = { model, capability, stream, stats, now: clock.monotonic() };
+    const context: SelectionContext = { model, capability, stream, stats, now: clock.monotonic(), wallNow: clock.now() };
     const chosen = selector(offered, context);
     const record = chosen && registry.getEndpoint(chosen.id);
     return record && offered.includes(record) ? record : undefined;
