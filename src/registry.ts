@@ -3,7 +3,7 @@
  * step by the endpoint store, its only writer. It answers "which routable endpoints serve
  * model M" from an index, so routing never touches storage (SPEC §7).
  */
-import type { EndpointModel, EndpointRecord, EndpointStatus } from './schema.js';
+import { type EndpointModel, type EndpointRecord, type EndpointStatus, offersCapability } from './schema.js';
 import { sameFacts } from './storage/models-diff.js';
 
 const EMPTY: readonly EndpointRecord[] = Object.freeze([]);
@@ -204,9 +204,10 @@ export class Registry {
     return online;
   }
 
-  /** True when the endpoint serves the model with the capability. */
+  /** True when the endpoint serves the model with the capability, or one that implies it (see `offersCapability`). */
   hasCapability(endpointId: string, modelId: string, capability: string): boolean {
-    return this.modelOf(endpointId, modelId)?.capabilities.includes(capability) ?? false;
+    const model = this.modelOf(endpointId, modelId);
+    return model !== undefined && offersCapability(model.capabilities, capability);
   }
 
   #invalidateModelsOf(endpointId: string): void {

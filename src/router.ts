@@ -26,7 +26,7 @@ import { InferenceProxy } from './proxy/forward.js';
 import type { RequestEvent } from './proxy/options.js';
 import { EndpointStats } from './proxy/stats.js';
 import { type ParsedRouterOptions, type RouterOptions, parseRouterOptions } from './router-options.js';
-import { type Endpoint, type EndpointRecord, toPublicEndpoint } from './schema.js';
+import { type Capability, type Endpoint, type EndpointRecord, toPublicEndpoint } from './schema.js';
 import { expectedLatencySelector } from './select/expected-latency.js';
 import { memoryStorage } from './storage/memory/index.js';
 import type { StorageAdapter } from './storage/types.js';
@@ -83,7 +83,7 @@ export interface Router extends EventEmitter<RouterEvents> {
    * Throws `model_not_found`, `no_available_endpoint`, or `invalid_request` for a capability
    * the model lacks.
    */
-  select(model: string, capability?: 'chat' | 'embeddings'): Readonly<Endpoint>;
+  select(model: string, capability?: Capability): Readonly<Endpoint>;
   /**
    * Prepares storage, loads the registry and launches the start-up round of health checks (all
    * endpoints at once; `checker.idle()` tells when it is done). Call once before anything else.
@@ -246,7 +246,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     return this.#state;
   }
 
-  select(model: string, capability: 'chat' | 'embeddings' = 'chat'): Readonly<Endpoint> {
+  select(model: string, capability: Capability = 'chat'): Readonly<Endpoint> {
     this.#assertStarted();
     const record = this.#proxy.select(model, capability);
     let endpoint = this.#publicEndpoints.get(record);

@@ -247,8 +247,33 @@ export function toPublicEndpoint(record: EndpointRecord): Endpoint {
   return { ...rest, has_api_key: api_key_encrypted !== null };
 }
 
-/** A capability a model offers; `chat` and `embeddings` are the built-in ones. */
-export type Capability = 'chat' | 'embeddings' | (string & {});
+/**
+ * A capability a model offers. The built-in ones: `chat`, `embeddings`, `rerank`, `audio`
+ * (speech to text and text to speech), `image` (image generation) and `messages` (the Anthropic
+ * Messages API).
+ */
+export type Capability = 'chat' | 'embeddings' | 'rerank' | 'audio' | 'image' | 'messages' | (string & {});
+
+/**
+ * Capabilities a model has without being detected with them, by what it was detected with: a
+ * `chat` model can be reached through the Messages API (on backends that speak it; a backend
+ * that does not answers 404 and the request fails over).
+ */
+const IMPLIED_BY: Readonly<Partial<Record<Capability, readonly Capability[]>>> = Object.freeze({ messages: Object.freeze(['chat']) });
+
+/**
+ * True when a model with `capabilities` can serve a request that needs `wanted`: it has it, or
+ * it has one that implies it (`messages` from `chat`).
+ *
+ * @example
+ * offersCapability(['chat'], 'messages') // → true
+ * offersCapability(['embeddings'], 'chat') // → false
+ */
+export function offersCapability(capabilities: readonly Capability[], wanted: Capability): boolean {
+  if (capabilities.includes(wanted)) return true;
+  const implied = IMPLIED_BY[wanted];
+  return implied !== undefined && implied.some((c) => capabilities.includes(c));
+}
 
 /**
  * Where a model's capabilities come from: `backend` (the server said, e.g. Ollama's

@@ -21,7 +21,7 @@ export type ExpressErrorMiddleware = (err: unknown, req: ExpressRequest, res: Se
 export type LlmlbExpressMiddleware = [ExpressMiddleware, ExpressErrorMiddleware];
 
 /**
- * Express middleware serving llmlb's `/v0` and `/v1` routes; every other path goes to `next()`,
+ * Express middleware serving llmlb's `/v0`, `/v1` and `/rerank` routes; every other path goes to `next()`,
  * so llmlb shares the app with your own routes. Mount it with `app.use(llmlb(router))` or under
  * a path with `app.use('/llm', llmlb(router))`.
  *

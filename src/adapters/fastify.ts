@@ -11,7 +11,7 @@ export interface LlmlbPluginOptions extends Omit<HandlerOptions, 'prefix'> {
 }
 
 /**
- * Fastify plugin serving llmlb's routes (`/v0`, `/v1`, and the optional `/healthz`, `/readyz`, metrics and `/dashboard`) under the register prefix. Register it
+ * Fastify plugin serving llmlb's routes (`/v0`, `/v1`, `/rerank`, and the optional `/healthz`, `/readyz`, metrics and `/dashboard`) under the register prefix. Register it
  * as is (not wrapped in `fastify-plugin`): it installs a raw-body content-type parser that must
  * stay inside its own encapsulation context. Replies are written on the raw response after
  * `reply.hijack()`, so Fastify hooks that change replies do not apply to these routes.

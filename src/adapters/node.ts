@@ -6,7 +6,7 @@ import type { Router } from '../router.js';
 export type { HandlerOptions } from '../http/handler.js';
 
 /**
- * A `(req, res)` listener serving llmlb's `/v0` admin API and `/v1` proxy. Requests outside
+ * A `(req, res)` listener serving llmlb's `/v0` admin API and `/v1` proxy (and `/rerank`). Requests outside
  * them get a JSON 404.
  *
  * @example

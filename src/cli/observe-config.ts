@@ -46,7 +46,7 @@ export const OBSERVE_USAGE = `  --metrics-path <path> Prometheus metrics path, o
 const pathSchema = z
   .string()
   .regex(/^\/[\w.-]+(\/[\w.-]+)*$/)
-  .refine((p) => !/^\/(v0|v1|dashboard|healthz|readyz)(\/|$)/.test(p));
+  .refine((p) => !/^\/(v0|v1|rerank|dashboard|healthz|readyz)(\/|$)/.test(p));
 const portSchema = z
   .string()
   .regex(/^\d{1,5}$/)
@@ -72,7 +72,7 @@ type ObserveValues = { [K in keyof typeof OBSERVE_OPTIONS]?: (typeof OBSERVE_OPT
 export function parseObserveConfig(values: ObserveValues, env: CliEnv): ObserveConfig {
   const pathSource = pick(values['metrics-path'], 'metrics-path', env, 'LLMLB_METRICS_PATH');
   const off = pathSource?.raw === 'off';
-  const path = pathSource && !off ? validate(pathSchema, pathSource, 'must be a path such as /metrics, outside /v0, /v1, /dashboard, /healthz and /readyz, or "off"') : '/metrics';
+  const path = pathSource && !off ? validate(pathSchema, pathSource, 'must be a path such as /metrics, outside /v0, /v1, /rerank, /dashboard, /healthz and /readyz, or "off"') : '/metrics';
   const portSource = pick(values['metrics-port'], 'metrics-port', env, 'LLMLB_METRICS_PORT');
   const port = portSource ? validate(portSchema, portSource, 'must be an integer from 0 to 65535') : null;
   const dashboard = values['no-dashboard'] === true ? false : flag(undefined, env, 'LLMLB_DASHBOARD', true);

@@ -1,6 +1,7 @@
 /**
- * HTTP authentication: `Authorization: Bearer <key>` matched against configured keys, each with a
- * role, or a host-supplied function. Keys are compared by their SHA-256 digests, so neither the
+ * HTTP authentication: `Authorization: Bearer <key>` (or, on routes that say so, `x-api-key: <key>`
+ * as Anthropic clients send it) matched against configured keys, each with a role, or a
+ * host-supplied function. Keys are compared by their SHA-256 digests, so neither the
  * timing of the lookup nor the configuration reveals a key.
  */
 import { hash } from 'node:crypto';
@@ -63,8 +64,16 @@ export function hashKey(key: string): string {
   return hash('sha256', key, 'hex');
 }
 
-/** Resolves the caller of a request; `null` means unauthenticated. */
-export type Authenticator = (req: IncomingMessage) => Principal | null | Promise<Principal | null>;
+/** How a route takes keys: `xApiKey` also accepts the key in the `x-api-key` header. */
+export interface KeySources {
+  xApiKey?: boolean;
+}
+
+/**
+ * Resolves the caller of a request; `null` means unauthenticated. A host-supplied
+ * {@link AuthFunction} reads whichever headers it wants and ignores `sources`.
+ */
+export type Authenticator = (req: IncomingMessage, sources?: KeySources) => Principal | null | Promise<Principal | null>;
 
 const EVERYONE_ADMIN: Principal = Object.freeze({ role: 'admin', name: 'auth disabled' });
 
@@ -83,10 +92,19 @@ export function createAuthenticator(option: AuthOption): Authenticator {
     if (byDigest.has(digest)) throw new LlmlbError('invalid_request', 'the same key is configured twice');
     byDigest.set(digest, Object.freeze(entry.name === undefined ? { role: entry.role } : { role: entry.role, name: entry.name }));
   }
-  return (req) => {
-    const token = bearerToken(req.headers.authorization);
-    return token === null ? null : (byDigest.get(hashKey(token)) ?? null);
+  const lookup = (token: string | null) => (token === null ? null : (byDigest.get(hashKey(token)) ?? null));
+  return (req, sources) => {
+    const principal = lookup(bearerToken(req.headers.authorization));
+    if (principal !== null || sources?.xApiKey !== true) return principal;
+    return lookup(apiKeyHeader(req.headers['x-api-key']));
   };
+}
+
+/** The key of an `x-api-key` header, or null. */
+function apiKeyHeader(header: string | string[] | undefined): string | null {
+  if (typeof header !== 'string' || header.length > 8192) return null;
+  const token = header.trim();
+  return token === '' ? null : token;
 }
 
 /** The token of an `Authorization: Bearer …` header, or null. */

@@ -5,8 +5,11 @@
 import type { IncomingMessage } from 'node:http';
 import { LlmlbError } from '../errors.js';
 
-/** Reads the raw body, rejecting with `payload_too_large` past `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the raw body, rejecting with `payload_too_large` past `limit` bytes. `onChunk`, when
+ * given, sees each chunk as it is read (a streaming parser looking for one field).
+ */
+export function readBody(req: IncomingMessage, limit: number, onChunk?: (chunk: Buffer) => void): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(tooLarge(limit));
@@ -31,6 +34,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         return;
       }
       chunks.push(chunk);
+      onChunk?.(chunk);
     };
     const onEnd = () => {
       cleanup();
@@ -48,7 +52,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function tooLarge(limit: number): LlmlbError {
+/** The error for a body over `limit` bytes. */
+export function tooLarge(limit: number): LlmlbError {
   return new LlmlbError('payload_too_large', `request body is larger than ${limit} bytes`);
 }
 

@@ -2,7 +2,7 @@
  * The framework-agnostic request handler on Node's `IncomingMessage`/`ServerResponse`: strips the
  * mount prefix, resolves the request in the route table, authenticates, authorises by the
  * route's roles, checks that the router is started, and turns every failure into the route's
- * error shape. Paths outside the table's roots (`/v0`, `/v1`) are not ours: they go to `next`
+ * error shape. Paths outside the table's roots (`/v0`, `/v1`, `/rerank`) are not ours: they go to `next`
  * (the host app) or get a 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,7 +11,7 @@ import { LlmlbError, toLlmlbError } from '../errors.js';
 import { routerInternals } from '../internals.js';
 import { parseOptions } from '../options.js';
 import type { Router, RouterState } from '../router.js';
-import type { Authenticator } from './auth.js';
+import type { Authenticator, KeySources } from './auth.js';
 import { type ErrorStyle, INTERNAL_ERROR, sendError } from './respond.js';
 import type { Resolution, RouteContext, RouteIndex } from './route.js';
 import { type RouteSelection, routeIndexFor } from './routes.js';
@@ -54,7 +54,7 @@ const handlerOptionsSchema = z.strictObject({
         path: z
           .string()
           .regex(/^\/[\w.-]+(\/[\w.-]+)*$/, 'must be a path such as "/metrics"')
-          .refine((p) => !/^\/(v0|v1|dashboard|healthz|readyz)(\/|$)/.test(p), 'must not be under another llmlb route')
+          .refine((p) => !/^\/(v0|v1|rerank|dashboard|healthz|readyz)(\/|$)/.test(p), 'must not be under another llmlb route')
           .optional(),
         public: z.boolean().optional(),
       }),
@@ -93,6 +93,9 @@ export function handlerRouteIndex(options: HandlerOptions): RouteIndex {
 export type LlmlbHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void, preParsedBody?: unknown) => void;
 
 const DEFAULT_ADMIN_BODY_LIMIT = 64 * 1024;
+const X_API_KEY: KeySources = Object.freeze({ xApiKey: true });
+const MISSING_KEY = 'missing or unknown API key (Authorization: Bearer <key>)';
+const MISSING_KEY_OR_X_API_KEY = 'missing or unknown API key (x-api-key: <key> or Authorization: Bearer <key>)';
 
 const NOT_READY: Readonly<Record<Exclude<RouterState, 'started'>, string>> = {
   created: 'llmlb is not ready: the router has not been started',
@@ -109,8 +112,8 @@ async function serve(authenticate: Authenticator, target: Resolution, ctx: Route
   // Public routes answer anyone, started or not (`/readyz` says itself whether it is ready).
   if (target.handle && target.roles.has('public')) return target.handle(ctx);
   const method = ctx.req.method ?? 'GET';
-  const principal = (ctx.principal = await authenticate(ctx.req));
-  if (!principal) throw new LlmlbError('unauthorized', 'missing or unknown API key (Authorization: Bearer <key>)');
+  const principal = (ctx.principal = await authenticate(ctx.req, target.xApiKey === true ? X_API_KEY : undefined));
+  if (!principal) throw new LlmlbError('unauthorized', target.xApiKey === true ? MISSING_KEY_OR_X_API_KEY : MISSING_KEY);
   if (!target.roles.has(principal.role)) throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
   if (!target.handle) {
     if (!target.allow) throw new LlmlbError('not_found', `no route for ${method} ${path}`);

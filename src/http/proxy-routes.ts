@@ -1,14 +1,17 @@
 /**
- * The `/v1` OpenAI-compatible routes: the three forwarded inference routes, and the model list
- * answered from the registry.
+ * The forwarded routes — JSON bodies (chat, completions, embeddings, responses, rerank, score,
+ * speech, images, the Anthropic Messages API) and multipart uploads (audio transcriptions and
+ * translations) — and the model list answered from the registry.
  */
 import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
 import type { ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
 import type { InferenceRoute } from '../proxy/options.js';
-import { type BodyShape, requestNeeds } from '../proxy/request-needs.js';
+import { INFERENCE_ROUTES } from '../proxy/inference-routes.js';
+import { requestNeeds } from '../proxy/request-needs.js';
 import { readJsonBytes } from './body.js';
+import { readMultipartBody } from './multipart.js';
 import { sendJson } from './respond.js';
 import type { RouteContext, RouteHandler } from './route.js';
 
@@ -20,18 +23,30 @@ async function readInferenceBody(ctx: RouteContext): Promise<{ body: Buffer; mod
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new LlmlbError('invalid_request', 'the request body must be a JSON object');
   }
-  const model = modelSchema.safeParse((parsed as { model?: unknown }).model);
-  if (!model.success) throw new LlmlbError('invalid_request', 'the request body must name a "model" (a non-empty string)');
-  return { body, model: model.data, parsed, stream: (parsed as { stream?: unknown }).stream === true };
+  const model = validModel((parsed as { model?: unknown }).model, 'the request body must name a "model" (a non-empty string)');
+  return { body, model, parsed, stream: (parsed as { stream?: unknown }).stream === true };
 }
 
-/** How each route's body is walked for what its content needs (capabilities, context). */
-const BODY_SHAPES: Readonly<Record<InferenceRoute, BodyShape>> = { chat: 'chat', completions: 'completions', embeddings: 'other' };
+/** The model a request names, or `invalid_request` with `message`. */
+function validModel(value: unknown, message: string): string {
+  const model = modelSchema.safeParse(value);
+  if (!model.success) throw new LlmlbError('invalid_request', message);
+  return model.data;
+}
 
+/** A route whose JSON body names the model. */
 const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
   const { body, model, parsed, stream } = await readInferenceBody(ctx);
-  const needs = requestNeeds(BODY_SHAPES[route], parsed as Record<string, unknown>, body.length);
+  const needs = requestNeeds(INFERENCE_ROUTES[route].shape, parsed as Record<string, unknown>, body.length);
   await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model, { stream, body: parsed, needs, keyName: ctx.principal?.name ?? null });
+};
+
+/** A route whose `multipart/form-data` body names the model in its `model` field (an upload). */
+const forwardMultipart = (route: InferenceRoute) => async (ctx: RouteContext) => {
+  const { proxy } = routerInternals(ctx.router);
+  const { raw, model } = await readMultipartBody(ctx.req, proxy.bodyLimit, ctx.preParsedBody);
+  const name = validModel(model, 'the form must have a "model" field (a non-empty string)');
+  await proxy.forward(ctx.req, ctx.res, route, raw, name, { stream: false, body: null, keyName: ctx.principal?.name ?? null });
 };
 
 /** A model as listed by `GET /v1/models`: the OpenAI fields plus llmlb's own. */
@@ -63,6 +78,15 @@ export const inferenceHandlers = {
   chat: forward('chat'),
   completions: forward('completions'),
   embeddings: forward('embeddings'),
+  responses: forward('responses'),
+  rerank: forward('rerank'),
+  score: forward('score'),
+  transcriptions: forwardMultipart('transcriptions'),
+  translations: forwardMultipart('translations'),
+  speech: forward('speech'),
+  images: forward('images'),
+  messages: forward('messages'),
+  countTokens: forward('count_tokens'),
   listModels: async (ctx) => {
     // The catalog returns the same array until the registry changes: one body per version.
     const models = ctx.router.models.list();

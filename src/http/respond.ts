@@ -1,12 +1,13 @@
 /**
- * Writing responses: JSON bodies with their length, and the two error shapes — the admin API's
- * `{"error":{"code","message","details?"}}`, and on `/v1` the OpenAI shape, which
- * `proxy/openai-error.ts` writes. Internal errors never expose their cause.
+ * Writing responses: JSON bodies with their length, and the error shapes — the admin API's
+ * `{"error":{"code","message","details?"}}`, on `/v1` the OpenAI shape (`proxy/openai-error.ts`)
+ * and on the Anthropic Messages routes Anthropic's (`proxy/anthropic-error.ts`). Internal errors
+ * never expose their cause.
  */
 import type { ServerResponse } from 'node:http';
 import { type ErrorCode, LlmlbError } from '../errors.js';
 import { sendJson } from '../proxy/json-response.js';
-import { sendOpenAiError } from '../proxy/openai-error.js';
+import { ERROR_WRITERS, type ProxyErrorStyle } from '../proxy/inference-routes.js';
 
 /** Sends `body` as JSON with its length (the writer the proxy shares, in `proxy/json-response.ts`). */
 export { sendJson };
@@ -18,7 +19,7 @@ export function sendEmpty(res: ServerResponse, status: number): void {
 }
 
 /** Which error shape a route speaks. */
-export type ErrorStyle = 'admin' | 'openai';
+export type ErrorStyle = 'admin' | ProxyErrorStyle;
 
 /** The admin API's JSON body of an error. */
 function adminErrorBody(error: LlmlbError): unknown {
@@ -32,8 +33,8 @@ export function sendError(res: ServerResponse, error: LlmlbError, style: ErrorSt
   const headers: Record<string, string> = {};
   if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer';
   if (allow) headers.allow = allow.join(', ');
-  if (style === 'openai') sendOpenAiError(res, error, headers);
-  else sendJson(res, error.status, adminErrorBody(error), headers);
+  if (style === 'admin') sendJson(res, error.status, adminErrorBody(error), headers);
+  else ERROR_WRITERS[style].send(res, error, headers);
 }
 
 /** The error sent for anything that is not an {@link LlmlbError}: no detail leaves the process. */

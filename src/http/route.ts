@@ -44,8 +44,10 @@ export interface Route {
   path: string;
   /** Roles that may call the route. */
   roles: readonly RouteRole[];
-  /** The error shape of the route: the admin API's or OpenAI's. */
+  /** The error shape of the route: the admin API's, OpenAI's or Anthropic's. */
   errors: ErrorStyle;
+  /** Also take the caller's key from `x-api-key` (as Anthropic clients send it), not only `Authorization: Bearer`. */
+  xApiKey?: boolean;
   handle: RouteHandler;
 }
 
@@ -57,6 +59,8 @@ export interface Route {
  */
 export interface Resolution {
   errors: ErrorStyle;
+  /** The key may come in `x-api-key` too. */
+  xApiKey?: boolean;
   roles: ReadonlySet<RouteRole>;
   handle?: RouteHandler;
   allow?: readonly string[];
@@ -86,7 +90,7 @@ function commonRoles(routes: readonly Route[]): ReadonlySet<RouteRole> {
   return new Set(routes[0]!.roles.filter((role) => routes.every((route) => route.roles.includes(role))));
 }
 
-/** The one error shape of a group of routes (a path, a root). */
+/** The one error shape of the routes of a path. */
 function errorsOf(routes: readonly Route[], where: string): ErrorStyle {
   const errors = routes[0]!.errors;
   if (routes.some((route) => route.errors !== errors)) throw new Error(`routes under ${where} mix error shapes`);
@@ -109,15 +113,15 @@ function compilePath(path: string, routes: readonly Route[]): PathEntry {
   const methods = new Map<string, Resolution>();
   for (const route of routes) {
     if (methods.has(route.method)) throw new Error(`${route.method} ${path} is in the route table twice`);
-    methods.set(route.method, { errors, roles: new Set(route.roles), handle: route.handle, params: NO_PARAMS });
+    const resolution: Resolution = { errors, roles: new Set(route.roles), handle: route.handle, params: NO_PARAMS };
+    if (route.xApiKey === true) resolution.xApiKey = true;
+    methods.set(route.method, resolution);
   }
   // HEAD is GET without a body (Node drops the body of HEAD responses).
   const allow = [...methods.keys()].flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
-  return {
-    segments: path.split('/').slice(1),
-    methods,
-    notAllowed: { errors, roles: commonRoles(routes), allow, params: NO_PARAMS },
-  };
+  const notAllowed: Resolution = { errors, roles: commonRoles(routes), allow, params: NO_PARAMS };
+  if (routes.every((route) => route.xApiKey === true)) notAllowed.xApiKey = true;
+  return { segments: path.split('/').slice(1), methods, notAllowed };
 }
 
 /** Matches decoded path segments against an entry's pattern; the captured parameters, or null. */
@@ -154,8 +158,9 @@ export function createRouteIndex(routes: readonly Route[]): RouteIndex {
   const entries = [...groupBy(routes, (route) => route.path)].map(([path, group]) => compilePath(path, group));
   const exact = new Map(entries.filter((e) => e.segments.every((s) => !/^[:*]/.test(s))).map((e) => [`/${e.segments.join('/')}`, e]));
   const unknown = new Map<string, Resolution>();
+  // A path matching no route of a root gets the error shape of the root's first route (`/v1`: OpenAI's).
   for (const [root, group] of groupBy(routes, (route) => route.path.split('/')[1]!)) {
-    unknown.set(root, { errors: errorsOf(group, `/${root}`), roles: commonRoles(group), params: NO_PARAMS });
+    unknown.set(root, { errors: group[0]!.errors, roles: commonRoles(group), params: NO_PARAMS });
   }
 
   const find = (path: string): { entry: PathEntry; params: Readonly<Record<string, string>> } | undefined => {

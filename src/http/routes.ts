@@ -39,8 +39,19 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/chat/completions', roles: CLIENTS, errors: 'openai', handle: inference.chat },
   { method: 'POST', path: '/v1/completions', roles: CLIENTS, errors: 'openai', handle: inference.completions },
   { method: 'POST', path: '/v1/embeddings', roles: CLIENTS, errors: 'openai', handle: inference.embeddings },
+  { method: 'POST', path: '/v1/responses', roles: CLIENTS, errors: 'openai', handle: inference.responses },
+  { method: 'POST', path: '/v1/rerank', roles: CLIENTS, errors: 'openai', handle: inference.rerank },
+  { method: 'POST', path: '/v1/score', roles: CLIENTS, errors: 'openai', handle: inference.score },
+  { method: 'POST', path: '/v1/audio/transcriptions', roles: CLIENTS, errors: 'openai', handle: inference.transcriptions },
+  { method: 'POST', path: '/v1/audio/translations', roles: CLIENTS, errors: 'openai', handle: inference.translations },
+  { method: 'POST', path: '/v1/audio/speech', roles: CLIENTS, errors: 'openai', handle: inference.speech },
+  { method: 'POST', path: '/v1/images/generations', roles: CLIENTS, errors: 'openai', handle: inference.images },
+  { method: 'POST', path: '/v1/messages', roles: CLIENTS, errors: 'anthropic', xApiKey: true, handle: inference.messages },
+  { method: 'POST', path: '/v1/messages/count_tokens', roles: CLIENTS, errors: 'anthropic', xApiKey: true, handle: inference.countTokens },
   { method: 'GET', path: '/v1/models', roles: CLIENTS, errors: 'openai', handle: inference.listModels },
   { method: 'GET', path: '/v1/models/*model', roles: CLIENTS, errors: 'openai', handle: inference.getModel },
+  // vLLM, llama.cpp and Jina clients also call the reranker without the /v1 prefix.
+  { method: 'POST', path: '/rerank', roles: CLIENTS, errors: 'openai', handle: inference.rerank },
 ];
 
 /** Which of the optional routes a handler serves (see `HandlerOptions`). */

@@ -23,10 +23,13 @@ export type CapabilityDetector = (modelId: string) => Capability[];
 export const FALLBACK_CAPABILITIES: readonly Capability[] = Object.freeze(['chat']);
 
 const EMBEDDINGS: readonly Capability[] = Object.freeze(['embeddings']);
+const AUDIO: readonly Capability[] = Object.freeze(['audio']);
+const IMAGE: readonly Capability[] = Object.freeze(['image']);
 
 /**
  * The built-in rules, in order. Rerankers come first so that `bge-reranker-*` is not taken for a
- * `bge-*` embedding model.
+ * `bge-*` embedding model; speech and image models next, before the embedding rules. `messages`
+ * is not told by name: every `chat` model offers it (see `offersCapability`).
  *
  * @example
  * // Put your own rules in front of the defaults:
@@ -37,6 +40,21 @@ export const DEFAULT_CAPABILITY_RULES: readonly CapabilityRule[] = Object.freeze
     test: /rerank/,
     capabilities: Object.freeze(['rerank']),
     description: 'rerankers: bge-reranker-*, jina-reranker-*, mxbai-rerank-*, qwen3-reranker-*',
+  },
+  {
+    test: /whisper|transcribe/,
+    capabilities: AUDIO,
+    description: 'speech to text: whisper-1, whisper-large-v3, distil-whisper-large-v3, gpt-4o-transcribe',
+  },
+  {
+    test: /(?:^|[-_.])tts(?:$|[-_.])|^kokoro/,
+    capabilities: AUDIO,
+    description: 'text to speech: tts-1, tts-1-hd, gpt-4o-mini-tts, kokoro, kokoro-82m',
+  },
+  {
+    test: /^dall-e|^gpt-image|(?:^|[-_.])flux|stable-diffusion|^sdxl/,
+    capabilities: IMAGE,
+    description: 'image generation: dall-e-3, gpt-image-1, flux.1-schnell, stable-diffusion-3.5-large, sdxl-turbo',
   },
   {
     test: /^embed/,
@@ -100,6 +118,7 @@ function matches(rule: CapabilityRule, baseName: string): boolean {
  * detectCapabilities('llama3.1:8b')                   // → ['chat']
  * detectCapabilities('nomic-embed-text:latest')       // → ['embeddings']
  * detectCapabilities('BAAI/bge-reranker-v2-m3')       // → ['rerank']
+ * detectCapabilities('whisper-large-v3')              // → ['audio']
  */
 export function detectCapabilities(
   modelId: string,

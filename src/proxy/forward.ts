@@ -20,18 +20,12 @@ import { AdmissionQueue, type Ticket } from './admission.js';
 import { SessionAffinity } from './affinity.js';
 import { type Choice, type ChoiceRequest, EndpointChooser } from './choose.js';
 import { upstreamRequestHeaders } from './headers.js';
-import { sendOpenAiError } from './openai-error.js';
+import { INFERENCE_ROUTES } from './inference-routes.js';
 import type { InferenceRoute, ProxyOptions, RequestEvent } from './options.js';
 import { AttemptFailure, type AttemptOutcome, Relay, type RelayContext } from './relay.js';
 import { NO_NEEDS, type RequestNeeds } from './request-needs.js';
 import type { EndpointStats } from './stats.js';
 import type { BodyTail } from './usage.js';
-
-const ROUTES: Readonly<Record<InferenceRoute, { path: string; capability: Capability }>> = {
-  chat: { path: '/v1/chat/completions', capability: 'chat' },
-  completions: { path: '/v1/completions', capability: 'chat' },
-  embeddings: { path: '/v1/embeddings', capability: 'embeddings' },
-};
 
 /** What the request route learned of a request besides its model. */
 export interface RequestHints {
@@ -163,10 +157,10 @@ export class InferenceProxy {
 
   /**
    * Forwards one request whose body (`body`, the original bytes) names `model`. Always answers
-   * the client: the upstream's response, or an OpenAI-shaped error. Never throws.
+   * the client: the upstream's response, or an error in the route's shape. Never throws.
    */
   async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string, hints: RequestHints): Promise<void> {
-    const { path, capability } = ROUTES[route];
+    const { path, capability } = INFERENCE_ROUTES[route];
     const session = this.#affinity?.keyOf(req.headers, hints.body) ?? null;
     const request = { model, capability, stream: hints.stream, needs: hints.needs ?? NO_NEEDS, session, exclude: undefined };
     const trip: Trip = {
@@ -213,7 +207,7 @@ export class InferenceProxy {
       } catch (err) {
         if (trip.clientGone) return this.#report(trip, 0, null, false, null, null);
         lastFailure = err instanceof AttemptFailure ? err : new AttemptFailure('upstream_error', 'upstream request failed');
-        this.#strike(endpoint);
+        if (lastFailure.strike) this.#strike(endpoint);
         this.#deps.logger.warn({ endpoint_id: endpoint.id, model, reason: lastFailure.message }, 'upstream attempt failed');
         if (!mayRetry) return this.#answerError(res, trip, lastFailure.toError(trip.attempts));
         (trip.request.exclude ??= new Set()).add(endpoint.id);
@@ -268,6 +262,7 @@ export class InferenceProxy {
     const timeoutMs = endpoint.inference_timeout_secs * 1000;
     const tag = {
       model: trip.request.model,
+      route: INFERENCE_ROUTES[trip.route],
       reason: trip.reason ?? '',
       queueMs: trip.queueMs,
       // Learned at the load the selector weighs: llmlb's own requests and the server's others.
@@ -297,7 +292,7 @@ export class InferenceProxy {
   #answerError(res: ServerResponse, trip: Trip, error: LlmlbError): void {
     const queued = error.code === 'queue_full' || error.code === 'queue_timeout';
     const headers = queued ? { 'retry-after': String(this.#queue.retryAfterSecs), 'x-llmlb-queue-ms': String(Math.round(trip.queueMs)) } : undefined;
-    if (!res.destroyed) sendOpenAiError(res, error, headers);
+    if (!res.destroyed) INFERENCE_ROUTES[trip.route].errors.send(res, error, headers);
     this.#report(trip, error.status, null, false, error.code, null);
   }
 

@@ -4,8 +4,25 @@ import type { ErrorCode } from '../errors.js';
 import type { AffinityOptions } from './affinity.js';
 import type { TokenUsage } from './usage.js';
 
-/** The inference routes llmlb forwards. */
-export type InferenceRoute = 'chat' | 'completions' | 'embeddings';
+/**
+ * The inference routes llmlb forwards (the `route` of the `request` event): `chat`
+ * (`/v1/chat/completions`), `completions`, `embeddings`, `responses`, `rerank` (`/v1/rerank` and
+ * `/rerank`), `score`, `transcriptions`, `translations`, `speech` (the three `/v1/audio/*`),
+ * `images` (`/v1/images/generations`), `messages` and `count_tokens` (the Anthropic Messages API).
+ */
+export type InferenceRoute =
+  | 'chat'
+  | 'completions'
+  | 'embeddings'
+  | 'responses'
+  | 'rerank'
+  | 'score'
+  | 'transcriptions'
+  | 'translations'
+  | 'speech'
+  | 'images'
+  | 'messages'
+  | 'count_tokens';
 
 /** Options of the proxy (the `proxy` option of `createRouter`). */
 export interface ProxyOptions {

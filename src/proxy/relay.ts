@@ -9,15 +9,19 @@ import { type ErrorCode, LlmlbError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EndpointRecord } from '../schema.js';
 import { clientResponseHeaders } from './headers.js';
-import { openAiErrorEvent } from './openai-error.js';
+import type { InferenceRouteSpec } from './inference-routes.js';
 import type { EndpointStats } from './stats.js';
 import { BodyTail } from './usage.js';
 
-/** A failure of one attempt, before any byte reached the client: another endpoint may be tried. */
+/**
+ * A failure of one attempt, before any byte reached the client: another endpoint may be tried.
+ * `strike` is false for an answer that says the endpoint does not serve the route (not a fault).
+ */
 export class AttemptFailure extends Error {
   constructor(
     readonly code: 'upstream_error' | 'upstream_timeout',
     message: string,
+    readonly strike = true,
   ) {
     super(message);
   }
@@ -57,6 +61,8 @@ export interface RelayContext {
 /** What one attempt reports besides the upstream's answer. */
 export interface AttemptTag {
   model: string;
+  /** The route: its error shape, and the statuses after which another endpoint is tried. */
+  route: InferenceRouteSpec;
   /** Why the endpoint was chosen (`x-llmlb-route`). */
   reason: string;
   /** Time the request waited for a slot (`x-llmlb-queue-ms`). */
@@ -131,8 +137,9 @@ export class Relay implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // informational
     const { stats, clock } = this.ctx;
     this.#ttfb = clock.monotonic() - this.started;
-    if (this.mayRetry && RETRYABLE_STATUS.has(statusCode)) {
-      controller.abort(new AttemptFailure('upstream_error', `endpoint ${this.endpoint.name} answered HTTP ${statusCode}`));
+    if (this.mayRetry && (RETRYABLE_STATUS.has(statusCode) || this.tag.route.failoverStatuses.has(statusCode))) {
+      const failing = RETRYABLE_STATUS.has(statusCode);
+      controller.abort(new AttemptFailure('upstream_error', `endpoint ${this.endpoint.name} answered HTTP ${statusCode}`, failing));
       return;
     }
     // A server error is a failure however fast it came: it must never make an endpoint look fast.
@@ -187,7 +194,7 @@ export class Relay implements Dispatcher.DispatchHandler {
     if (error instanceof ClientGone) return this.#settle(null);
     this.ctx.logger.warn({ endpoint_id: this.endpoint.id }, 'upstream failed mid-response');
     if (this.#streamed && !this.res.destroyed) {
-      this.res.end(openAiErrorEvent(new LlmlbError('upstream_error', `endpoint ${this.endpoint.name} failed mid-stream`)));
+      this.res.end(this.tag.route.errors.streamEvent(new LlmlbError('upstream_error', `endpoint ${this.endpoint.name} failed mid-stream`)));
     } else {
       this.res.destroy();
     }

@@ -51,8 +51,13 @@ export interface ApiResponse {
 
 /** How to call. */
 export interface CallOptions {
-  /** Who calls: a role, a raw key, or `null` for no Authorization header. Default admin. */
-  as?: keyof typeof KEYS | { key: string } | { authorization: string } | null;
+  /**
+   * Who calls: a role, a raw key, a raw Authorization header, a key in `x-api-key` (as Anthropic
+   * clients send it), or `null` for no key. Default admin.
+   */
+  as?: keyof typeof KEYS | { key: string } | { authorization: string } | { xApiKey: string } | null;
+  /** A raw body, sent as bytes. */
+  bytes?: Buffer;
   /** A JSON body (sent with `Content-Type: application/json`). */
   json?: unknown;
   /** A raw body, sent as is. */
@@ -66,8 +71,9 @@ export async function send(baseUrl: string, method: string, path: string, option
   const as = options.as === undefined ? 'admin' : options.as;
   if (typeof as === 'string') headers.authorization = `Bearer ${KEYS[as]}`;
   else if (as !== null && 'key' in as) headers.authorization = `Bearer ${as.key}`;
+  else if (as !== null && 'xApiKey' in as) headers['x-api-key'] = as.xApiKey;
   else if (as !== null) headers.authorization = as.authorization;
-  let body: string | ReadableStream<Uint8Array> | undefined = options.body;
+  let body: string | Uint8Array | ReadableStream<Uint8Array> | undefined = options.bytes ?? options.body;
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
     headers['content-type'] = 'application/json';
@@ -137,12 +143,38 @@ export function expectNoLeak(res: ApiResponse, secrets: readonly string[]): void
   expect(res.text, 'a stack trace leaked into a response').not.toMatch(STACK_LINE);
 }
 
+/** Anthropic's error type for each status llmlb answers with (Anthropic's API documentation). */
+export const ANTHROPIC_ERROR_TYPES: Readonly<Record<number, string>> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  405: 'invalid_request_error',
+  409: 'invalid_request_error',
+  413: 'request_too_large',
+  415: 'invalid_request_error',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  502: 'api_error',
+  503: 'overloaded_error',
+  504: 'timeout_error',
+};
+
+/** The error styles a route may speak. */
+export type ErrorStyle = 'admin' | 'openai' | 'anthropic';
+
 /**
  * Asserts the documented error shape of a JSON error response: the admin API's
- * `{"error":{"code","message","details?"}}` or OpenAI's `{"error":{"message","type","code"}}`.
+ * `{"error":{"code","message","details?"}}`, OpenAI's `{"error":{"message","type","code"}}` or
+ * Anthropic's `{"type":"error","error":{"type","message"}}` (with the type for the status).
  */
-export function expectErrorShape(res: ApiResponse, style: 'admin' | 'openai'): void {
+export function expectErrorShape(res: ApiResponse, style: ErrorStyle): void {
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  if (style === 'anthropic') {
+    expect(res.body, res.text).toEqual({ type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[res.status], message: expect.any(String) } });
+    expect(res.body.error.message.length).toBeGreaterThan(0);
+    return;
+  }
   expect(Object.keys(res.body)).toEqual(['error']);
   const error = res.body.error;
   expect(typeof error.message).toBe('string');
@@ -171,7 +203,7 @@ export function expectError(res: ApiResponse, status: number, code: string): Jso
  * A client whose every response is checked: no secret, no stack trace, and errors in the
  * documented shape of `style`.
  */
-export function checkedClient(style: 'admin' | 'openai', secrets: readonly string[]) {
+export function checkedClient(style: ErrorStyle, secrets: readonly string[]) {
   return async (baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> => {
     const res = await send(baseUrl, method, path, options);
     expectNoLeak(res, secrets);

@@ -2,22 +2,40 @@
  * The `/v1` OpenAI-compatible API contract (docs/proxy.md, docs/api.md): one suite of HTTP cases,
  * run unchanged against every adapter. Each test gets a fresh started router behind a real
  * server on 127.0.0.1, with one fake upstream on 127.0.0.1 registered (with an api key) and
- * checked. Every response goes through a gate: no secret, no stack trace, and errors in the
- * OpenAI shape `{"error":{"message","type","code"}}`.
+ * checked, serving every forwarded route. Every response goes through a gate: no secret, no stack
+ * trace, and errors in the OpenAI shape `{"error":{"message","type","code"}}` — Anthropic's on
+ * `/v1/messages`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Router } from '../../src/router.js';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { SPEECH_BYTES, multipartBody, serveRoutes } from '../helpers/fake-routes.js';
 import { CLIENT_KEY, CONFIGURED_SECRETS, type CallOptions, type Json, checkedClient, contractRouter, expectError } from './client.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
 const UPSTREAM_KEY = 'sk-upstream-V1-SECRET-4b7e1d9a';
 /** Every response is checked: no secrets, no stack traces, errors in the OpenAI shape. */
 const request = checkedClient('openai', [...CONFIGURED_SECRETS, UPSTREAM_KEY]);
-const MODELS = ['llama3.1:8b', 'nomic-embed-text', 'Qwen/Qwen2.5-7B-Instruct'];
+const anthropicRequest = checkedClient('anthropic', [...CONFIGURED_SECRETS, UPSTREAM_KEY]);
+/** An audio file to upload: every byte value. */
+const AUDIO = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 256));
+const MODELS = ['llama3.1:8b', 'nomic-embed-text', 'Qwen/Qwen2.5-7B-Instruct', 'bge-reranker-v2-m3', 'dall-e-3', 'tts-1', 'whisper-1'];
 /** The proxy's body limit in this suite. */
 const BODY_LIMIT = 64 * 1024;
-const INFERENCE_PATHS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'];
+/** The forwarded routes whose bodies are JSON, in the OpenAI shape. */
+const INFERENCE_PATHS = [
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/embeddings',
+  '/v1/responses',
+  '/v1/rerank',
+  '/v1/score',
+  '/v1/audio/speech',
+  '/v1/images/generations',
+  '/rerank',
+];
+/** Every forwarded upstream path. */
+const UPSTREAM_PATHS = [...INFERENCE_PATHS, '/v1/audio/transcriptions', '/v1/audio/translations', '/v1/messages', '/v1/messages/count_tokens'];
 
 const chat = (model: string, stream = false) => ({ model, stream, messages: [{ role: 'user', content: 'hi' }] });
 
@@ -28,6 +46,14 @@ const V1_REQUESTS: ReadonlyArray<[string, string, unknown?]> = [
   ['POST', '/v1/embeddings', { model: 'nomic-embed-text', input: 'hi' }],
   ['GET', '/v1/models'],
   ['GET', '/v1/models/Qwen/Qwen2.5-7B-Instruct'],
+  ['POST', '/v1/responses', { model: 'llama3.1:8b', input: 'hi' }],
+  ['POST', '/v1/rerank', { model: 'bge-reranker-v2-m3', query: 'q', documents: ['a'] }],
+  ['POST', '/rerank', { model: 'bge-reranker-v2-m3', query: 'q', documents: ['a'] }],
+  ['POST', '/v1/score', { model: 'bge-reranker-v2-m3', text_1: 'a', text_2: 'b' }],
+  ['POST', '/v1/audio/transcriptions', { model: 'whisper-1' }],
+  ['POST', '/v1/audio/translations', { model: 'whisper-1' }],
+  ['POST', '/v1/audio/speech', { model: 'tts-1', input: 'hi', voice: 'alloy' }],
+  ['POST', '/v1/images/generations', { model: 'dall-e-3', prompt: 'a cat' }],
 ];
 
 /** The data events of a server-sent event stream, up to `[DONE]`. */
@@ -53,6 +79,7 @@ export function runOpenAiApiContract(name: string, makeServer: ServerFactory): v
 
     beforeEach(async () => {
       upstream = await startFakeUpstream({ name: 'contract-upstream', apiKey: UPSTREAM_KEY, models: MODELS });
+      serveRoutes(upstream);
       router = contractRouter({ proxy: { bodyLimit: BODY_LIMIT } });
       await router.start();
       endpointId = (await router.endpoints.create({ name: 'upstream', base_url: upstream.url(), api_key: UPSTREAM_KEY })).id;
@@ -69,8 +96,11 @@ export function runOpenAiApiContract(name: string, makeServer: ServerFactory): v
     /** Calls as a client unless told otherwise; every response is checked. */
     const call = (method: string, path: string, options: CallOptions = {}) =>
       request(server.baseUrl, method, path, { as: 'client', ...options });
+    /** The same, on an Anthropic route. */
+    const anthropicCall = (method: string, path: string, options: CallOptions = {}) =>
+      anthropicRequest(server.baseUrl, method, path, { as: 'client', ...options });
 
-    const inferenceRequests = () => INFERENCE_PATHS.reduce((n, path) => n + upstream.requestsTo(path).length, 0);
+    const inferenceRequests = () => UPSTREAM_PATHS.reduce((n, path) => n + upstream.requestsTo(path).length, 0);
 
     describe('inference', () => {
       it('POST /v1/chat/completions: the upstream’s answer, sent with the endpoint key, never the client key', async () => {
@@ -107,6 +137,78 @@ export function runOpenAiApiContract(name: string, makeServer: ServerFactory): v
         const completions = await call('POST', '/v1/completions', { json: { model: 'llama3.1:8b', prompt: 'hi' } });
         expect(completions.status, completions.text).toBe(200);
         expect(completions.body.choices[0].text).toBe('hello from contract-upstream');
+      });
+    });
+
+    describe('the other forwarded routes', () => {
+      it('POST /v1/responses, plain and streamed; /v1/rerank, /rerank and /v1/score; speech and images', async () => {
+        const responses = await call('POST', '/v1/responses', { json: { model: 'llama3.1:8b', input: 'hi' } });
+        expect(responses.body.output[0].content[0].text).toBe('hello from contract-upstream');
+        const streamed = await call('POST', '/v1/responses', { json: { model: 'llama3.1:8b', input: 'hi', stream: true } });
+        expect(streamed.headers.get('content-type')).toBe('text/event-stream');
+        expect(streamed.text.split('\n\n').filter((e) => e.startsWith('event: ')).map((e) => e.split('\n', 1)[0])).toEqual([
+          'event: response.created', ...Array(5).fill('event: response.output_text.delta'), 'event: response.completed',
+        ]);
+        for (const path of ['/v1/rerank', '/rerank']) {
+          const res = await call('POST', path, { json: { model: 'bge-reranker-v2-m3', query: 'q', documents: ['long one', 'a'], top_n: 1 } });
+          expect(res.body.results, path).toEqual([{ index: 1, document: { text: 'a' }, relevance_score: 0.5 }]);
+        }
+        expect(upstream.requestsTo('/v1/rerank')).toHaveLength(2);
+        expect((await call('POST', '/v1/score', { json: { model: 'bge-reranker-v2-m3', text_1: 'a', text_2: 'b' } })).body.data[0].score).toBe(0.5);
+        const image = await call('POST', '/v1/images/generations', { json: { model: 'dall-e-3', prompt: 'a cat' } });
+        expect(Buffer.from(image.body.data[0].b64_json, 'base64').toString()).toBe('image from contract-upstream');
+        const speech = await fetch(`${server.baseUrl}/v1/audio/speech`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'tts-1', input: 'hi', voice: 'alloy' }),
+        });
+        expect(speech.headers.get('content-type')).toBe('audio/mpeg');
+        expect(Buffer.from(await speech.arrayBuffer()).equals(SPEECH_BYTES)).toBe(true);
+      });
+
+      it('POST /v1/audio/transcriptions and translations: the multipart upload reaches the upstream byte for byte', async () => {
+        for (const [path, fileFirst] of [['/v1/audio/transcriptions', true], ['/v1/audio/translations', false]] as const) {
+          const form = multipartBody({ model: 'whisper-1', language: 'en' }, { name: 'talk.wav', bytes: AUDIO }, fileFirst);
+          const res = await call('POST', path, { bytes: form.body, contentType: form.contentType });
+          expect(res.status, res.text).toBe(200);
+          expect(res.body.text).toBe(`contract-upstream heard ${AUDIO.length} bytes of talk.wav for whisper-1`);
+          const seen = upstream.requestsTo(path);
+          expect(seen).toHaveLength(1);
+          expect(seen[0]!.body.equals(form.body)).toBe(true);
+          expect(seen[0]!.headers['content-type']).toBe(form.contentType);
+          expect(seen[0]!.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+        }
+        const big = multipartBody({ model: 'whisper-1' }, { name: 'big.wav', bytes: Buffer.alloc(BODY_LIMIT + 1, 1) });
+        expectError(await call('POST', '/v1/audio/transcriptions', { bytes: big.body, contentType: big.contentType }), 413, 'payload_too_large');
+        const noModel = multipartBody({ language: 'en' }, { name: 'talk.wav', bytes: AUDIO });
+        expectError(await call('POST', '/v1/audio/transcriptions', { bytes: noModel.body, contentType: noModel.contentType }), 400, 'invalid_request');
+        expectError(await call('POST', '/v1/audio/transcriptions', { json: { model: 'whisper-1' } }), 415, 'unsupported_media_type');
+        expect(upstream.requestsTo('/v1/audio/transcriptions')).toHaveLength(1);
+      });
+
+      it('POST /v1/messages (key in x-api-key), streamed too, and count_tokens; errors in Anthropic’s shape', async () => {
+        const hello = (stream: boolean) => ({ model: 'llama3.1:8b', max_tokens: 8, stream, messages: [{ role: 'user', content: 'hi' }] });
+        const as = { xApiKey: CLIENT_KEY };
+        const message = await anthropicCall('POST', '/v1/messages', { as, json: hello(false) });
+        expect(message.body.content).toEqual([{ type: 'text', text: 'hello from contract-upstream' }]);
+        expect(upstream.requestsTo('/v1/messages')[0]!.headers['x-api-key']).toBeUndefined();
+        const stream = await anthropicCall('POST', '/v1/messages', { as, json: hello(true) });
+        expect(stream.headers.get('content-type')).toBe('text/event-stream');
+        expect(stream.text.split('\n\n').filter((e) => e !== '').at(-1)).toBe('event: message_stop\ndata: {"type":"message_stop"}');
+        expect((await anthropicCall('POST', '/v1/messages/count_tokens', { json: hello(false) })).body).toEqual({ input_tokens: 11 });
+        const errors: Array<[CallOptions, number]> = [
+          [{ as: null, json: hello(false) }, 401],
+          [{ as: { xApiKey: 'not-a-configured-key-0123456789' }, json: hello(false) }, 401],
+          [{ as: 'viewer', json: hello(false) }, 403],
+          [{ as, json: { ...hello(false), model: 'gpt-99' } }, 404],
+          [{ as, json: { ...hello(false), model: 'nomic-embed-text' } }, 400],
+          [{ as, body: '{"model":', contentType: 'application/json' }, 400],
+          [{ as, json: { ...hello(false), padding: 'x'.repeat(BODY_LIMIT) } }, 413],
+          [{ as, body: 'hi', contentType: 'text/plain' }, 415],
+        ];
+        for (const [options, status] of errors) expect((await anthropicCall('POST', '/v1/messages', options)).status).toBe(status);
+        expect((await anthropicCall('GET', '/v1/messages/count_tokens', { as })).status).toBe(405);
+        expect(upstream.requestsTo('/v1/messages')).toHaveLength(2);
       });
     });
 
@@ -158,7 +260,7 @@ export function runOpenAiApiContract(name: string, makeServer: ServerFactory): v
         for (const path of INFERENCE_PATHS) {
           expect(expectError(await call('POST', path, { json: unknownModel }), 404, 'model_not_found').type).toBe('not_found_error');
         }
-        for (const path of ['/v1', '/v1/', '/v1/chat', '/v1/responses', '/v1/models-list']) {
+        for (const path of ['/v1', '/v1/', '/v1/chat', '/v1/audio', '/v1/messages/x', '/v1/models-list', '/rerank/x']) {
           expect(expectError(await call('POST', path, { json: chat('llama3.1:8b') }), 404, 'not_found').type).toBe('not_found_error');
         }
         expect(inferenceRequests()).toBe(0);
@@ -199,6 +301,9 @@ export function runOpenAiApiContract(name: string, makeServer: ServerFactory): v
         const cases: Array<[string, string, string[]]> = [
           ['GET', '/v1/chat/completions', ['POST']],
           ['PUT', '/v1/embeddings', ['POST']],
+          ['GET', '/v1/responses', ['POST']],
+          ['GET', '/v1/audio/transcriptions', ['POST']],
+          ['GET', '/rerank', ['POST']],
           ['POST', '/v1/models', ['GET', 'HEAD']],
           ['DELETE', '/v1/models/llama3.1:8b', ['GET', 'HEAD']],
         ];

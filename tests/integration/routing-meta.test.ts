@@ -92,8 +92,15 @@ describe('routing by backend metadata', () => {
       const vision = await s.infer(CHAT, image);
       expect(vision.status).toBe(400);
       expect(((await vision.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'model_not_capable', message: expect.stringContaining('vision') });
+      // The Responses and Anthropic Messages bodies are read the same way, each answered in its own error shape.
+      const responses = await s.infer('/v1/responses', { model: 'm:7b', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] }] });
+      expect([responses.status, ((await responses.json()) as { error: { code: string } }).error.code]).toEqual([400, 'model_not_capable']);
+      const messages = await s.infer('/v1/messages', { model: 'small:1b', max_tokens: 64, messages: ask.messages, tools: [{ name: 'get_weather', input_schema: { type: 'object' } }] });
+      expect(messages.status).toBe(400);
+      expect(await messages.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('tools') } });
       // Nothing reached an upstream for the refused requests.
-      expect(plain!.upstream.requestsTo('/v1/chat/completions').length + tooled!.upstream.requestsTo('/v1/chat/completions').length).toBe(8);
+      const inference = (u: FakeBackend) => u.upstream.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/')).length;
+      expect(inference(plain!) + inference(tooled!)).toBe(8);
     });
   });
 

@@ -14,6 +14,8 @@ import type { Capability } from '../../src/schema.js';
 const EMB: Capability[] = ['embeddings'];
 const CHAT: Capability[] = ['chat'];
 const RERANK: Capability[] = ['rerank'];
+const AUDIO: Capability[] = ['audio'];
+const IMAGE: Capability[] = ['image'];
 
 /** Bare base names and what they must be detected as. */
 const NAMES: Array<[name: string, expected: Capability[]]> = [
@@ -58,6 +60,28 @@ const NAMES: Array<[name: string, expected: Capability[]]> = [
   ['jina-reranker-v2-base-multilingual', RERANK],
   ['mxbai-rerank-large-v1', RERANK],
   ['Qwen3-Reranker-0.6B', RERANK],
+  // speech to text, text to speech
+  ['whisper-1', AUDIO],
+  ['whisper-large-v3', AUDIO],
+  ['whisper-large-v3-turbo', AUDIO],
+  ['distil-whisper-large-v3', AUDIO],
+  ['faster-whisper-small', AUDIO],
+  ['gpt-4o-transcribe', AUDIO],
+  ['gpt-4o-mini-transcribe', AUDIO],
+  ['tts-1', AUDIO],
+  ['tts-1-hd', AUDIO],
+  ['gpt-4o-mini-tts', AUDIO],
+  ['kokoro', AUDIO],
+  ['Kokoro-82M', AUDIO],
+  // image generation
+  ['dall-e-2', IMAGE],
+  ['dall-e-3', IMAGE],
+  ['gpt-image-1', IMAGE],
+  ['FLUX.1-schnell', IMAGE],
+  ['flux.1-dev', IMAGE],
+  ['stable-diffusion-3.5-large', IMAGE],
+  ['stable-diffusion-xl-base-1.0', IMAGE],
+  ['sdxl-turbo', IMAGE],
   // chat models
   ['llama3.1', CHAT],
   ['qwen2.5', CHAT],
@@ -116,7 +140,7 @@ describe('detectCapabilities — default rules', () => {
   });
 
   it('does not take names that merely contain "bge"/"e5"/"gte" for embedding models', () => {
-    for (const id of ['llama-bge-chat', 'qwen2.5-e5', 'my-gte', 'smallmodel', 'tall-minilm-chat']) {
+    for (const id of ['llama-bge-chat', 'qwen2.5-e5', 'my-gte', 'smallmodel', 'tall-minilm-chat', 'influx-7b', 'nuttster', 'gpt-4o-audio-preview']) {
       expect(detectCapabilities(id)).toEqual(CHAT);
     }
   });

@@ -135,6 +135,7 @@ describe('health, metrics and dashboard of the standalone server', () => {
     expect(config(['--metrics-path', 'off']).observe.metrics).toBeNull();
     expect(config(['--metrics-port', '9100']).observe.metrics).toEqual({ path: '/metrics', port: 9100, public: false });
     expect(() => config(['--metrics-path', '/v0/metrics'])).toThrow(CliUsageError);
+    expect(() => config(['--metrics-path', '/rerank/metrics'])).toThrow(CliUsageError);
     expect(() => config([], { LLMLB_METRICS_PUBLIC: 'maybe' })).toThrow(/LLMLB_METRICS_PUBLIC "maybe": must be true or false/);
   });
 });

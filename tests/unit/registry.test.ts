@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry.js';
-import type { EndpointModel, EndpointRecord, EndpointStatus } from '../../src/schema.js';
+import { type EndpointModel, type EndpointRecord, type EndpointStatus, offersCapability } from '../../src/schema.js';
 import { makeEndpointModel, makeEndpointRecord } from '../helpers/records.js';
 
 /** A stored endpoint in `status` (unique id, name and base_url). */
@@ -22,7 +22,21 @@ describe('Registry', () => {
     expect(registry.modelCount(b.id)).toBe(2);
   });
 
-  it('reflects status changes in cached candidate lists', () => {
+  it('offers messages on every chat model, and nothing a model lacks', () => {
+    const a = endpoint('online');
+    const registry = new Registry();
+    registry.load([a], [model(a.id, 'llama'), { ...model(a.id, 'bge-m3'), capabilities: ['embeddings'] }]);
+    expect(registry.hasCapability(a.id, 'llama', 'messages')).toBe(true);
+    expect(registry.onlineEndpointsFor('llama', 'messages').map((e) => e.id)).toEqual([a.id]);
+    expect(registry.hasCapability(a.id, 'bge-m3', 'messages')).toBe(false);
+    expect(registry.hasCapability(a.id, 'llama', 'embeddings')).toBe(false);
+    expect(registry.hasCapability(a.id, 'llama', 'rerank')).toBe(false);
+    expect(offersCapability(['messages'], 'messages')).toBe(true);
+    expect(offersCapability(['messages'], 'chat')).toBe(false);
+    expect(offersCapability(['audio'], 'image')).toBe(false);
+  });
+
+    it('reflects status changes in cached candidate lists', () => {
     const a = endpoint('online');
     const registry = new Registry();
     registry.load([a], [model(a.id, 'llama')]);

@@ -4,15 +4,17 @@ import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/http/auth.js';
 import { type Route, type RouteHandler, createRouteIndex } from '../../src/http/route.js';
 import { API_ONLY, ROUTES, routeIndex, routeIndexFor } from '../../src/http/routes.js';
+import { handlerRouteIndex } from '../../src/http/handler.js';
 
 const handler = (): RouteHandler => async () => undefined;
 const rolesOf = (method: string, path: string) => [...(routeIndex.resolve(method, path)?.roles ?? [])].sort();
 const routeOf = (method: string, path: string) => ROUTES.find((r) => r.method === method && r.path === path)!;
 
 describe('the route table', () => {
-  it('gives admin every route, viewer the /v0 reads, client the /v1 routes', () => {
+  it('gives admin every route, viewer the /v0 reads, client the /v1 routes and /rerank', () => {
     for (const route of ROUTES) {
-      const expected: Role[] = route.path.startsWith('/v1/')
+      const forClients = route.path.startsWith('/v1/') || route.path === '/rerank';
+      const expected: Role[] = forClients
         ? ['admin', 'client']
         : route.path === '/v0/me'
           ? ['admin', 'client', 'viewer']
@@ -20,17 +22,27 @@ describe('the route table', () => {
           ? ['admin', 'viewer']
           : ['admin'];
       expect([...route.roles].sort(), `${route.method} ${route.path}`).toEqual(expected);
-      expect(route.errors).toBe(route.path.startsWith('/v1/') ? 'openai' : 'admin');
+      const anthropic = route.path.startsWith('/v1/messages');
+      expect(route.errors).toBe(anthropic ? 'anthropic' : forClients ? 'openai' : 'admin');
+      // Anthropic clients send their key in x-api-key: only those routes take it.
+      expect(route.xApiKey === true, `${route.method} ${route.path}`).toBe(anthropic);
     }
   });
 
-  it('serves the roots v0 and v1', () => {
-    expect(routeIndex.roots).toEqual(['v0', 'v1']);
+  it('serves the roots v0, v1 and rerank', () => {
+    expect(routeIndex.roots).toEqual(['v0', 'v1', 'rerank']);
+  });
+
+  it('answers the unknown paths of a root in its first route’s shape, a path’s other methods in the path’s', () => {
+    expect(routeIndex.resolve('POST', '/v1/nowhere')?.errors).toBe('openai');
+    expect(routeIndex.resolve('POST', '/v1/messages/nowhere')?.errors).toBe('openai');
+    expect(routeIndex.resolve('GET', '/v1/messages')).toMatchObject({ errors: 'anthropic', xApiKey: true, allow: ['POST'] });
+    expect(routeIndex.resolve('GET', '/v1/chat/completions')?.xApiKey).toBeUndefined();
   });
 
   it('adds the operator routes a handler selects, public or for readers, under their own roots', () => {
     const all = routeIndexFor({ ...API_ONLY, health: true, metricsPath: '/ops/metrics', dashboard: true });
-    expect(all.roots).toEqual(['v0', 'v1', 'healthz', 'readyz', 'ops', 'dashboard']);
+    expect(all.roots).toEqual(['v0', 'v1', 'rerank', 'healthz', 'readyz', 'ops', 'dashboard']);
     expect([...(all.resolve('GET', '/healthz')?.roles ?? [])]).toEqual(['public']);
     expect([...(all.resolve('GET', '/dashboard/app.js')?.roles ?? [])]).toEqual(['public']);
     expect(all.resolve('GET', '/dashboard/app.js')?.params).toEqual({ file: 'app.js' });
@@ -42,9 +54,16 @@ describe('the route table', () => {
     expect(routeIndexFor({ ...API_ONLY })).toBe(routeIndex);
   });
 
-  it('is the table docs/api.md lists, with the same roles and error shapes', () => {
+  it('refuses a metrics path under an API root', () => {
+    for (const path of ['/v0/metrics', '/v1/metrics', '/rerank', '/rerank/metrics']) {
+      expect(() => handlerRouteIndex({ metrics: { path } }), path).toThrow(/must not be under another llmlb route/);
+    }
+    expect(handlerRouteIndex({ metrics: { path: '/reranker-metrics' } }).roots).toContain('reranker-metrics');
+  });
+
+    it('is the table docs/api.md lists, with the same roles and error shapes', () => {
     const docs = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
-    const documented = [...docs.matchAll(/^\| \[?`([A-Z]+ \/v\d[^`]*)`\]?(?:\([^)]*\))? \| ([a-z, ]+) \| (admin|OpenAI) \|/gm)].map(
+    const documented = [...docs.matchAll(/^\| \[?`([A-Z]+ \/(?:v\d|rerank)[^`]*)`\]?(?:\([^)]*\))? \| ([a-z, ]+) \| (admin|OpenAI|Anthropic) \|/gm)].map(
       ([, route, roles, errors]) => `${route} | ${roles} | ${errors!.toLowerCase()}`,
     );
     const table = ROUTES.map((r) => `${r.method} ${r.path.replace(/[:*](\w+)/g, '{$1}')} | ${r.roles.join(', ')} | ${r.errors}`);
@@ -123,7 +142,7 @@ describe('new rows', () => {
     expect([...(index.resolve('DELETE', '/v0/nodes/n1')?.roles ?? [])]).toEqual(['admin']);
   });
 
-  it('refuses a route given twice, and a root that mixes error shapes', () => {
+  it('refuses a route given twice, and a path that mixes error shapes', () => {
     expect(() => createRouteIndex([...rows, { ...rows[0]! }])).toThrow(/GET \/v0\/endpoints is in the route table twice/);
     expect(() => createRouteIndex([...rows, { ...rows[0]!, method: 'POST', errors: 'openai' }])).toThrow(/mix error shapes/);
   });
