@@ -63,11 +63,11 @@ export interface ChooserDeps {
 const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(model)} right now`);
 
 /**
- * Chooses endpoints. Allocates only when it must narrow the candidate list (an exclusion, a
- * suspension, a full endpoint, several tiers).
+ * Chooses endpoints. Allocates only when it must narrow the candidate list (content an endpoint
+ * cannot take, an exclusion, a suspension, a full endpoint, several tiers, models not loaded).
  *
  * @example
- * const choice = chooser.choose({ model, capability: 'chat', stream: true, session: null, exclude: undefined });
+ * const choice = chooser.choose({ model, capability: 'chat', stream: true, needs: NO_NEEDS, session: null, exclude: undefined });
  * // null: every candidate is at its cap — queue the request
  */
 export class EndpointChooser {
@@ -79,8 +79,8 @@ export class EndpointChooser {
 
   /**
    * The endpoint for a request now, or null when every candidate is at its cap. Throws
-   * `model_not_found`, `invalid_request` (the model lacks the capability) or
-   * `no_available_endpoint`.
+   * `model_not_found`, `invalid_request` (the model lacks the capability), `model_not_capable`
+   * or `context_length_exceeded` (no endpoint can take the content) or `no_available_endpoint`.
    */
   choose(request: ChoiceRequest): Choice | null {
     const usable = this.#usable(request);
