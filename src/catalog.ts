@@ -1,7 +1,10 @@
 /**
  * `router.models`: every model the router knows, with the endpoints serving it and whether any of
- * them can take a request now. What `GET /v1/models` lists, and what a dashboard shows.
+ * them can take a request now, and every alias with its targets. What `GET /v1/models` lists, and
+ * what a dashboard shows.
  */
+import type { AliasRecord } from './alias-schema.js';
+import type { AliasView } from './alias-table.js';
 import { LlmlbError } from './errors.js';
 import { type RegistryView, isRoutable } from './registry.js';
 import type { AdminState, EndpointStatus, EndpointType } from './schema.js';
@@ -37,7 +40,19 @@ export interface ModelInfo {
 }
 
 /**
- * Reads models from the registry. Whole listings are cached until the registry changes.
+ * An alias as the catalog shows it: what requests naming it can reach now. `id` is its name;
+ * `available`, `capabilities`, `context_length` and `loaded` are its targets' together (as a
+ * model's are its endpoints'); `created` is when the alias was made.
+ */
+export interface AliasInfo extends Omit<ModelInfo, 'endpoints'> {
+  /** True when a model of the same id is served too: requests naming it go to the alias. */
+  shadows_model: boolean;
+  /** Its targets in order of preference, each as a model (no endpoint and unavailable while none serves it). */
+  targets: ModelInfo[];
+}
+
+/**
+ * Reads models from the registry and aliases from the alias table. Whole listings are cached until the registry changes.
  *
  * @example
  * router.models.list().filter((m) => m.available).map((m) => m.id);
@@ -45,11 +60,14 @@ export interface ModelInfo {
  */
 export class ModelCatalog {
   readonly #registry: RegistryView;
+  readonly #aliases: AliasView;
   readonly #assertStarted: () => void;
   #cache: { version: number; models: readonly ModelInfo[] } | undefined;
+  #aliasCache: { version: number; aliasVersion: number; aliases: readonly AliasInfo[] } | undefined;
 
-  constructor(registry: RegistryView, assertStarted: () => void) {
+  constructor(registry: RegistryView, aliases: AliasView, assertStarted: () => void) {
     this.#registry = registry;
+    this.#aliases = aliases;
     this.#assertStarted = assertStarted;
   }
 
@@ -71,6 +89,41 @@ export class ModelCatalog {
       throw new LlmlbError('model_not_found', `model ${JSON.stringify(id)} is not served by any endpoint`);
     }
     return this.#describe(id);
+  }
+
+  /** Every alias, sorted by name. The array and its entries are shared and frozen. */
+  aliases(): readonly AliasInfo[] {
+    this.#assertStarted();
+    const [version, aliasVersion] = [this.#registry.version, this.#aliases.version];
+    if (this.#aliasCache?.version !== version || this.#aliasCache.aliasVersion !== aliasVersion) {
+      const aliases = Object.freeze(this.#aliases.list().map((alias) => this.#describeAlias(alias)));
+      this.#aliasCache = { version, aliasVersion, aliases };
+    }
+    return this.#aliasCache.aliases;
+  }
+
+  /** One alias, or `undefined` when there is none of that name. */
+  findAlias(name: string): AliasInfo | undefined {
+    this.#assertStarted();
+    const alias = this.#aliases.get(name);
+    return alias && this.#describeAlias(alias);
+  }
+
+  #describeAlias(alias: AliasRecord): AliasInfo {
+    const targets = alias.targets.map((id) => this.#describe(id));
+    const capabilities = new Set(targets.flatMap((t) => t.capabilities));
+    const contexts = targets.flatMap((t) => (t.context_length === null ? [] : [t.context_length]));
+    const told = targets.filter((t) => t.loaded !== null);
+    return Object.freeze({
+      id: alias.name,
+      available: targets.some((t) => t.available),
+      capabilities: [...capabilities].sort(),
+      context_length: contexts.length === 0 ? null : Math.max(...contexts),
+      loaded: told.length === 0 ? null : told.some((t) => t.loaded === true),
+      created: Math.floor(Date.parse(alias.created_at) / 1000),
+      shadows_model: this.#registry.hasModel(alias.name),
+      targets,
+    });
   }
 
   #describe(id: string): ModelInfo {

@@ -11,7 +11,7 @@ import type { FailureKind } from './health/transition.js';
 import type { Logger } from './logger.js';
 import type { ModelSync } from './models/sync.js';
 import { probedModels } from './health/check.js';
-import type { Probe, ProbeTarget } from './health/probe.js';
+import { type Probe, type ProbeTarget, probeTarget } from './health/probe.js';
 import { openApiKey } from './crypto.js';
 import {
   type CreateEndpointInput,
@@ -119,8 +119,9 @@ export class EndpointService {
 
   /**
    * Registers an endpoint; it starts `pending` and the call returns at once. A first health
-   * check — which also syncs its models — runs right away in the background.
-   * `conflict` if its name or base_url is taken.
+   * check — which also syncs its models — runs right away in the background. With `models` (a
+   * static list, for a server that cannot list its models) that list is its model set from the
+   * start, and checks only test that the server answers. `conflict` if its name or base_url is taken.
    */
   async create(input: CreateEndpointInput): Promise<Endpoint> {
     this.#deps.assertStarted();
@@ -154,9 +155,13 @@ export class EndpointService {
       registered_at: now,
       updated_at: now,
       notes: data.notes ?? null,
+      static_models: data.models,
       version: 1,
     };
-    return toPublicEndpoint(await this.#deps.store.create(record));
+    const created = await this.#deps.store.create(record);
+    // A static list is the model set at once (checks store it again, unless they do not sync).
+    if (created.static_models !== null) await this.#deps.sync(created.id, []);
+    return toPublicEndpoint(created);
   }
 
   /** Lists endpoints, optionally filtered by status and admin state, each with its `model_count`. */
@@ -182,8 +187,10 @@ export class EndpointService {
   }
 
   /**
-   * Changes an endpoint. `api_key: null` removes the credential, `notes: null` clears the notes;
-   * `base_url` cannot change (`validation_error`). A new credential is checked at once.
+   * Changes an endpoint. `api_key: null` removes the credential, `notes: null` clears the notes,
+   * `models` replaces the static model list and `models: null` goes back to discovering the
+   * models; `base_url` cannot change (`validation_error`). A new credential, or a switch between
+   * a static list and discovery, is checked at once.
    */
   async update(id: string, input: UpdateEndpointInput): Promise<Endpoint> {
     this.#deps.assertStarted();
@@ -198,13 +205,17 @@ export class EndpointService {
       max_concurrency: data.max_concurrency,
       priority: data.priority,
       weight: data.weight,
+      static_models: data.models,
       ...typePatch(data.type),
       updated_at: isoAt(this.#deps.clock),
     };
     if (data.api_key !== undefined) {
       patch.api_key_encrypted = data.api_key === null ? null : this.#seal(data.api_key, previous.id);
     }
-    return toPublicEndpoint(await this.#deps.store.update(previous.id, patch));
+    const updated = await this.#deps.store.update(previous.id, patch);
+    // A new static list is the model set at once; back to discovery, the next check finds the models.
+    if (data.models) await this.#deps.sync(updated.id, []);
+    return toPublicEndpoint(updated);
   }
 
   /** Deletes an endpoint with its models and history; `not_found` if there is none. */
@@ -275,7 +286,7 @@ export class EndpointService {
   }
 
   #target(record: EndpointRecord): ProbeTarget {
-    return { base_url: record.base_url, apiKey: openApiKey(this.#deps.secretBox, record), type: record.type, type_source: record.type_source };
+    return probeTarget(record, openApiKey(this.#deps.secretBox, record));
   }
 
   #seal(apiKey: string, endpointId: string): string {

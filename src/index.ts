@@ -33,7 +33,10 @@ export type {
   HealthCheckList,
   SyncResult,
 } from './endpoints.js';
-export type { ModelCatalog, ModelEndpointInfo, ModelInfo } from './catalog.js';
+export type { AliasInfo, ModelCatalog, ModelEndpointInfo, ModelInfo } from './catalog.js';
+export type { AliasList, AliasService } from './aliases.js';
+export type { Alias, AliasRecord, CreateAliasInput, UpdateAliasInput } from './alias-schema.js';
+export type { StaticModel, StaticModelInput } from './static-models.js';
 export { LlmlbError, isLlmlbError, HTTP_STATUS_BY_CODE } from './errors.js';
 export type { ErrorCode, ValidationIssue, LlmlbErrorOptions } from './errors.js';
 export { ADMIN_STATES, ENDPOINT_STATUSES, ENDPOINT_TYPES, TYPE_SOURCES, normalizeBaseUrl, toPublicEndpoint } from './schema.js';
@@ -62,6 +65,7 @@ export { sqliteStorage } from './storage/sqlite/index.js';
 export type { SqliteStorageConfig } from './storage/sqlite/index.js';
 export { postgresStorage } from './storage/postgres/index.js';
 export type { PostgresStorageConfig } from './storage/postgres/index.js';
+export type { AliasPatch, AliasStorage } from './storage/alias-storage.js';
 export type { ChangeBatch, ChangeKind, ChangeListener, HealthCheckPage, Lease, StorageAdapter, StorageChange } from './storage/types.js';
 export type { ClusterOptions } from './cluster/index.js';
 export { createSecretBox } from './crypto.js';

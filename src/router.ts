@@ -4,6 +4,8 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { Agent, type Dispatcher } from 'undici';
+import { AliasService } from './aliases.js';
+import { AliasTable } from './alias-table.js';
 import { ModelCatalog } from './catalog.js';
 import { Cluster } from './cluster/index.js';
 import { systemClock } from './clock.js';
@@ -63,8 +65,10 @@ export interface RouterEvents {
 export interface Router extends EventEmitter<RouterEvents> {
   /** The programmatic endpoint API. */
   readonly endpoints: EndpointService;
-  /** Every model the router knows, with the endpoints serving it. */
+  /** Every model the router knows, with the endpoints serving it, and every alias with its targets. */
   readonly models: ModelCatalog;
+  /** The programmatic alias API: one public model name for several backend model ids. */
+  readonly aliases: AliasService;
   /** The health checker: subscribe to its events, or check an endpoint now. */
   readonly checker: HealthChecker;
   /** Live figures of each endpoint's traffic (in flight, latency, failures, suspension). */
@@ -96,9 +100,11 @@ export interface Router extends EventEmitter<RouterEvents> {
 class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly endpoints: EndpointService;
   readonly models: ModelCatalog;
+  readonly aliases: AliasService;
   readonly stats: LiveStats;
   readonly checker: HealthChecker;
   readonly #store: EndpointStore;
+  readonly #aliasTable: AliasTable;
   readonly #cluster: Cluster;
   readonly #scheduler: CheckScheduler;
   readonly #retention: RetentionLoop;
@@ -123,6 +129,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, pipelining: 1, connections: options.connections ?? null });
     const store = (this.#store = new EndpointStore(this.#storage));
+    this.#aliasTable = new AliasTable(this.#storage, store);
     const load = new LoadBoard();
     store.on('endpointRemoved', (endpoint) => load.forget(endpoint.id));
     const checker = (this.checker = toHealthChecker(options.checker));
@@ -166,7 +173,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     });
     this.#proxy = this.#createProxy(options, stats, passive);
     const assertStarted = () => this.#assertStarted();
-    this.models = new ModelCatalog(store.registry, assertStarted);
+    this.models = new ModelCatalog(store.registry, this.#aliasTable, assertStarted);
+    this.aliases = new AliasService({ table: this.#aliasTable, registry: store.registry, clock, assertStarted });
     const proxy = this.#proxy;
     this.stats = new LiveStats({ registry: store.registry, traffic: stats, passive, clock, queued: () => proxy.queueLength }, assertStarted);
     this.endpoints = new EndpointService({
@@ -201,6 +209,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     const proxy = new InferenceProxy({
       store: this.#store,
       registry: this.#store.registry,
+      aliases: this.#aliasTable,
       stats,
       passive,
       selector: options.selector ?? expectedLatencySelector(),
@@ -266,7 +275,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#state = 'starting';
     try {
       await this.#storage.init();
-      const loaded = await this.#store.load();
+      const loaded = { ...(await this.#store.load()), aliases: await this.#aliasTable.load() };
       this.#verifySecret(this.#store.registry.listEndpoints());
       await this.#cluster.start();
       this.#state = 'started';

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LlmlbError, type ValidationIssue } from './errors.js';
+import { type StaticModel, type StaticModelInput, staticModelsSchema } from './static-models.js';
 
 /**
  * Every endpoint health status, in lifecycle order: `pending` until its first check, then
@@ -138,11 +139,15 @@ export const createEndpointInputSchema = z.strictObject({
   max_concurrency: maxConcurrencySchema.default(null),
   priority: prioritySchema.default(0),
   weight: weightSchema.default(1),
+  models: staticModelsSchema.default(null),
   /** Set by an admin: kept and never re-detected. Absent: detected by the checks. */
   type: endpointTypeSchema.optional(),
 });
 /** Input of `router.endpoints.create` (before defaults are applied). */
-export type CreateEndpointInput = z.input<typeof createEndpointInputSchema>;
+export type CreateEndpointInput = Omit<z.input<typeof createEndpointInputSchema>, 'models'> & {
+  /** A static model list, for a server that cannot list its models; omitted or null: discovered. */
+  models?: StaticModelInput[] | null;
+};
 
 /**
  * Body of "update an endpoint". Every field is optional; `api_key: null` removes the credential,
@@ -161,11 +166,15 @@ export const updateEndpointInputSchema = z.strictObject({
   max_concurrency: maxConcurrencySchema.optional(),
   priority: prioritySchema.optional(),
   weight: weightSchema.optional(),
+  models: staticModelsSchema.optional(),
   /** A type sets it for good (`type_source: admin`); null hands it back to detection. */
   type: endpointTypeSchema.nullable().optional(),
 });
 /** Input of `router.endpoints.update`. */
-export type UpdateEndpointInput = Omit<z.input<typeof updateEndpointInputSchema>, 'base_url'>;
+export type UpdateEndpointInput = Omit<z.input<typeof updateEndpointInputSchema>, 'base_url' | 'models'> & {
+  /** A new static model list; null goes back to discovering the models. */
+  models?: StaticModelInput[] | null;
+};
 
 /** Filter of "list endpoints". */
 export const listEndpointsFilterSchema = z.strictObject({
@@ -225,6 +234,8 @@ export interface EndpointRecord {
   registered_at: string;
   updated_at: string;
   notes: string | null;
+  /** The model set an admin gave for a server that cannot list its models; null: discovered by checks. */
+  static_models: StaticModel[] | null;
   /**
    * Starts at 1 and grows by one with every write of the row (admin change or check), so a
    * reader holding two copies keeps the newer one. Internal: not part of {@link Endpoint}.

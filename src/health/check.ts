@@ -10,7 +10,7 @@ import type { ModelSync } from '../models/sync.js';
 import type { ReportedModel } from '../backends/types.js';
 import type { LoadFigures } from '../load-signals.js';
 import type { EndpointHealthCheck, EndpointPatch, EndpointRecord, TypeSource } from '../schema.js';
-import type { Probe, ProbeResult } from './probe.js';
+import { type Probe, type ProbeResult, probeTarget } from './probe.js';
 import { type FailureKind, nextStatus } from './transition.js';
 
 /** The result of one check, as returned by `checker.check()` and carried by the `check` event. */
@@ -72,7 +72,7 @@ export function probedModels(probe: Extract<ProbeResult, { ok: true }>): readonl
  */
 export async function runCheck(deps: CheckDeps, record: EndpointRecord, signal: AbortSignal): Promise<CheckResult> {
   const detect = shouldDetect(deps.detected, record);
-  const target = { base_url: record.base_url, apiKey: openApiKey(deps.secretBox, record), type: record.type, type_source: record.type_source, detect };
+  const target = { ...probeTarget(record, openApiKey(deps.secretBox, record)), detect };
   const probe = await deps.probe(target, signal);
   const report = toReport(probe);
   const previous = deps.store.registry.getEndpoint(record.id);

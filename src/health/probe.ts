@@ -16,7 +16,7 @@ import {
   requestUpstream,
 } from '../backends/upstream.js';
 import { ModelListError } from '../models/parse.js';
-import type { EndpointType, TypeSource } from '../schema.js';
+import type { EndpointRecord, EndpointType, TypeSource } from '../schema.js';
 import { type FailureKind, failureKindForHttpStatus } from './transition.js';
 
 export type { FetchLike } from '../backends/upstream.js';
@@ -24,7 +24,14 @@ export type { FetchLike } from '../backends/upstream.js';
 /** What a probe learned. `backend`: what the server's type tells besides its models (backend probes only). */
 export type ProbeResult =
   | { ok: true; latencyMs: number; modelIds: string[]; server: string | null; backend?: BackendReport }
-  | { ok: false; kind: FailureKind; message: string; latencyMs: number };
+  | {
+      ok: false;
+      kind: FailureKind;
+      message: string;
+      latencyMs: number;
+      /** The HTTP status, when the upstream answered one (`unauthorized`, `http_status`). */
+      status?: number;
+    };
 
 /** What a probe needs to reach an endpoint, and what is known of its type. */
 export interface ProbeTarget extends UpstreamTarget {
@@ -34,6 +41,11 @@ export interface ProbeTarget extends UpstreamTarget {
   type_source?: TypeSource;
   /** Detect the type again (first check, back online); ignored when an admin set it. */
   detect?: boolean;
+  /**
+   * The model ids of an endpoint with a static list, which cannot list its models: the check
+   * then only tests that the server answers (see `reachability.ts`) and reports these ids.
+   */
+  staticModelIds?: readonly string[];
 }
 
 /**
@@ -42,6 +54,22 @@ export interface ProbeTarget extends UpstreamTarget {
  * same shape.
  */
 export type Probe = (target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult>;
+
+/**
+ * What a probe of `endpoint` needs: its base URL, its opened credential, what is known of its
+ * type, and its static list's model ids when it has one.
+ *
+ * @example
+ * await probe(probeTarget(record, openApiKey(secretBox, record)), signal);
+ */
+export function probeTarget(
+  endpoint: Pick<EndpointRecord, 'base_url' | 'type' | 'type_source' | 'static_models'>,
+  apiKey: string | null,
+): ProbeTarget {
+  const target: ProbeTarget = { base_url: endpoint.base_url, apiKey, type: endpoint.type, type_source: endpoint.type_source };
+  if (endpoint.static_models !== null) target.staticModelIds = endpoint.static_models.map((m) => m.model_id);
+  return target;
+}
 
 /**
  * The plain probe: {@link probeModels} with fixed options (no type detection, no native API).
@@ -75,7 +103,7 @@ export async function probeModels(baseUrl: string, apiKey: string | null, option
 /** A model list read by {@link probeList}, or why not. */
 export type ListResult =
   | { ok: true; latencyMs: number; list: ModelList; server: string | null; path: string }
-  | { ok: false; kind: FailureKind; message: string; latencyMs: number };
+  | { ok: false; kind: FailureKind; message: string; latencyMs: number; status?: number };
 
 /**
  * `GET {base_url}{path}` read as a model list (OpenAI or Ollama shape). Never throws.
@@ -96,7 +124,7 @@ export async function probeList(target: UpstreamTarget, path: string, options: P
         kind === 'unauthorized'
           ? `HTTP ${response.status}: the endpoint rejected the credential`
           : `HTTP ${response.status} from GET ${path}`;
-      return { ok: false, kind, message, latencyMs: elapsed() };
+      return { ok: false, kind, message, latencyMs: elapsed(), status: response.status };
     }
     const text = await readLimited(response, options.maxBodyBytes);
     const list = readModelList(parseListJson(text));

@@ -1,7 +1,7 @@
 /**
  * When checks run: the start-up round (every endpoint at once, bounded), one timer per endpoint
- * on its own interval, a first check right after registration or a credential change, and quick
- * re-checks after a passive strike. Before every scheduled check it asks `owns(endpointId)`, so
+ * on its own interval, a first check right after registration, a credential change or a switch
+ * between a static model list and discovery, and quick re-checks after a passive strike. Before every scheduled check it asks `owns(endpointId)`, so
  * that with several instances on one database only the lease holder checks an endpoint.
  */
 import type { Clock, TimerHandle } from '../clock.js';
@@ -56,7 +56,8 @@ export class CheckScheduler {
     store.on('endpointAdded', (endpoint) => this.#checkSoon(endpoint.id));
     store.on('endpointRemoved', (endpoint) => this.#clear(endpoint.id));
     store.on('endpointChanged', ({ endpoint, previous }) => {
-      if (endpoint.api_key_encrypted !== previous.api_key_encrypted) this.#checkSoon(endpoint.id);
+      const switched = (endpoint.static_models === null) !== (previous.static_models === null);
+      if (endpoint.api_key_encrypted !== previous.api_key_encrypted || switched) this.#checkSoon(endpoint.id);
       else if (endpoint.health_check_interval_secs !== previous.health_check_interval_secs) this.#arm(endpoint.id);
     });
   }

@@ -12,6 +12,7 @@ import type { EndpointStore } from '../store.js';
 import type { LoadFigures } from '../load-signals.js';
 import type { TypeSource } from '../schema.js';
 import { backendProbe } from './backend-probe.js';
+import { withStaticModels } from './reachability.js';
 import { type CheckDeps, runCheck } from './check.js';
 import { HealthChecker, type HealthCheckerOptions, announceCheck, announceError, bindChecker } from './checker.js';
 import { type FetchLike, type Probe, type ProbeOptions, type ProbeTarget, probeVersion } from './probe.js';
@@ -63,7 +64,7 @@ export function createHealth(deps: HealthDeps): HealthParts {
   const { checker, store, clock, logger } = deps;
   const options = checker.options;
   const probeOptions: ProbeOptions = { fetch: deps.fetch, clock, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes };
-  const probe = backendProbe(probeOptions);
+  const probe = withStaticModels(backendProbe(probeOptions));
   const sync = modelSync(store, deps.detectCapabilities, clock);
   const detected = new Map<string, TypeSource>();
   store.on('endpointRemoved', (endpoint) => detected.delete(endpoint.id));

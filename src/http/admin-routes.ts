@@ -72,7 +72,7 @@ export const endpointHandlers = {
 export const fleetHandlers = {
   models: async (ctx) => {
     const models = ctx.router.models.list();
-    sendJson(ctx.res, 200, { models, total: models.length });
+    sendJson(ctx.res, 200, { models, total: models.length, aliases: ctx.router.models.aliases() });
   },
   model: async (ctx) => sendJson(ctx.res, 200, ctx.router.models.get(ctx.params.model ?? '')),
   stats: async (ctx) => sendJson(ctx.res, 200, { stats: ctx.router.stats.list() }),

@@ -1,11 +1,11 @@
 /**
  * The forwarded routes — JSON bodies (chat, completions, embeddings, responses, rerank, score,
  * speech, images, the Anthropic Messages API) and multipart uploads (audio transcriptions and
- * translations) — and the model list answered from the registry.
+ * translations) — and the model list (models and aliases) answered from the catalog.
  */
 import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
-import type { ModelInfo } from '../catalog.js';
+import type { AliasInfo, ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
 import type { InferenceRoute } from '../proxy/options.js';
 import { INFERENCE_ROUTES } from '../proxy/inference-routes.js';
@@ -66,12 +66,34 @@ export interface ListedModel {
   endpoints: number;
 }
 
+/** An alias as listed by `GET /v1/models`: a model whose `targets` say what it stands for. */
+export interface ListedAlias extends ListedModel {
+  /** The model ids the alias stands for, in order of preference. */
+  targets: string[];
+}
+
 function toListed(model: ModelInfo): ListedModel {
   const { id, created, available, capabilities, context_length, loaded, endpoints } = model;
   return { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, context_length, loaded, endpoints: endpoints.length };
 }
 
-const listCache = new WeakMap<readonly ModelInfo[], unknown>();
+function toListedAlias(alias: AliasInfo): ListedAlias {
+  const { id, created, available, capabilities, context_length, loaded, targets } = alias;
+  const endpoints = new Set(targets.flatMap((t) => t.endpoints.map((e) => e.id))).size;
+  const listed = { id, object: 'model', created, owned_by: 'llmlb', available, capabilities, context_length, loaded } as const;
+  return { ...listed, endpoints, targets: targets.map((t) => t.id) };
+}
+
+/** The `GET /v1/models` entries: aliases, and the models no alias hides, by id. */
+function listing(models: readonly ModelInfo[], aliases: readonly AliasInfo[]): ListedModel[] {
+  if (aliases.length === 0) return models.map(toListed);
+  const hidden = new Set(aliases.map((a) => a.id));
+  const entries = [...models.filter((m) => !hidden.has(m.id)).map(toListed), ...aliases.map(toListedAlias)];
+  return entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** One response body per catalog version: keyed by the models array, holding the aliases array it was built with. */
+const listCache = new WeakMap<readonly ModelInfo[], { aliases: readonly AliasInfo[]; body: unknown }>();
 
 /** Handlers of the `/v1` routes, by operation; the route table says who may call them. */
 export const inferenceHandlers = {
@@ -89,10 +111,14 @@ export const inferenceHandlers = {
   countTokens: forward('count_tokens'),
   listModels: async (ctx) => {
     // The catalog returns the same array until the registry changes: one body per version.
-    const models = ctx.router.models.list();
-    let body = listCache.get(models);
-    if (!body) listCache.set(models, (body = { object: 'list', data: models.map(toListed) }));
-    sendJson(ctx.res, 200, body);
+    const [models, aliases] = [ctx.router.models.list(), ctx.router.models.aliases()];
+    let cached = listCache.get(models);
+    if (cached?.aliases !== aliases) listCache.set(models, (cached = { aliases, body: { object: 'list', data: listing(models, aliases) } }));
+    sendJson(ctx.res, 200, cached.body);
   },
-  getModel: async (ctx) => sendJson(ctx.res, 200, toListed(ctx.router.models.get(ctx.params.model ?? ''))),
+  getModel: async (ctx) => {
+    const id = ctx.params.model ?? '';
+    const alias = ctx.router.models.findAlias(id);
+    sendJson(ctx.res, 200, alias ? toListedAlias(alias) : toListed(ctx.router.models.get(id)));
+  },
 } satisfies Record<string, RouteHandler>;

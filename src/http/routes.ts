@@ -4,6 +4,7 @@
  * new row. docs/api.md lists the same table.
  */
 import { endpointHandlers as endpoints, fleetHandlers as fleet } from './admin-routes.js';
+import { aliasHandlers as aliases } from './alias-routes.js';
 import type { Role } from './auth.js';
 import { dashboardHandlers as dashboard, observeHandlers as observe } from './observe-routes.js';
 import { inferenceHandlers as inference } from './proxy-routes.js';
@@ -33,6 +34,11 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v0/endpoints/:id/stats', roles: READERS, errors: 'admin', handle: endpoints.stats },
   { method: 'GET', path: '/v0/models', roles: READERS, errors: 'admin', handle: fleet.models },
   { method: 'GET', path: '/v0/models/*model', roles: READERS, errors: 'admin', handle: fleet.model },
+  { method: 'GET', path: '/v0/aliases', roles: READERS, errors: 'admin', handle: aliases.list },
+  { method: 'POST', path: '/v0/aliases', roles: ADMINS, errors: 'admin', handle: aliases.create },
+  { method: 'GET', path: '/v0/aliases/*name', roles: READERS, errors: 'admin', handle: aliases.get },
+  { method: 'PUT', path: '/v0/aliases/*name', roles: ADMINS, errors: 'admin', handle: aliases.update },
+  { method: 'DELETE', path: '/v0/aliases/*name', roles: ADMINS, errors: 'admin', handle: aliases.delete },
   { method: 'GET', path: '/v0/stats', roles: READERS, errors: 'admin', handle: fleet.stats },
   { method: 'GET', path: '/v0/events', roles: READERS, errors: 'admin', handle: observe.events },
   { method: 'GET', path: '/v0/me', roles: ANY_KEY, errors: 'admin', handle: fleet.me },

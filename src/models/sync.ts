@@ -2,15 +2,19 @@
  * Model sync (SPEC §4): turns a freshly discovered list of models into the endpoint's stored
  * model set. Capabilities the backend reported win over the name rules (which decide for the
  * others); each stored model says which it was (`capabilities_source`). Used by health checks
- * (`syncOnCheck`) and by `router.endpoints.sync`.
+ * (`syncOnCheck`) and by `router.endpoints.sync`. An endpoint with a static model list keeps it:
+ * its model set is the static list (its given capabilities count as the backend's), whatever was
+ * discovered.
  */
 import type { ReportedModel } from '../backends/types.js';
 import { type Clock, isoAt } from '../clock.js';
-import type { DiscoveredModel, ModelSetDiff } from '../schema.js';
+import type { DiscoveredModel, EndpointRecord, ModelSetDiff } from '../schema.js';
+import { staticReport } from '../static-models.js';
 import type { CapabilityDetector } from './capabilities.js';
 
-/** Where a synced model set is written (the endpoint store). */
+/** Where a synced model set is written (the endpoint store), and where the endpoint's static list is read. */
 export interface ModelSetWriter {
+  readonly registry: { getEndpoint(id: string): EndpointRecord | undefined };
   replaceModels(endpointId: string, models: readonly DiscoveredModel[], checkedAt: string): Promise<ModelSetDiff | undefined>;
 }
 
@@ -42,7 +46,8 @@ export function toDiscovered(model: string | ReportedModel, detect: CapabilityDe
  */
 export function modelSync(writer: ModelSetWriter, detect: CapabilityDetector, clock: Clock): ModelSync {
   return (endpointId, models) => {
-    const discovered = models.map((model) => toDiscovered(model, detect));
+    const fixed = writer.registry.getEndpoint(endpointId)?.static_models;
+    const discovered = (fixed ? staticReport(fixed) : models).map((model) => toDiscovered(model, detect));
     return writer.replaceModels(endpointId, discovered, isoAt(clock));
   };
 }

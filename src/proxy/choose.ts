@@ -1,6 +1,7 @@
 /**
- * Which endpoint takes a request: the routable endpoints serving the model with the capability
- * whose model can take the request's content (`request-fit.ts`), minus those already tried and
+ * Which endpoint takes a request: the routable endpoints serving the model (for an alias, any of
+ * its targets; see `candidates.ts`) with the capability whose model can take the request's
+ * content (`request-fit.ts`), minus those already tried and
  * (while others are left) those passive health suspended; minus those at their concurrency cap
  * (this instance's share of it); the session's pinned endpoint when it is among them; else the
  * lowest priority tier with a free slot — there, those with the model loaded while one of them
@@ -14,7 +15,8 @@ import type { Capability, EndpointRecord } from '../schema.js';
 import type { EndpointStatsView, SelectionContext, Selector } from '../select/types.js';
 import { isQueueing } from '../select/upstream-load.js';
 import type { SessionAffinity } from './affinity.js';
-import { fitting, unfitError } from './request-fit.js';
+import type { ModelCandidates } from './candidates.js';
+import { RequestFit } from './request-fit.js';
 import type { RequestNeeds } from './request-needs.js';
 import type { EndpointStats } from './stats.js';
 
@@ -48,6 +50,8 @@ export interface Choice {
 /** What the chooser reads. */
 export interface ChooserDeps {
   registry: RegistryView;
+  /** The candidates of a requested name: a model id's endpoints, or an alias's. */
+  candidates: ModelCandidates;
   stats: EndpointStats;
   passive: PassiveHealth;
   selector: Selector;
@@ -72,9 +76,11 @@ const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `n
  */
 export class EndpointChooser {
   readonly #deps: ChooserDeps;
+  readonly #fit: RequestFit;
 
   constructor(deps: ChooserDeps) {
     this.#deps = deps;
+    this.#fit = new RequestFit(deps.registry, deps.candidates);
   }
 
   /**
@@ -91,7 +97,7 @@ export class EndpointChooser {
     const tier = lowestTier(free);
     const spilled = tier !== lowestTier(usable);
     const inTier = free.some((c) => c.priority !== tier) ? free.filter((c) => c.priority === tier) : free;
-    const offered = this.#preferLoaded(request.model, inTier);
+    const offered = this.#preferLoaded(request, inTier);
     // A new session starts where rendezvous hashing puts it in the tier: the same on every instance.
     const placed = request.session === null ? undefined : this.#deps.affinity?.rendezvous(request.session, offered);
     if (placed) return { endpoint: placed, reason: 'affinity', claimedAt: 0 };
@@ -107,19 +113,19 @@ export class EndpointChooser {
    * the suspended while others are left.
    */
   #usable({ model, capability, needs, exclude }: ChoiceRequest): readonly EndpointRecord[] {
-    const { registry, passive, clock } = this.#deps;
-    if (!registry.hasModel(model)) {
+    const { candidates: source, passive, clock } = this.#deps;
+    if (!source.known(model)) {
       throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} is not served by any endpoint`);
     }
-    let candidates = registry.onlineEndpointsFor(model, capability);
+    let candidates = source.online(model, capability);
     if (candidates.length === 0) {
-      if (!registry.endpointsFor(model).some((e) => registry.hasCapability(e.id, model, capability))) {
+      if (source.served(model) && !source.supports(model, capability)) {
         throw new LlmlbError('invalid_request', `model ${JSON.stringify(model)} does not support ${capability}`);
       }
       throw noEndpoint(model);
     }
-    candidates = fitting(candidates, registry, model, needs);
-    if (candidates.length === 0) throw unfitError(registry, model, capability, needs);
+    candidates = this.#fit.fitting(candidates, model, capability, needs);
+    if (candidates.length === 0) throw this.#fit.unfitError(model, capability, needs);
     if (exclude && exclude.size > 0) candidates = candidates.filter((c) => !exclude.has(c.id));
     const now = clock.monotonic();
     if (candidates.some((c) => passive.isSuspended(c.id, now))) {
@@ -147,17 +153,18 @@ export class EndpointChooser {
    * waiting, or every slot busy): a request there does not wait for the model to load. Otherwise
    * the tier as it is (no allocation).
    */
-  #preferLoaded(model: string, tier: readonly EndpointRecord[]): readonly EndpointRecord[] {
-    const { registry, stats, clock } = this.#deps;
+  #preferLoaded({ model, capability }: ChoiceRequest, tier: readonly EndpointRecord[]): readonly EndpointRecord[] {
+    const { stats, clock } = this.#deps;
+    const fit = this.#fit;
     let cold = false;
     let warm = false;
     let wallNow: number | undefined;
     for (const c of tier) {
-      const loaded = registry.modelOf(c.id, model)?.loaded ?? null;
+      const loaded = fit.entryOf(c, model, capability)?.loaded ?? null;
       if (loaded === false) cold = true;
       else if (loaded === true && !warm) warm = !isQueueing(c, stats, (wallNow ??= clock.now()));
     }
-    return cold && warm ? tier.filter((c) => registry.modelOf(c.id, model)?.loaded !== false) : tier;
+    return cold && warm ? tier.filter((c) => fit.entryOf(c, model, capability)?.loaded !== false) : tier;
   }
 
   #select({ model, capability, stream }: ChoiceRequest, offered: readonly EndpointRecord[]): EndpointRecord | undefined {

@@ -1,11 +1,13 @@
 /**
- * Forwarding (SPEC §5): choose an endpoint for the requested model (`choose.ts`), wait in the
+ * Forwarding (SPEC §5): choose an endpoint for the requested model or alias (`choose.ts`, with
+ * the candidates of `candidates.ts`), wait in the
  * admission queue when every candidate is at its cap (`admission.ts`), forward the original
- * request bytes with undici, fail over to another endpoint until one answers, and report every
- * request as an event. Each attempt is relayed by a {@link Relay}.
+ * request bytes with undici (for an alias, with `model` rewritten to the endpoint's own id), fail
+ * over to another endpoint until one answers, and report every request as an event. Each attempt is relayed by a {@link Relay}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { AliasView } from '../alias-table.js';
 import type { Clock } from '../clock.js';
 import { type SecretBox, openApiKey } from '../crypto.js';
 import { type ErrorCode, LlmlbError, toLlmlbError } from '../errors.js';
@@ -18,6 +20,7 @@ import { effectiveLoad } from '../select/upstream-load.js';
 import type { EndpointStore } from '../store.js';
 import { AdmissionQueue, type Ticket } from './admission.js';
 import { SessionAffinity } from './affinity.js';
+import { ModelCandidates } from './candidates.js';
 import { type Choice, type ChoiceRequest, EndpointChooser } from './choose.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { INFERENCE_ROUTES } from './inference-routes.js';
@@ -74,6 +77,8 @@ export interface ProxyDeps {
   /** Its changes: deleted endpoints are forgotten, any change may free slots for queued requests. */
   store: EndpointStore;
   registry: RegistryView;
+  /** Model aliases: a request for one may go to any endpoint serving one of its targets. */
+  aliases: AliasView;
   stats: EndpointStats;
   /** Passive health: suspensions after failures, and the strike that checks at once. */
   passive: PassiveHealth;
@@ -99,6 +104,7 @@ export interface ProxyDeps {
 export class InferenceProxy {
   readonly #deps: ProxyDeps;
   readonly #targets = new WeakMap<EndpointRecord, UpstreamTarget>();
+  readonly #candidates: ModelCandidates;
   readonly #chooser: EndpointChooser;
   readonly #queue: AdmissionQueue<Grant>;
   readonly #affinity: SessionAffinity | null;
@@ -109,7 +115,8 @@ export class InferenceProxy {
     this.#deps = deps;
     const { affinity } = deps.options;
     this.#affinity = affinity ? new SessionAffinity(affinity === true ? {} : affinity, deps.clock) : null;
-    this.#chooser = new EndpointChooser({ ...deps, affinity: this.#affinity });
+    this.#candidates = new ModelCandidates(deps.registry, deps.aliases);
+    this.#chooser = new EndpointChooser({ ...deps, candidates: this.#candidates, affinity: this.#affinity });
     this.#queue = new AdmissionQueue({ maxLength: deps.options.queueLength, timeoutMs: deps.options.queueTimeoutMs }, deps.clock);
     this.#relayContext = {
       stats: deps.stats,
@@ -127,6 +134,7 @@ export class InferenceProxy {
     });
     deps.store.on('endpointChanged', () => this.#queue.release());
     deps.store.on('modelsChanged', () => this.#queue.release());
+    deps.aliases.on('aliasChanged', () => this.#queue.release());
   }
 
   /** The largest accepted request body. */
@@ -200,7 +208,7 @@ export class InferenceProxy {
       if (session !== null) this.#affinity?.pin(session, endpoint.id);
       // Another attempt is possible only within the budget and while another candidate is left;
       // otherwise the endpoint's own answer (e.g. a 503 with Retry-After) goes to the client.
-      const mayRetry = trip.attempts <= this.#deps.options.retries && this.#deps.registry.onlineEndpointsFor(model, capability).length > trip.attempts;
+      const mayRetry = trip.attempts <= this.#deps.options.retries && this.#candidates.online(model, capability).length > trip.attempts;
       try {
         const outcome = await this.#attempt(req, res, choice, path, body, mayRetry, trip);
         return this.#report(trip, trip.clientGone ? 0 : outcome.status, outcome.ttfb, outcome.streamed, outcome.error, outcome.tail);
@@ -260,6 +268,7 @@ export class InferenceProxy {
     const { endpoint } = choice;
     const target = this.#target(endpoint);
     const timeoutMs = endpoint.inference_timeout_secs * 1000;
+    const upstreamBody = this.#bodyFor(trip, endpoint, body, req.headers['content-type']);
     const tag = {
       model: trip.request.model,
       route: INFERENCE_ROUTES[trip.route],
@@ -278,14 +287,21 @@ export class InferenceProxy {
           origin: target.origin,
           path: target.pathPrefix + path + querySuffix(req.url),
           method: 'POST',
-          headers: upstreamRequestHeaders(req.headers, target.authorization, body.length),
-          body,
+          headers: upstreamRequestHeaders(req.headers, target.authorization, upstreamBody.length),
+          body: upstreamBody,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         },
         relay,
       );
     });
+  }
+
+  /** The bytes to send `endpoint`: the client's own, or for an alias, with `model` naming the endpoint's target. */
+  #bodyFor(trip: Trip, endpoint: EndpointRecord, body: Buffer, contentType: string | undefined): Buffer {
+    const { model, capability } = trip.request;
+    const upstreamModel = this.#candidates.upstreamModel(model, endpoint.id, capability);
+    return upstreamModel === undefined || upstreamModel === model ? body : INFERENCE_ROUTES[trip.route].readdress(body, upstreamModel, contentType);
   }
 
   /** Answers the client with llmlb's own error (nothing was relayed) and reports the request. */

@@ -1,7 +1,8 @@
 /**
  * The forwarded routes, one row each: the upstream path a request goes to, the capability its
  * model needs, how its body tells what else the content needs, the error shape llmlb answers in,
- * and the upstream statuses that mean "try another endpoint" besides 502/503.
+ * the upstream statuses that mean "try another endpoint" besides 502/503, and how its body is
+ * readdressed to an alias's target.
  */
 import type { ServerResponse } from 'node:http';
 import type { LlmlbError } from '../errors.js';
@@ -10,6 +11,8 @@ import { anthropicErrorEvent, sendAnthropicError } from './anthropic-error.js';
 import { openAiErrorEvent, sendOpenAiError } from './openai-error.js';
 import type { InferenceRoute } from './options.js';
 import type { BodyShape } from './request-needs.js';
+import { rewriteFormModel } from './rewrite-form-model.js';
+import { rewriteModel } from './rewrite-model.js';
 
 /** Which error shape a forwarded route speaks. */
 export type ProxyErrorStyle = 'openai' | 'anthropic';
@@ -42,14 +45,24 @@ export interface InferenceRouteSpec {
    * speak the route.
    */
   failoverStatuses: ReadonlySet<number>;
+  /** The body with its `model` naming `model` instead (for a request addressed to an alias). */
+  readdress: (body: Buffer, model: string, contentType: string | undefined) => Buffer;
 }
+
+/** How a route's body is encoded: JSON, or `multipart/form-data` (uploads). */
+type BodyKind = 'json' | 'form';
+
+const READDRESS: Readonly<Record<BodyKind, InferenceRouteSpec['readdress']>> = Object.freeze({
+  json: (body, model) => rewriteModel(body, model),
+  form: (body, model, contentType) => rewriteFormModel(body, contentType, model),
+});
 
 const NONE: ReadonlySet<number> = new Set();
 /** A backend that does not serve the path answers 404. */
 const NOT_SPOKEN: ReadonlySet<number> = new Set([404]);
 
-const route = (path: string, capability: Capability, shape: BodyShape = 'other', errors: ProxyErrorStyle = 'openai', failoverStatuses = NONE): InferenceRouteSpec =>
-  Object.freeze({ path, capability, shape, errors: ERROR_WRITERS[errors], failoverStatuses });
+const route = (path: string, capability: Capability, shape: BodyShape = 'other', errors: ProxyErrorStyle = 'openai', failoverStatuses = NONE, body: BodyKind = 'json'): InferenceRouteSpec =>
+  Object.freeze({ path, capability, shape, errors: ERROR_WRITERS[errors], failoverStatuses, readdress: READDRESS[body] });
 
 /** Every forwarded route. */
 export const INFERENCE_ROUTES: Readonly<Record<InferenceRoute, InferenceRouteSpec>> = Object.freeze({
@@ -59,8 +72,8 @@ export const INFERENCE_ROUTES: Readonly<Record<InferenceRoute, InferenceRouteSpe
   responses: route('/v1/responses', 'chat', 'responses'),
   rerank: route('/v1/rerank', 'rerank'),
   score: route('/v1/score', 'rerank'),
-  transcriptions: route('/v1/audio/transcriptions', 'audio'),
-  translations: route('/v1/audio/translations', 'audio'),
+  transcriptions: route('/v1/audio/transcriptions', 'audio', 'other', 'openai', NONE, 'form'),
+  translations: route('/v1/audio/translations', 'audio', 'other', 'openai', NONE, 'form'),
   speech: route('/v1/audio/speech', 'audio'),
   images: route('/v1/images/generations', 'image'),
   messages: route('/v1/messages', 'messages', 'messages', 'anthropic', NOT_SPOKEN),

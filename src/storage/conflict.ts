@@ -19,3 +19,15 @@ export function conflictError(field: UniqueField, value: string | undefined, cau
     cause,
   });
 }
+
+/**
+ * `conflict` for an alias name that is already taken.
+ *
+ * @example
+ * throw aliasConflictError('llama3.1');
+ */
+export function aliasConflictError(name: string): LlmlbError {
+  return new LlmlbError('conflict', `an alias named ${JSON.stringify(name)} already exists`, {
+    details: [{ path: 'name', message: 'already taken' }],
+  });
+}

@@ -20,6 +20,7 @@ const PATCHABLE: Readonly<Record<keyof EndpointPatch, true>> = Object.freeze({
   error_count: true,
   updated_at: true,
   notes: true,
+  static_models: true,
 });
 const PATCH_KEYS = Object.keys(PATCHABLE) as (keyof EndpointPatch)[];
 

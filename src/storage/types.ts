@@ -11,6 +11,7 @@ import type {
   EndpointRecord,
   ModelSetDiff,
 } from '../schema.js';
+import type { AliasStorage } from './alias-storage.js';
 
 /**
  * What changed in one write, as recorded in the change feed: an endpoint's row (`endpoint`), its
@@ -68,7 +69,8 @@ export interface HealthCheckPage {
 }
 
 /**
- * Where llmlb keeps endpoints, their models, the health-check history, a change feed and leases.
+ * Where llmlb keeps endpoints, their models, the health-check history, model aliases (the
+ * {@link AliasStorage} part), a change feed and leases.
  *
  * Uniqueness of `name` and `base_url` is the adapter's job and must hold under concurrency:
  * a violating insert or update rejects with `LlmlbError('conflict')` whose message names the
@@ -82,7 +84,7 @@ export interface HealthCheckPage {
  * const storage: StorageAdapter = sqliteStorage({ filename: './llmlb.db' });
  * await storage.init();
  */
-export interface StorageAdapter {
+export interface StorageAdapter extends AliasStorage {
   /** Short name of the adapter, for logs (`"memory"`, `"sqlite"`, `"postgres"`). */
   readonly kind: string;
   /**

@@ -24,6 +24,7 @@ import {
   contractRouter,
   expectError,
 } from './client.js';
+import { aliasContractCases } from './admin-aliases.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
 /** The upstream credential registered with endpoints: it must never come back. */
@@ -53,6 +54,7 @@ const ENDPOINT_FIELDS = [
   'registered_at',
   'updated_at',
   'notes',
+  'static_models',
   'has_api_key',
 ].sort();
 /** The fields of a model in an endpoint's detail. */
@@ -434,6 +436,8 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
         expect((await call('GET', '/v0/endpoints')).body.endpoints[0].model_count).toBe(2);
       });
     });
+
+    aliasContractCases({ call, upstream, router: () => router });
 
     // ---------------------------------------------------------------- errors
 

@@ -37,6 +37,7 @@ export const NEW_ENDPOINT_DEFAULTS = {
   last_seen: null,
   last_error: null,
   error_count: 0,
+  static_models: null,
 } as const satisfies Partial<EndpointRecord>;
 
 /**

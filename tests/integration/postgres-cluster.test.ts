@@ -122,6 +122,28 @@ describePostgres('several routers on one PostgreSQL', () => {
     expect(ups.map(probes)).toEqual([1, 1, 1, 1]);
   });
 
+  it('makes an alias written on one instance route on the others within 1 s, changes and deletion included', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const [ollama, vllm] = [await upstream({ name: 'ollama', models: ['al-8b'] }), await upstream({ name: 'vllm', models: ['org/Al-8B'] })];
+    await register(a, ollama);
+    await register(a, vllm);
+    await until(() => routable(b, 'al-8b') && routable(b, 'org/Al-8B'), 3000);
+    const began = Date.now();
+    expect((await a.admin('POST', '/v0/aliases', { name: 'al', targets: ['al-8b', 'org/Al-8B'] })).status).toBe(201);
+    await until(() => routable(b, 'al'), 1000);
+    expect(Date.now() - began).toBeLessThan(1000);
+    for (let n = 0; n < 4; n++) expect((await b.infer('/v1/chat/completions', { model: 'al', messages: [] })).status).toBe(200);
+    const sent = (u: FakeUpstream) => u.requestsTo('/v1/chat/completions').map((r) => JSON.parse(r.body.toString()).model as string);
+    expect([...sent(ollama), ...sent(vllm)]).toHaveLength(4);
+    expect(sent(ollama).every((m) => m === 'al-8b') && sent(vllm).every((m) => m === 'org/Al-8B')).toBe(true);
+    // An update on b reaches a; a deletion on a reaches b.
+    await b.admin('PUT', '/v0/aliases/al', { targets: ['org/Al-8B'] });
+    await until(async () => (await a.router.aliases.get('al')).targets.length === 1, 1000);
+    await a.admin('DELETE', '/v0/aliases/al');
+    await until(() => !routable(b, 'al'), 1000);
+    expect((await b.admin('GET', '/v0/aliases')).body).toEqual({ aliases: [], total: 0 });
+  });
+
   it('hands the endpoints of an instance that leaves to the others, and shrinks the membership', async () => {
     const [a, b] = [await instance(), await instance()];
     const u = await upstream();

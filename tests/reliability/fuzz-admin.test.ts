@@ -61,8 +61,10 @@ const B = { name: 'seed-beta', base_url: 'http://[::1]:9/beta' };
 const ID_A = ':A:';
 
 const STATUSES = ['pending', 'online', 'offline', 'error'] as const;
-const CREATE_KEYS = ['name', 'base_url', 'api_key', 'health_check_interval_secs', 'inference_timeout_secs', 'notes'];
-const UPDATE_KEYS = ['name', 'api_key', 'health_check_interval_secs', 'inference_timeout_secs', 'notes'];
+const CREATE_KEYS = ['name', 'base_url', 'api_key', 'health_check_interval_secs', 'inference_timeout_secs', 'notes', 'models'];
+const UPDATE_KEYS = ['name', 'api_key', 'health_check_interval_secs', 'inference_timeout_secs', 'notes', 'models'];
+/** The seeded alias (fixed, so generators can aim at it). */
+const SEED_ALIAS = { name: 'seed/alias', targets: ['seed-model:8b', 'org/Seed-Model'] };
 const REJECTIONS = [400, 401, 403, 404, 405, 409, 413, 415] as const;
 const ADMIN_BODY_LIMIT = 64 * 1024;
 
@@ -110,7 +112,8 @@ async function setupFixture(): Promise<void> {
   agent = new Agent({ connections: 4, keepAliveTimeout: 10_000 });
   const a = await llmlb.admin('POST', '/v0/endpoints', A);
   const b = await llmlb.admin('POST', '/v0/endpoints', B);
-  expect([a.status, b.status]).toEqual([201, 201]);
+  const alias = await llmlb.admin('POST', '/v0/aliases', SEED_ALIAS);
+  expect([a.status, b.status, alias.status]).toEqual([201, 201, 201]);
   idA = a.body.id as string;
   db = new Database(filename, { readonly: true, fileMustExist: true });
   baseline = await snapshot();
@@ -169,11 +172,12 @@ async function send(req: Req): Promise<Res> {
 
 /** Everything observable about stored state. */
 async function snapshot(): Promise<Snapshot> {
-  const list = await llmlb.admin('GET', '/v0/endpoints');
-  expect(list.status).toBe(200);
+  const [list, aliases] = [await llmlb.admin('GET', '/v0/endpoints'), await llmlb.admin('GET', '/v0/aliases')];
+  expect([list.status, aliases.status]).toEqual([200, 200]);
   return {
-    list: list.body,
+    list: { endpoints: list.body, aliases: aliases.body },
     rows: {
+      model_aliases: db.prepare('SELECT * FROM model_aliases ORDER BY name').all(),
       endpoints: db.prepare('SELECT * FROM endpoints ORDER BY id').all(),
       endpoint_models: db.prepare('SELECT * FROM endpoint_models ORDER BY endpoint_id, model_id').all(),
       endpoint_health_checks: db.prepare('SELECT * FROM endpoint_health_checks ORDER BY id').all(),
@@ -417,6 +421,12 @@ const invalidInt = (min: number, max: number) =>
 const invalidInterval = invalidInt(10, 300);
 const invalidTimeout = invalidInt(10, 600);
 const invalidNotes = fc.oneof(nonStringNonNull.map(j), bigString(2001, 100_000).map(j));
+/** Static model lists that are never valid. */
+const invalidModels = fc.oneof(
+  nonStringNonNull.filter((v) => !Array.isArray(v)).map(j),
+  fc.constantFrom('[]', '[""]', '["a","a"]', '[" a"]', '["a\\u0000"]', '[{"model_id":"a","capabilities":[]}]', '[{"model_id":"a","capabilities":["Chat"]}]', '[{"id":"a"}]', '[{"model_id":"a","extra":1}]', '["a",{"model_id":"a"}]', '[null]', '[[]]'),
+  fc.integer({ min: 1001, max: 1500 }).map((n) => j(Array.from({ length: n }, (_, i) => `m${i}`))),
+);
 
 const POLLUTION_VALUES = [
   '{"polluted":"yes","isAdmin":true,"role":"admin"}',
@@ -470,6 +480,7 @@ const invalidCreateValue = fc.oneof(
   invalidInterval.map((value) => ({ key: 'health_check_interval_secs', value })),
   invalidTimeout.map((value) => ({ key: 'inference_timeout_secs', value })),
   fc.oneof(invalidNotes, fc.constant('null')).map((value) => ({ key: 'notes', value })),
+  invalidModels.map((value) => ({ key: 'models', value })),
 );
 const createMutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: invalidCreateValue.map((v): Mutation => ({ kind: 'set', ...v })) },
@@ -514,6 +525,7 @@ const invalidUpdateValue = fc.oneof(
   invalidInterval.map((value) => ({ key: 'health_check_interval_secs', value })),
   invalidTimeout.map((value) => ({ key: 'inference_timeout_secs', value })),
   invalidNotes.map((value) => ({ key: 'notes', value })),
+  invalidModels.map((value) => ({ key: 'models', value })),
   // base_url can never change: any value is a 400, even the current one.
   fc.oneof(fc.constant(j(A.base_url)), validUrl.map(j), invalidUrl, conflictingUrl, anyJson.map(j)).map((value) => ({ key: 'base_url', value })),
 );
@@ -763,6 +775,100 @@ describe('admin API fuzzing: invalid input is a documented 4xx and changes nothi
         await expectRejected({ method: t.method, path: t.path, body, auth }, [expected]);
       }).afterEach(resetIfChanged),
       params(200),
+    );
+  });
+});
+
+describe('alias API fuzzing: invalid input is a documented 4xx and changes nothing', () => {
+  const ALIAS_KEYS = ['name', 'targets'];
+  const aliasPath = `/v0/aliases/${SEED_ALIAS.name}`;
+  const validAliasName = fc.stringMatching(/^[a-z0-9][a-z0-9:._-]{0,30}(?:\/[a-z0-9][a-z0-9:._-]{0,20})?$/);
+  const validTargets = fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9:._/-]{0,40}$/), { minLength: 1, maxLength: 32 });
+  const invalidAliasName = fc.oneof(
+    nonString.map(j),
+    fc.constantFrom('', ' a', 'a ', '\ta', '/a', 'a/', 'a//b', 'a/./b', '..', 'x/..', '\u2028').map(j),
+    fc.constant(j(SEED_ALIAS.name)),
+    bigString(513, 5000).map(j),
+    fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom(...CONTROL_CHARS), fc.string({ maxLength: 10 })).map(([a, c, b]) => j(`x${a}${c}${b}x`)),
+  );
+  const invalidTargets = fc.oneof(
+    nonString.filter((v) => !Array.isArray(v)).map(j),
+    fc.constantFrom('[]', '[""]', '["a","a"]', '[" a"]', '["a "]', '[1]', '[null]', '[["a"]]', '["a\\u0000"]', '[{"model_id":"a"}]'),
+    fc.integer({ min: 33, max: 200 }).map((n) => j(Array.from({ length: n }, (_, i) => `t${i}`))),
+    bigString(513, 5000).map((t) => j([t])),
+  );
+  const invalidAliasValue = fc.oneof(
+    invalidAliasName.map((value) => ({ key: 'name', value })),
+    invalidTargets.map((value) => ({ key: 'targets', value })),
+  );
+  const aliasMutation: fc.Arbitrary<Mutation> = fc.oneof(
+    { weight: 4, arbitrary: invalidAliasValue.map((v): Mutation => ({ kind: 'set', ...v })) },
+    { weight: 1, arbitrary: fc.constantFrom(...ALIAS_KEYS).map((key): Mutation => ({ kind: 'drop', key })) },
+    { weight: 2, arbitrary: unknownMember(ALIAS_KEYS).map(([key, value]): Mutation => ({ kind: 'unknown', key, value })) },
+    { weight: 1, arbitrary: invalidAliasValue.map((v): Mutation => ({ kind: 'dup', ...v })) },
+  );
+  const validAliasEntries = fc.tuple(validAliasName, validTargets).map(([name, targets]): Entry[] => [['name', j(name)], ['targets', j(targets)]]);
+  const isAliasCandidate = (v: unknown) => isPlainObject(v) && 'name' in v && 'targets' in v;
+  const invalidAliasBody: fc.Arbitrary<string> = fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(validAliasEntries, fc.array(aliasMutation, { minLength: 1, maxLength: 3 })).map(([e, m]) => objectText(applyMutations(e, m))) },
+    { weight: 2, arbitrary: anyJson.filter((v) => !isAliasCandidate(v)).map(j) },
+    { weight: 2, arbitrary: brokenText(validAliasEntries.map(objectText)) },
+  );
+  // An update names only the targets: a name (any), no targets, bad targets or unknown members are refused.
+  const invalidAliasUpdate: fc.Arbitrary<string> = fc.oneof(
+    fc.tuple(validTargets, fc.oneof(anyJson.map(j), validAliasName.map(j))).map(([targets, name]) => objectText([['targets', j(targets)], ['name', name]])),
+    invalidTargets.map((value) => objectText([['targets', value]])),
+    fc.tuple(validTargets, unknownMember(['targets'])).map(([targets, [key, value]]) => objectText([['targets', j(targets)], [key, value]])),
+    anyJson.filter((v) => !(isPlainObject(v) && 'targets' in v)).map(j),
+    brokenText(validTargets.map((t) => objectText([['targets', j(t)]]))),
+  );
+
+  it('POST /v0/aliases with invalid bodies', async () => {
+    await fc.assert(
+      fc.asyncProperty(invalidAliasBody, jsonContentType, fc.boolean(), async (body, contentType, chunked) => {
+        await expectRejected({ method: 'POST', path: '/v0/aliases', body, contentType, chunked }, [400, 409, 413]);
+      }).afterEach(resetIfChanged),
+      params(150),
+    );
+  });
+
+  it('PUT /v0/aliases/:name with invalid bodies (on the existing alias)', async () => {
+    await fc.assert(
+      fc.asyncProperty(invalidAliasUpdate, fc.boolean(), async (body, chunked) => {
+        await expectRejected({ method: 'PUT', path: aliasPath, body, chunked }, [400, 413]);
+      }).afterEach(resetIfChanged),
+      params(150),
+    );
+  });
+
+  it('names that are not an alias are a 404 on GET, PUT and DELETE', async () => {
+    const badName = fc.oneof(
+      fc.constantFrom('seed', 'SEED/alias', 'seed/alias/x', 'seed%2Falias%20', 'seed/alias%00', '%2e%2e', '__proto__', 'constructor', 'toString', 'seed-model:8b'),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((n) => n !== SEED_ALIAS.name).map(encodeURIComponent),
+      fc.constantFrom(...SQLISH).map(encodeURIComponent),
+      fc.integer({ min: 513, max: 4000 }).map((n) => 'a'.repeat(n)),
+    );
+    await fc.assert(
+      fc.asyncProperty(badName, fc.constantFrom('GET', 'PUT', 'DELETE'), async (name, method) => {
+        const body = method === 'PUT' ? j({ targets: ['would-be-written'] }) : undefined;
+        await expectRejected({ method, path: `/v0/aliases/${name}`, body }, [404]);
+      }).afterEach(resetIfChanged),
+      params(150),
+    );
+  });
+
+  it('viewers and clients cannot write aliases, and unauthenticated callers reach nothing', async () => {
+    const who = fc.constantFrom({ auth: `Bearer ${VIEWER_KEY}`, expected: 403 }, { auth: `Bearer ${CLIENT_KEY}`, expected: 403 }, { auth: null, expected: 401 }, { auth: 'Bearer not-a-key-0123456789', expected: 401 });
+    const target = fc.constantFrom(
+      { method: 'POST', path: '/v0/aliases', body: j({ name: 'hijack', targets: ['x'] }) },
+      { method: 'PUT', path: aliasPath, body: j({ targets: ['hijacked'] }) },
+      { method: 'DELETE', path: aliasPath, body: undefined },
+    );
+    await fc.assert(
+      fc.asyncProperty(who, target, async ({ auth, expected }, t) => {
+        await expectRejected({ ...t, auth }, [expected]);
+      }).afterEach(resetIfChanged),
+      params(40),
     );
   });
 });

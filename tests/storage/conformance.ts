@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { EndpointRecord } from '../../src/schema.js';
 import type { StorageAdapter } from '../../src/storage/types.js';
 import { makeEndpointRecord } from '../helpers/records.js';
+import { aliasCases, staticModelCases } from './conformance/aliases.js';
 import { endpointRowCases, endpointWriteCases, insertClashCases, renameClashCases } from './conformance/endpoints.js';
 import { feedReadCases, feedWriteCases } from './conformance/feed.js';
 import { cascadeCases, checkRecordingCases, historyPageCases } from './conformance/history.js';
@@ -24,6 +25,8 @@ const AREAS: readonly (readonly [string, readonly ((suite: Suite) => void)[]])[]
   ['cascades', [cascadeCases]],
   ['change feed', [feedWriteCases, feedReadCases]],
   ['leases', [leaseCases]],
+  ['aliases', [aliasCases]],
+  ['static model lists', [staticModelCases]],
   ['isolation of returned and passed-in objects', [copyCases]],
   ['lifecycle', [reopenCases]],
 ];

@@ -50,7 +50,8 @@ export async function emptyTables(url: string): Promise<void> {
     await client.query(`do $$ begin
       if to_regclass('endpoints') is not null then
         truncate endpoints, endpoint_models, endpoint_health_checks, llmlb_changes, llmlb_leases restart identity;
-      end if; end $$`);
+      end if;
+      if to_regclass('model_aliases') is not null then truncate model_aliases; end if; end $$`);
   } finally {
     await client.end();
   }

@@ -45,7 +45,7 @@ describePostgres('postgresStorage', () => {
       const fresh = await testDatabase();
       const storages = Array.from({ length: 4 }, () => open({ connectionString: fresh }));
       await Promise.all(storages.map((s) => s.init()));
-      expect(await migrationNames(testKysely(fresh))).toEqual(['0001_initial', '0002_fleet', '0002_postgres_notify', '0003_routing', '0004_change_subjects', '0005_backends']);
+      expect(await migrationNames(testKysely(fresh))).toEqual(['0001_initial', '0002_fleet', '0002_postgres_notify', '0003_routing', '0004_change_subjects', '0005_backends', '0006_aliases']);
       expect(storages.every((s) => s.kind === 'postgres' && s.shared === true)).toBe(true);
     });
 

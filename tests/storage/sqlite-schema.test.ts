@@ -8,6 +8,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
+import { aliasesMigration } from '../../src/storage/sql/aliases-migration.js';
 import { backendsMigration } from '../../src/storage/sql/migrations.js';
 import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { makeEndpointRecord, makeHealthCheck, T1, T2, T3 } from '../helpers/records.js';
@@ -61,6 +62,7 @@ describe('sqlite schema upgrades', () => {
       registered_at: '2025-01-01T00:00:00.000Z',
       updated_at: T2,
       notes: 'rack 3',
+      static_models: null,
       version: 1,
     };
     const listed = await storage.listEndpoints();
@@ -109,10 +111,11 @@ describe('sqlite schema upgrades', () => {
     await before.close();
     // Back to the previous release's feed, with one row left over (retention ate the others).
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: trackDatabase(new Database(filename)) }) });
-    // The previous release had neither 0004 nor 0005.
+    // The previous release had none of 0004, 0005 and 0006: later ones are rolled back first.
+    await aliasesMigration.down!(db);
     await backendsMigration({ boolean: 'integer', int64: 'integer', float: 'real', serial: { type: 'integer', autoIncrement: true } }).down!(db);
     await SQLITE_MIGRATIONS['0004_change_subjects']!.down!(db);
-    await sql`delete from llmlb_migration where name in ('0004_change_subjects', '0005_backends')`.execute(db);
+    await sql`delete from llmlb_migration where name in ('0004_change_subjects', '0005_backends', '0006_aliases')`.execute(db);
     await sql`delete from llmlb_changes where seq > 1`.execute(db);
     expect((await sql`select endpoint_id, kind from llmlb_changes`.execute(db)).rows).toEqual([{ endpoint_id: GPU_1, kind: 'endpoint' }]);
 

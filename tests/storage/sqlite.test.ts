@@ -32,7 +32,14 @@ vi.mock('better-sqlite3', async (importOriginal) => {
 });
 
 /** Every migration of the current release, as `llmlb_migration` lists them. */
-const ALL_MIGRATIONS = [{ name: '0001_initial' }, { name: '0002_fleet' }, { name: '0003_routing' }, { name: '0004_change_subjects' }, { name: '0005_backends' }];
+const ALL_MIGRATIONS = [
+  { name: '0001_initial' },
+  { name: '0002_fleet' },
+  { name: '0003_routing' },
+  { name: '0004_change_subjects' },
+  { name: '0005_backends' },
+  { name: '0006_aliases' },
+];
 
 const callerKyselys: Kysely<unknown>[] = [];
 
@@ -90,6 +97,7 @@ describe('sqliteStorage: schema and migrations', () => {
       'llmlb_leases',
       'llmlb_migration',
       'llmlb_migration_lock',
+      'model_aliases',
     ]);
     expect(schemaNames(db, 'index')).toEqual([
       'endpoint_health_checks_checked_at_idx',

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouter, type Router } from '../../src/router.js';
-import { LlmlbError } from '../../src/errors.js';
 import { memoryStorage } from '../../src/storage/memory/index.js';
 import type { StorageAdapter } from '../../src/storage/types.js';
 import { NEW_ENDPOINT_DEFAULTS } from '../helpers/records.js';
+import { LlmlbError } from '../../src/errors.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const SECRET = 'unit-test-secret-0123456789';
 let router: Router | undefined;
@@ -12,18 +13,6 @@ async function started(options: Parameters<typeof createRouter>[0] = {}): Promis
   router = createRouter({ secret: SECRET, ...options });
   await router.start();
   return router;
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<LlmlbError> {
-  const err = await promise.then(
-    () => {
-      throw new Error(`expected ${code}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LlmlbError);
-  expect((err as LlmlbError).code).toBe(code);
-  return err as LlmlbError;
 }
 
 afterEach(async () => {

@@ -33,6 +33,7 @@ describe('create input', () => {
       max_concurrency: null,
       priority: 0,
       weight: 1,
+      models: null,
     });
   });
 

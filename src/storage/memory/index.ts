@@ -4,6 +4,9 @@ import { conflictError, type UniqueField } from '../conflict.js';
 import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
 import { planModelSet } from '../models-diff.js';
 import { patchFields } from '../patch.js';
+import { MemoryAliases } from './aliases.js';
+import type { AliasRecord } from '../../alias-schema.js';
+import type { AliasPatch } from '../alias-storage.js';
 import type { ChangeBatch, ChangeKind, HealthCheckPage, Lease, StorageAdapter, StorageChange } from '../types.js';
 
 /** A change-feed entry with the time it was recorded. */
@@ -20,6 +23,7 @@ class MemoryStorage implements StorageAdapter {
   #changes: StoredChange[] = [];
   #lastSeq = 0;
   #leases = new Map<string, { holder: string; expires_at: number }>();
+  readonly #aliases = new MemoryAliases((name) => this.#recordChange(name, 'alias'));
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -40,7 +44,7 @@ class MemoryStorage implements StorageAdapter {
   async insertEndpoint(record: EndpointRecord): Promise<void> {
     if (this.#endpoints.has(record.id)) throw conflictError('id', record.id);
     this.#assertUnique(record);
-    this.#endpoints.set(record.id, { ...record });
+    this.#endpoints.set(record.id, structuredClone(record));
     this.#models.set(record.id, new Map());
     this.#checks.set(record.id, []);
     this.#recordChange(record.id, 'endpoint');
@@ -53,11 +57,11 @@ class MemoryStorage implements StorageAdapter {
   #update(id: string, patch: EndpointPatch): EndpointRecord | undefined {
     const current = this.#endpoints.get(id);
     if (!current) return undefined;
-    const next = { ...current, ...patchFields(patch), version: current.version + 1 };
+    const next = structuredClone({ ...current, ...patchFields(patch), version: current.version + 1 });
     this.#assertUnique(next);
     this.#endpoints.set(id, next);
     this.#recordChange(id, 'endpoint');
-    return { ...next };
+    return structuredClone(next);
   }
 
   async deleteEndpoint(id: string): Promise<boolean> {
@@ -70,13 +74,13 @@ class MemoryStorage implements StorageAdapter {
 
   async getEndpoint(id: string): Promise<EndpointRecord | undefined> {
     const record = this.#endpoints.get(id);
-    return record && { ...record };
+    return record && structuredClone(record);
   }
 
   async listEndpoints(): Promise<EndpointRecord[]> {
     return [...this.#endpoints.values()]
       .sort((a, b) => a.registered_at.localeCompare(b.registered_at) || a.id.localeCompare(b.id))
-      .map((e) => ({ ...e }));
+      .map((e) => structuredClone(e));
   }
 
   async replaceEndpointModels(
@@ -183,6 +187,26 @@ class MemoryStorage implements StorageAdapter {
 
   async releaseLease(name: string, holder: string): Promise<void> {
     if (this.#leases.get(name)?.holder === holder) this.#leases.delete(name);
+  }
+
+  insertAlias(record: AliasRecord): Promise<void> {
+    return this.#aliases.insertAlias(record);
+  }
+
+  updateAlias(name: string, patch: AliasPatch): Promise<AliasRecord | undefined> {
+    return this.#aliases.updateAlias(name, patch);
+  }
+
+  deleteAlias(name: string): Promise<boolean> {
+    return this.#aliases.deleteAlias(name);
+  }
+
+  getAlias(name: string): Promise<AliasRecord | undefined> {
+    return this.#aliases.getAlias(name);
+  }
+
+  listAliases(): Promise<AliasRecord[]> {
+    return this.#aliases.listAliases();
   }
 }
 

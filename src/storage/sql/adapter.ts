@@ -3,11 +3,14 @@
  * query builder, parameterised by a {@link SqlDialect} for what differs between databases.
  */
 import type { Kysely } from 'kysely';
+import type { AliasRecord } from '../../alias-schema.js';
 import { LlmlbError } from '../../errors.js';
 import type { DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord, ModelSetDiff } from '../../schema.js';
+import type { AliasPatch } from '../alias-storage.js';
 import { conflictError, type UniqueField } from '../conflict.js';
 import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
 import type { ChangeBatch, ChangeListener, HealthCheckPage, Lease, StorageAdapter } from '../types.js';
+import * as aliases from './aliases.js';
 import type { SqlDialect } from './dialect.js';
 import * as feed from './feed.js';
 import { migrateToLatest } from './migrations.js';
@@ -254,5 +257,27 @@ export class SqlStorage implements StorageAdapter {
 
   listLeases(prefix: string, now: number): Promise<Lease[]> {
     return this.#op('listLeases', (db) => feed.listLeases(db, prefix, now));
+  }
+
+  insertAlias(record: AliasRecord): Promise<void> {
+    const copy = { ...record, targets: [...record.targets] };
+    return this.#write('insertAlias', (trx) => aliases.insertAlias(trx, copy));
+  }
+
+  updateAlias(name: string, patch: AliasPatch): Promise<AliasRecord | undefined> {
+    const copy = { ...patch, targets: [...patch.targets] };
+    return this.#write('updateAlias', (trx) => aliases.updateAlias(trx, name, copy));
+  }
+
+  deleteAlias(name: string): Promise<boolean> {
+    return this.#write('deleteAlias', (trx) => aliases.deleteAlias(trx, name));
+  }
+
+  getAlias(name: string): Promise<AliasRecord | undefined> {
+    return this.#op('getAlias', (db) => aliases.getAlias(db, name));
+  }
+
+  listAliases(): Promise<AliasRecord[]> {
+    return this.#op('listAliases', aliases.listAliases);
   }
 }

@@ -13,6 +13,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { LlmlbError } from '../../errors.js';
 import { ADMIN_STATES, ENDPOINT_STATUSES, ENDPOINT_TYPES, TYPE_SOURCES } from '../../schema.js';
 import { CHANGE_KINDS } from '../types.js';
+import { aliasesMigration } from './aliases-migration.js';
 import type { SqlColumnTypes, SqlDialect } from './dialect.js';
 
 /** Name of the table where applied migrations are recorded. */
@@ -202,6 +203,7 @@ function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0002_fleet': fleet(columns),
         '0003_routing': routing(columns),
         '0005_backends': backendsMigration(columns),
+        '0006_aliases': aliasesMigration,
         ...dialect.ownMigrations,
       };
     },

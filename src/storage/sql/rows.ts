@@ -1,7 +1,9 @@
 /** Conversions between llmlb's domain records and the rows of its SQL tables. */
-import type { Insertable, Selectable } from 'kysely';
-import type { Capability, EndpointHealthCheck, EndpointModel, EndpointRecord, ModelMetadata } from '../../schema.js';
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Capability, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord, ModelMetadata } from '../../schema.js';
+import { staticModelsColumn } from '../../static-models.js';
 import type { CompleteModel, StoredModelFacts } from '../models-diff.js';
+import { patchFields } from '../patch.js';
 import type { StorageChange } from '../types.js';
 import type { SqlColumnTypes } from './dialect.js';
 import type {
@@ -39,8 +41,15 @@ export function toEndpointRow(record: EndpointRecord): Insertable<EndpointsTable
     registered_at: record.registered_at,
     updated_at: record.updated_at,
     notes: record.notes,
+    static_models: staticModelsColumn.write(record.static_models),
     version: record.version,
   };
+}
+
+/** The columns a patch sets (`static_models` as its JSON text). */
+export function toEndpointPatchRow(patch: EndpointPatch): Updateable<EndpointsTable> {
+  const { static_models, ...fields } = patchFields(patch);
+  return static_models === undefined ? fields : { ...fields, static_models: staticModelsColumn.write(static_models) };
 }
 
 /** The endpoint record of a row. */
@@ -66,6 +75,7 @@ export function toEndpointRecord(row: Selectable<EndpointsTable>): EndpointRecor
     registered_at: row.registered_at,
     updated_at: row.updated_at,
     notes: row.notes,
+    static_models: staticModelsColumn.read(row.static_models),
     version: Number(row.version),
   };
 }

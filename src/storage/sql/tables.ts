@@ -1,5 +1,5 @@
 /**
- * Kysely table typings of llmlb's SQL schema (migrations `0001_initial` to `0005_backends`).
+ * Kysely table typings of llmlb's SQL schema (migrations `0001_initial` to `0006_aliases`).
  * Internal to the SQL adapters: rows are converted to the domain types of `../../schema.js`
  * before they leave them.
  *
@@ -36,8 +36,8 @@ type EndpointIntField = 'health_check_interval_secs' | 'inference_timeout_secs' 
  * @example
  * const row = await db.selectFrom('endpoints').selectAll().where('id', '=', id).executeTakeFirst();
  */
-export type EndpointsTable = Omit<EndpointRecord, EndpointIntField | 'latency_ms' | 'max_concurrency'> &
-  Record<EndpointIntField, SqlInt> & { latency_ms: SqlInt | null; max_concurrency: SqlInt | null };
+export type EndpointsTable = Omit<EndpointRecord, EndpointIntField | 'latency_ms' | 'max_concurrency' | 'static_models'> &
+  Record<EndpointIntField, SqlInt> & { latency_ms: SqlInt | null; max_concurrency: SqlInt | null; static_models: string | null };
 
 /**
  * The `endpoint_models` table; `capabilities` holds a JSON array of strings.
@@ -91,6 +91,21 @@ export interface LeasesTable {
 }
 
 /**
+ * The `model_aliases` table (`0006_aliases`): one row per alias; `targets` holds a JSON array of
+ * model ids.
+ *
+ * @example
+ * await db.selectFrom('model_aliases').selectAll().where('name', '=', name).executeTakeFirst();
+ */
+export interface ModelAliasesTable {
+  name: string;
+  targets: string;
+  created_at: string;
+  updated_at: string;
+  version: SqlInt;
+}
+
+/**
  * Every table llmlb owns in the database.
  *
  * @example
@@ -102,4 +117,5 @@ export interface LlmlbDatabase {
   endpoint_health_checks: EndpointHealthChecksTable;
   llmlb_changes: ChangesTable;
   llmlb_leases: LeasesTable;
+  model_aliases: ModelAliasesTable;
 }

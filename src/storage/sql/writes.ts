@@ -2,14 +2,13 @@
  * The writes of the generic SQL storage, each run inside the dialect's write transaction so the
  * row, its version and its change-feed entry commit together.
  */
-import { sql, type Kysely, type Updateable } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DiscoveredModel, EndpointHealthCheck, EndpointPatch, EndpointRecord, ModelSetDiff } from '../../schema.js';
 import { planModelSet } from '../models-diff.js';
-import { patchFields } from '../patch.js';
 import type { SqlColumnTypes } from './dialect.js';
 import { appendChange } from './feed.js';
-import { toEndpointRecord, toEndpointRow, toHealthCheckRow, toModelFacts, toModelRow } from './rows.js';
-import type { EndpointsTable, LlmlbDatabase } from './tables.js';
+import { toEndpointPatchRow, toEndpointRecord, toEndpointRow, toHealthCheckRow, toModelFacts, toModelRow } from './rows.js';
+import type { LlmlbDatabase } from './tables.js';
 
 type Db = Kysely<LlmlbDatabase>;
 
@@ -40,7 +39,7 @@ export async function updateEndpoint(
   id: string,
   patch: EndpointPatch,
 ): Promise<{ record: EndpointRecord; seq: number } | undefined> {
-  const fields = patchFields(patch) as Updateable<EndpointsTable>;
+  const fields = toEndpointPatchRow(patch);
   const row = await trx
     .updateTable('endpoints')
     .set({ ...fields, version: sql<number>`version + 1` })
