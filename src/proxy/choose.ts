@@ -77,6 +77,11 @@ const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `n
 export class EndpointChooser {
   readonly #deps: ChooserDeps;
   readonly #fit: RequestFit;
+  /**
+   * Per routable list (shared and frozen, replaced on any change of its endpoints or models):
+   * whether one of them has the model not loaded. Most fleets never say so: no scan per request.
+   */
+  readonly #someCold = new WeakMap<readonly EndpointRecord[], boolean>();
 
   constructor(deps: ChooserDeps) {
     this.#deps = deps;
@@ -154,6 +159,7 @@ export class EndpointChooser {
    * the tier as it is (no allocation).
    */
   #preferLoaded({ model, capability }: ChoiceRequest, tier: readonly EndpointRecord[]): readonly EndpointRecord[] {
+    if (!this.#anyCold(model, capability)) return tier;
     const { stats, clock } = this.#deps;
     const fit = this.#fit;
     let cold = false;
@@ -165,6 +171,17 @@ export class EndpointChooser {
       else if (loaded === true && !warm) warm = !isQueueing(c, stats, (wallNow ??= clock.now()));
     }
     return cold && warm ? tier.filter((c) => fit.entryOf(c, model, capability)?.loaded !== false) : tier;
+  }
+
+  /** True when a routable endpoint for the name has the model not loaded (cached per routable list). */
+  #anyCold(model: string, capability: Capability): boolean {
+    const online = this.#deps.candidates.online(model, capability);
+    let cold = this.#someCold.get(online);
+    if (cold === undefined) {
+      cold = online.some((c) => this.#fit.entryOf(c, model, capability)?.loaded === false);
+      this.#someCold.set(online, cold);
+    }
+    return cold;
   }
 
   #select({ model, capability, stream }: ChoiceRequest, offered: readonly EndpointRecord[]): EndpointRecord | undefined {
