@@ -28,6 +28,7 @@ import {
   endpointIdSchema,
   healthCheckPageSchema,
   listEndpointsFilterSchema,
+  newEndpointRecord,
   parseOrThrow,
   toPublicEndpoint,
   updateEndpointInputSchema,
@@ -133,31 +134,7 @@ export class EndpointService {
       });
     }
     const id = randomUUID();
-    const now = isoAt(this.#deps.clock);
-    const record: EndpointRecord = {
-      id,
-      name: data.name,
-      base_url: data.base_url,
-      api_key_encrypted: data.api_key === undefined ? null : this.#seal(data.api_key, id),
-      status: 'pending',
-      admin_state: data.admin_state,
-      max_concurrency: data.max_concurrency,
-      priority: data.priority,
-      weight: data.weight,
-      type: data.type ?? 'openai-compatible',
-      type_source: data.type === undefined ? 'detected' : 'admin',
-      health_check_interval_secs: data.health_check_interval_secs,
-      inference_timeout_secs: data.inference_timeout_secs,
-      latency_ms: null,
-      last_seen: null,
-      last_error: null,
-      error_count: 0,
-      registered_at: now,
-      updated_at: now,
-      notes: data.notes ?? null,
-      static_models: data.models,
-      version: 1,
-    };
+    const record = newEndpointRecord(id, data, data.api_key === undefined ? null : this.#seal(data.api_key, id), isoAt(this.#deps.clock));
     const created = await this.#deps.store.create(record);
     // A static list is the model set at once (checks store it again, unless they do not sync).
     if (created.static_models !== null) await this.#deps.sync(created.id, []);

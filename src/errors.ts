@@ -19,6 +19,7 @@ export const HTTP_STATUS_BY_CODE = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   queue_full: 429,
+  rate_limited: 429,
   internal_error: 500,
   upstream_error: 502,
   endpoint_offline: 503,
@@ -45,6 +46,8 @@ export interface LlmlbErrorOptions {
   details?: ValidationIssue[];
   /** The underlying error, kept for logs; never sent to HTTP clients. */
   cause?: unknown;
+  /** For a 429 or 503: seconds to wait before trying again, sent as `Retry-After`. */
+  retryAfterSecs?: number;
 }
 
 /**
@@ -72,11 +75,14 @@ export class LlmlbError extends Error {
   override readonly name = 'LlmlbError';
   readonly code: ErrorCode;
   readonly details: ValidationIssue[] | undefined;
+  /** Seconds to wait before trying again (sent as `Retry-After`), when the error says. */
+  readonly retryAfterSecs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: LlmlbErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;
+    this.retryAfterSecs = options.retryAfterSecs;
   }
 
   /** `instanceof` by brand for `LlmlbError` itself; ordinary prototype checks for subclasses. */

@@ -9,6 +9,18 @@ export type { AffinityOptions } from './proxy/affinity.js';
 export { hashKey } from './http/auth.js';
 export type { UpstreamPolicyOptions } from './upstream-policy.js';
 export type { AuthFunction, AuthKey, AuthOption, Principal, Role } from './http/auth.js';
+export type { KeyList, KeyService } from './keys/service.js';
+export type {
+  ApiKey,
+  CreateKeyInput,
+  CreatedApiKey,
+  KeyLimits,
+  KeySource,
+  KeyState,
+  KeyUsageQuery,
+  KeyUsageReport,
+  UpdateKeyInput,
+} from './keys/schema.js';
 export { HealthChecker } from './health/checker.js';
 export type {
   CheckEvent,
@@ -67,6 +79,7 @@ export { postgresStorage } from './storage/postgres/index.js';
 export type { PostgresStorageConfig } from './storage/postgres/index.js';
 export type { AliasPatch, AliasStorage } from './storage/alias-storage.js';
 export type { ChangeBatch, ChangeKind, ChangeListener, HealthCheckPage, Lease, StorageAdapter, StorageChange } from './storage/types.js';
+export type { KeyPatch, KeyRecord, KeyStorage, KeyUsageRange, KeyUsageRow } from './storage/key-types.js';
 export type { ClusterOptions } from './cluster/index.js';
 export { createSecretBox } from './crypto.js';
 export type { SecretBox } from './crypto.js';

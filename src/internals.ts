@@ -5,8 +5,10 @@
 import { LlmlbError } from './errors.js';
 import type { Membership } from './cluster/membership.js';
 import type { Authenticator } from './http/auth.js';
+import type { RuntimeKeys } from './keys/index.js';
 import type { LoadBoard } from './load-signals.js';
 import type { Logger } from './logger.js';
+import type { NodeService } from './nodes/service.js';
 import type { InferenceProxy } from './proxy/forward.js';
 import type { Observability } from './observe/observability.js';
 import type { AdminEvent } from './observe/request-log.js';
@@ -16,6 +18,11 @@ import type { EndpointStore } from './store.js';
 export interface RouterInternals {
   /** The `/v1` forwarder. */
   proxy: InferenceProxy;
+  /**
+   * Runtime API keys: `/v1` admission (`admit`, `allows`), and `consume(keyId)` for node
+   * registration with a one-use registration token.
+   */
+  keys: RuntimeKeys;
   /** Resolves HTTP callers to principals; undefined when the router has no `auth` option. */
   authenticator: Authenticator | undefined;
   logger: Logger;
@@ -23,6 +30,8 @@ export interface RouterInternals {
   store: EndpointStore;
   /** The load figures servers publish (through checks) or nodes send (through heartbeats). */
   load: LoadBoard;
+  /** Self-registered nodes: registration, approval, the node list and heartbeats. */
+  nodes: NodeService;
   /**
    * The live instances on a shared storage (one otherwise), with a `change` event: per-endpoint
    * limits are shared among them (each instance enforces `ceil(cap / liveInstances())`).

@@ -18,10 +18,13 @@ import { PassiveHealth } from './health/outlier.js';
 import type { RetentionLoop } from './health/retention.js';
 import type { CheckScheduler } from './health/scheduler.js';
 import { createHealth, toHealthChecker } from './health/wiring.js';
-import { createAuthenticator } from './http/auth.js';
+import { configKeysOf, createAuthenticator } from './http/auth.js';
 import { setRouterInternals } from './internals.js';
+import { RuntimeKeys } from './keys/index.js';
+import type { KeyService } from './keys/service.js';
 import { LoadBoard, NO_FIGURES } from './load-signals.js';
 import { LiveStats } from './live-stats.js';
+import { NodeService } from './nodes/service.js';
 import { type Logger, silentLogger } from './logger.js';
 import { toCapabilityDetector } from './models/capabilities.js';
 import { InferenceProxy } from './proxy/forward.js';
@@ -73,6 +76,8 @@ export interface Router extends EventEmitter<RouterEvents> {
   readonly checker: HealthChecker;
   /** Live figures of each endpoint's traffic (in flight, latency, failures, suspension). */
   readonly stats: LiveStats;
+  /** Runtime API keys: create, list, update, revoke, usage (see docs/keys.md). */
+  readonly keys: KeyService;
   /** Current lifecycle state. */
   readonly state: RouterState;
   /**
@@ -103,6 +108,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly aliases: AliasService;
   readonly stats: LiveStats;
   readonly checker: HealthChecker;
+  readonly keys: KeyService;
+  readonly #runtimeKeys: RuntimeKeys;
   readonly #store: EndpointStore;
   readonly #aliasTable: AliasTable;
   readonly #cluster: Cluster;
@@ -115,6 +122,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
   readonly #secretBox: SecretBox | null;
   readonly #logger: Logger;
   readonly #observe: Observability;
+  readonly #nodes: NodeService;
   /** Frozen public copies of records, so `select` allocates nothing per call. */
   readonly #publicEndpoints = new WeakMap<EndpointRecord, Endpoint>();
   #state: RouterState = 'created';
@@ -155,6 +163,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       detectCapabilities: toCapabilityDetector(options.capabilities),
       owns: (id) => cluster.owns(id),
       shared: cluster.enabled,
+      pruneRevokedKeys: (cutoff) => this.#runtimeKeys.service.pruneRevoked(cutoff),
       // What a check read replaces what the previous check read (nothing read: nothing known);
       // a server that never published anything stays off the board.
       load: (id, figures) => {
@@ -173,6 +182,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     });
     this.#proxy = this.#createProxy(options, stats, passive);
     const assertStarted = () => this.#assertStarted();
+    const upstreamPolicy = createUpstreamPolicy(options.upstreams);
     this.models = new ModelCatalog(store.registry, this.#aliasTable, assertStarted);
     this.aliases = new AliasService({ table: this.#aliasTable, registry: store.registry, clock, assertStarted });
     const proxy = this.#proxy;
@@ -186,16 +196,29 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       probe: health.probe,
       probeVersion: health.probeVersion,
       sync: health.sync,
-      upstreamPolicy: createUpstreamPolicy(options.upstreams),
+      upstreamPolicy,
       assertStarted,
     });
+    const nodes = (this.#nodes = new NodeService({ store, storage: this.#storage, clock, logger, probe: health.probe, upstreamPolicy, load, assertStarted }));
     this.#observe = this.#createObservability(options);
+    const keys = (this.#runtimeKeys = new RuntimeKeys({
+      storage: this.#storage,
+      store,
+      clock,
+      logger,
+      configKeys: configKeysOf(options.auth),
+      shares: () => cluster.membership.liveInstances(),
+      assertStarted,
+    }));
+    this.keys = keys.service;
     setRouterInternals(this, {
       proxy: this.#proxy,
-      authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth),
+      keys,
+      authenticator: options.auth === undefined ? undefined : createAuthenticator(options.auth, (digest) => keys.resolve(digest)),
       logger,
       store,
       load,
+      nodes,
       membership: cluster.membership,
       checks: (id) => cluster.owns(id),
       observe: this.#observe,
@@ -217,8 +240,12 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       secretBox: this.#secretBox,
       clock: options.clock ?? systemClock,
       logger: this.#logger,
-      emit: (event) => this.emit('request', event),
-      hasListeners: () => this.listenerCount('request') > 0,
+      // Usage is counted per key without a `request` listener, so that nothing listens unless asked.
+      emit: (event) => {
+        this.#runtimeKeys.recordRequest(event);
+        this.emit('request', event);
+      },
+      reports: (keyId) => keyId !== null || this.listenerCount('request') > 0,
       capShares: () => cluster.membership.liveInstances(),
       options: { ...PROXY_DEFAULTS, ...options.proxy },
     });
@@ -275,12 +302,13 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#state = 'starting';
     try {
       await this.#storage.init();
-      const loaded = { ...(await this.#store.load()), aliases: await this.#aliasTable.load() };
+      const loaded = { ...(await this.#store.load()), aliases: await this.#aliasTable.load(), nodes: await this.#nodes.load(), keys: await this.#runtimeKeys.load() };
       this.#verifySecret(this.#store.registry.listEndpoints());
       await this.#cluster.start();
       this.#state = 'started';
       this.#scheduler.start();
       this.#retention.start();
+      this.#runtimeKeys.start();
       const cluster = this.#cluster.enabled ? { instance: this.#cluster.membership.self } : {};
       this.#logger.info({ storage: this.#storage.kind, ...loaded, ...cluster }, 'llmlb started');
     } catch (err) {
@@ -307,6 +335,7 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
     this.#observe.close();
     this.#retention.stop();
     await this.#scheduler.stop();
+    await this.#runtimeKeys.stop().catch((err: unknown) => this.#logger.warn({ err }, 'llmlb: key usage could not be written on stop'));
     await this.#cluster.stop();
     await this.#storage.close();
     if (this.#ownsDispatcher) await this.#dispatcher.close();

@@ -46,8 +46,8 @@ export type TypeSource = (typeof TYPE_SOURCES)[number];
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-/** Endpoint name: trimmed, 1–100 characters, no control characters. */
-const endpointNameSchema = z
+/** Endpoint name (and API key name): trimmed, 1–100 characters, no control characters. */
+export const endpointNameSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty or whitespace only')
@@ -256,6 +256,42 @@ export type EndpointPatch = Partial<Omit<EndpointRecord, 'id' | 'base_url' | 're
 export function toPublicEndpoint(record: EndpointRecord): Endpoint {
   const { api_key_encrypted, version: _version, ...rest } = record;
   return { ...rest, has_api_key: api_key_encrypted !== null };
+}
+
+/**
+ * The stored record of a newly registered endpoint: the parsed create input `data`, its sealed
+ * credential, never checked yet (`pending`), registered `now`, version 1.
+ */
+export function newEndpointRecord(
+  id: string,
+  data: z.output<typeof createEndpointInputSchema>,
+  apiKeyEncrypted: string | null,
+  now: string,
+): EndpointRecord {
+  return {
+    id,
+    name: data.name,
+    base_url: data.base_url,
+    api_key_encrypted: apiKeyEncrypted,
+    status: 'pending',
+    admin_state: data.admin_state,
+    max_concurrency: data.max_concurrency,
+    priority: data.priority,
+    weight: data.weight,
+    type: data.type ?? 'openai-compatible',
+    type_source: data.type === undefined ? 'detected' : 'admin',
+    health_check_interval_secs: data.health_check_interval_secs,
+    inference_timeout_secs: data.inference_timeout_secs,
+    latency_ms: null,
+    last_seen: null,
+    last_error: null,
+    error_count: 0,
+    registered_at: now,
+    updated_at: now,
+    notes: data.notes ?? null,
+    static_models: data.models,
+    version: 1,
+  };
 }
 
 /**

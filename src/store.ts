@@ -90,17 +90,30 @@ export class EndpointStore extends EventEmitter<StoreEvents> {
     return { endpoints: endpoints.length, models: models.length };
   }
 
-  /** Stores a new endpoint; `conflict` when its name or base_url is taken. */
-  async create(record: EndpointRecord): Promise<EndpointRecord> {
-    await this.#storage.insertEndpoint(record);
+  /**
+   * Stores a new endpoint; `conflict` when its name or base_url is taken. `insert` is the storage
+   * write, by default the endpoint alone; a module whose records come with the endpoint (a node's
+   * details) passes a write that stores both in one transaction.
+   */
+  async create(record: EndpointRecord, insert = (r: EndpointRecord) => this.#storage.insertEndpoint(r)): Promise<EndpointRecord> {
+    await insert(record);
     this.#registry.upsertEndpoint(record);
     this.emit('endpointAdded', record);
     return record;
   }
 
   /** Applies an admin patch; `not_found` when the endpoint is gone. */
-  async update(id: string, patch: EndpointPatch): Promise<EndpointRecord> {
-    const record = await this.#storage.updateEndpoint(id, patch);
+  update(id: string, patch: EndpointPatch): Promise<EndpointRecord> {
+    return this.applyWrite(id, () => this.#storage.updateEndpoint(id, patch));
+  }
+
+  /**
+   * Applies the endpoint record a combined storage write returned (a module's own records written
+   * in one transaction with the endpoint row, e.g. a node's approval); `not_found` when it wrote
+   * nothing because the endpoint is gone.
+   */
+  async applyWrite(id: string, write: () => Promise<EndpointRecord | undefined>): Promise<EndpointRecord> {
+    const record = await write();
     if (!record) throw endpointNotFound(id);
     this.#apply(record);
     return record;

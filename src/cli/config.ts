@@ -9,11 +9,12 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { MIN_SECRET_LENGTH } from '../crypto.js';
 import { ROLES, type Role, hashKey } from '../http/auth.js';
+import { AGENT_USAGE, type AgentConfig, parseAgentConfig } from './agent-config.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { OBSERVE_OPTIONS, OBSERVE_USAGE, type ObserveConfig, parseObserveConfig } from './observe-config.js';
 import { ROUTING_OPTIONS, ROUTING_USAGE, type RoutingConfig, parseRoutingConfig } from './routing-config.js';
 import { type CliEnv, pick, validate } from './sources.js';
-import { CliUsageError } from './usage-error.js';
+import { CliUsageError, argsError } from './usage-error.js';
 
 export { CliUsageError } from './usage-error.js';
 export type { CliEnv } from './sources.js';
@@ -109,7 +110,11 @@ export interface ServeCommand {
  * @example
  * const parsed: CliCommand = parseCliConfig(['--version'], {}); // { command: 'version' }
  */
-export type CliCommand = { readonly command: 'help' } | { readonly command: 'version' } | ServeCommand;
+export type CliCommand =
+  | { readonly command: 'help' }
+  | { readonly command: 'version' }
+  | ServeCommand
+  | { readonly command: 'agent'; readonly config: AgentConfig };
 
 const OPTIONS = {
   host: { type: 'string' },
@@ -134,6 +139,7 @@ export const USAGE = `Usage: llmlb <command> [options]
 
 Commands:
   serve                 Run the standalone server: admin API on /v0, OpenAI-compatible proxy on /v1
+  agent                 Register this machine's inference server with a router (self-registration)
   help                  Show this help
 
 Options of serve (flags win over environment variables):
@@ -148,6 +154,7 @@ Options of serve (flags win over environment variables):
 ${OBSERVE_USAGE}${ROUTING_USAGE}  -h, --help            Show this help
   -v, --version         Print the version
 
+${AGENT_USAGE}
 Environment:
   LLMLB_API_KEYS        Client API keys: "key1:admin,key2:viewer,key3:client" (keys of at least
                         ${MIN_API_KEY_LENGTH} characters; roles admin, viewer, client, node)
@@ -272,22 +279,6 @@ function parseSecret(env: CliEnv): string | undefined {
   return secret.trim();
 }
 
-/** Turns a `parseArgs` error into a one-line message that never echoes an option's value. */
-function argsError(err: unknown): CliUsageError {
-  const code = (err as { code?: unknown }).code;
-  const message = err instanceof Error ? err.message : String(err);
-  const option = /'(-[^' <]*)/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new CliUsageError(`unknown option ${option ?? ''}`.trim());
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== undefined) {
-    if (/does not take/.test(message)) return new CliUsageError(`option ${option} does not take a value`);
-    if (/ambiguous/.test(message)) {
-      return new CliUsageError(`option ${option} needs a value (for a value starting with "-", write ${option}=<value>)`);
-    }
-    return new CliUsageError(`option ${option} needs a value`);
-  }
-  return new CliUsageError(message.split('\n')[0] ?? 'invalid arguments');
-}
-
 function readArgs(argv: readonly string[]) {
   try {
     return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -310,6 +301,11 @@ function printable(word: string): string {
  * if (parsed.command === 'serve') console.log(parsed.config.port); // 0
  */
 export function parseCliConfig(argv: readonly string[], env: CliEnv): CliCommand {
+  // The agent has flags of its own.
+  if (argv[0] === 'agent') {
+    if (argv.some((arg) => arg === '--help' || arg === '-h')) return { command: 'help' };
+    return { command: 'agent', config: parseAgentConfig(argv.slice(1), env) };
+  }
   const { values, positionals } = readArgs(argv);
   if (values.help) return { command: 'help' };
   if (values.version) return { command: 'version' };
@@ -317,7 +313,7 @@ export function parseCliConfig(argv: readonly string[], env: CliEnv): CliCommand
   const [command, ...rest] = positionals;
   if (command === undefined) throw new CliUsageError('missing command', { showUsage: true });
   if (command === 'help') return { command: 'help' };
-  if (command !== 'serve') throw new CliUsageError(`unknown command${printable(command)} (commands: serve, help)`);
+  if (command !== 'serve') throw new CliUsageError(`unknown command${printable(command)} (commands: serve, agent, help)`);
   if (rest.length > 0) throw new CliUsageError(`unexpected argument${printable(rest[0] ?? '')} after "serve"`);
 
   const hostSource = pick(values.host, 'host', env, 'LLMLB_HOST');

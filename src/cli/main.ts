@@ -1,9 +1,13 @@
 /**
- * The `llmlb` command: dispatches help / version / serve, prints usage errors, and turns SIGINT /
- * SIGTERM into a graceful stop (a second signal forces exit 1). Returns the exit code instead of
+ * The `llmlb` command: dispatches help / version / serve / agent, prints usage errors, and turns
+ * SIGINT / SIGTERM into a graceful stop (a second signal forces exit 1). Returns the exit code instead of
  * exiting, so tests can drive it; `src/cli.ts` is the thin process entry.
  */
+import { NodeAgent } from './agent.js';
+import type { AgentConfig } from './agent-config.js';
 import { CliUsageError, type CliEnv, USAGE, parseCliConfig } from './config.js';
+import { readGpus } from './gpu.js';
+import { createCliLogger } from './log.js';
 import { type ServeHandle, type ServeIO, runServe } from './serve.js';
 import { readPackageVersion } from './version.js';
 
@@ -72,16 +76,24 @@ export async function runCli(argv: readonly string[], env: CliEnv, options: RunC
       return 0;
     case 'serve':
       return serve(parsed.config, options);
+    case 'agent':
+      return agent(parsed.config, options);
   }
 }
 
-async function serve(config: Parameters<typeof runServe>[0], options: RunCliOptions): Promise<number> {
+/** The first stop signal (a second forces exit 1), and a way to stop listening. */
+interface StopRequest {
+  /** Settles with the first signal. */
+  requested: Promise<StopSignal>;
+  dispose(): void;
+}
+
+function listenForStop(options: RunCliOptions): StopRequest {
   const signals = options.signals ?? process;
   const forceExit = options.forceExit ?? ((code: number) => process.exit(code));
   let signalled: StopSignal | undefined;
-  let wake: (() => void) | undefined;
-  const stopRequested = new Promise<void>((resolveStop) => (wake = resolveStop));
-
+  let wake: ((signal: StopSignal) => void) | undefined;
+  const requested = new Promise<StopSignal>((resolveStop) => (wake = resolveStop));
   const onSignal = (signal: StopSignal) => {
     if (signalled !== undefined) {
       options.stderr.write(`llmlb: ${signal} again: exiting without waiting for in-flight requests\n`);
@@ -89,10 +101,32 @@ async function serve(config: Parameters<typeof runServe>[0], options: RunCliOpti
       return;
     }
     signalled = signal;
-    wake?.();
+    wake?.(signal);
   };
   for (const signal of STOP_SIGNALS) signals.on(signal, onSignal);
+  return { requested, dispose: () => STOP_SIGNALS.forEach((signal) => signals.off(signal, onSignal)) };
+}
 
+/** `llmlb agent`: runs the node agent until a stop signal. */
+async function agent(config: AgentConfig, options: RunCliOptions): Promise<number> {
+  const stop = listenForStop(options);
+  const log = createCliLogger(config.logLevel, options.stdout);
+  const abort = new AbortController();
+  void stop.requested.then((signal) => {
+    log.logger.info({ signal }, 'stop signal received');
+    abort.abort();
+  });
+  try {
+    await new NodeAgent(config, { logger: log.logger, gpus: () => readGpus(config.nvidiaSmi) }).run(abort.signal);
+    return 0;
+  } finally {
+    stop.dispose();
+    log.flush();
+  }
+}
+
+async function serve(config: Parameters<typeof runServe>[0], options: RunCliOptions): Promise<number> {
+  const stop = listenForStop(options);
   try {
     let handle: ServeHandle;
     try {
@@ -102,8 +136,8 @@ async function serve(config: Parameters<typeof runServe>[0], options: RunCliOpti
       return 1;
     }
     options.onListening?.(handle);
-    await stopRequested;
-    handle.logger.info({ signal: signalled }, 'stop signal received');
+    const signal = await stop.requested;
+    handle.logger.info({ signal }, 'stop signal received');
     try {
       await handle.stop();
       return 0;
@@ -113,6 +147,6 @@ async function serve(config: Parameters<typeof runServe>[0], options: RunCliOpti
       return 1;
     }
   } finally {
-    for (const signal of STOP_SIGNALS) signals.off(signal, onSignal);
+    stop.dispose();
   }
 }

@@ -33,6 +33,8 @@ export interface HealthDeps {
   owns: (endpointId: string) => boolean;
   /** Several instances share the checks (see `SchedulerDeps.keepCadence`). */
   shared: boolean;
+  /** Prunes revoked keys (the key module's, for the retention loop). */
+  pruneRevokedKeys: (cutoff: string) => Promise<number>;
   /** Receives the load figures each successful check read. */
   load?: (endpointId: string, load: LoadFigures | null) => void;
 }
@@ -87,6 +89,7 @@ export function createHealth(deps: HealthDeps): HealthParts {
     clock,
     logger,
     retentionDays: options.retentionDays,
+    pruneRevokedKeys: deps.pruneRevokedKeys,
     intervalMs: options.retentionIntervalMs,
     onError: (err) => announceError(checker, null, err, logger),
   });

@@ -9,18 +9,20 @@ import { readJsonBody } from './body.js';
 import { sendEmpty, sendJson } from './respond.js';
 import type { RouteContext, RouteHandler } from './route.js';
 
-const body = (ctx: RouteContext) => readJsonBody(ctx.req, ctx.bodyLimit, ctx.preParsedBody);
-const id = (ctx: RouteContext) => ctx.params.id ?? '';
+/** The request's JSON body, within the admin API's limit. */
+export const body = (ctx: RouteContext): Promise<unknown> => readJsonBody(ctx.req, ctx.bodyLimit, ctx.preParsedBody);
+/** The `:id` of the path. */
+export const id = (ctx: RouteContext): string => ctx.params.id ?? '';
 
 /** Announces an admin write (the router's `admin` event, which the CLI logs). */
-function audit(ctx: RouteContext, action: AdminAction, endpointId: string, name?: string): void {
+export function audit(ctx: RouteContext, action: AdminAction, endpointId: string, name?: string): void {
   const internals = routerInternals(ctx.router);
   const endpointName = name ?? internals.store.registry.getEndpoint(endpointId)?.name ?? null;
   internals.audit({ action, endpoint_id: endpointId, endpoint_name: endpointName, key_name: ctx.principal?.name ?? null });
 }
 
 /** Runs an admin write on the endpoint of the path, announces it, and answers with its result. */
-const write = (action: AdminAction, run: (ctx: RouteContext) => Promise<unknown>): RouteHandler => async (ctx) => {
+export const write = (action: AdminAction, run: (ctx: RouteContext) => Promise<unknown>): RouteHandler => async (ctx) => {
   const result = await run(ctx);
   audit(ctx, action, id(ctx));
   sendJson(ctx.res, 200, result);
@@ -30,7 +32,7 @@ const write = (action: AdminAction, run: (ctx: RouteContext) => Promise<unknown>
  * Turns a query (`?status=online`) into an object for the programmatic API, which validates it;
  * a repeated parameter is a 400.
  */
-function queryObject(query: URLSearchParams): never {
+export function queryObject(query: URLSearchParams): never {
   const filter = new Map<string, string>();
   for (const [key, value] of query) {
     if (filter.has(key)) {
@@ -77,5 +79,5 @@ export const fleetHandlers = {
   model: async (ctx) => sendJson(ctx.res, 200, ctx.router.models.get(ctx.params.model ?? '')),
   stats: async (ctx) => sendJson(ctx.res, 200, { stats: ctx.router.stats.list() }),
   /** Who the caller is: the role and key name (the dashboard hides what the role may not do). */
-  me: async (ctx) => sendJson(ctx.res, 200, { role: ctx.principal?.role, name: ctx.principal?.name ?? null }),
+  me: async (ctx) => sendJson(ctx.res, 200, { role: ctx.principal?.role, name: ctx.principal?.name ?? null, key_id: ctx.principal?.keyId ?? null }),
 } satisfies Record<string, RouteHandler>;

@@ -1,32 +1,22 @@
 /**
  * HTTP authentication: `Authorization: Bearer <key>` (or, on routes that say so, `x-api-key: <key>`
- * as Anthropic clients send it) matched against configured keys, each with a role, or a
- * host-supplied function. Keys are compared by their SHA-256 digests, so neither the
+ * as Anthropic clients send it) matched against the keys llmlb knows — those of the `auth` option
+ * and runtime keys (`/v0/keys`) — or a host-supplied function. Keys are compared by their SHA-256
+ * digests (one map lookup, no storage access), so neither the
  * timing of the lookup nor the configuration reveals a key.
  */
-import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { LlmlbError } from '../errors.js';
+import type { ConfigKey } from '../keys/index.js';
+import { hashKey } from '../keys/secret.js';
 import { optionUnion } from '../options.js';
+import { type Principal, ROLES } from '../roles.js';
 
-/**
- * Every role a key can have; which routes each may call is declared in the route table
- * (`routes.ts`). `node` keys are registration tokens of self-registering inference nodes.
- */
-export const ROLES = ['admin', 'viewer', 'client', 'node'] as const;
-/** A caller's role. */
-export type Role = (typeof ROLES)[number];
-
-/** Who is calling, as established by authentication. */
-export interface Principal {
-  role: Role;
-  /** Optional label for logs (never the key). */
-  name?: string;
-}
+export { ROLES, type Principal, type Role } from '../roles.js';
+export { hashKey } from '../keys/secret.js';
 
 /** A configured key: the plaintext `key`, or its `sha256` hex digest so configs need not hold it. */
-export type AuthKey = ({ key: string; sha256?: never } | { sha256: string; key?: never }) & Principal;
+export type AuthKey = ({ key: string; sha256?: never } | { sha256: string; key?: never }) & Omit<Principal, 'keyId'>;
 
 /** Host-supplied authentication: return the caller's principal, or null to answer 401. */
 export type AuthFunction = (req: IncomingMessage) => Principal | null | Promise<Principal | null>;
@@ -59,11 +49,6 @@ export const authOptionSchema = optionUnion('must be { keys: [{ key, role }] }, 
   z.strictObject({ keys: z.array(authKeySchema) }),
 ]);
 
-/** SHA-256 hex digest of a key, as accepted in `{ sha256 }` entries. */
-export function hashKey(key: string): string {
-  return hash('sha256', key, 'hex');
-}
-
 /** How a route takes keys: `xApiKey` also accepts the key in the `x-api-key` header. */
 export interface KeySources {
   xApiKey?: boolean;
@@ -77,27 +62,37 @@ export type Authenticator = (req: IncomingMessage, sources?: KeySources) => Prin
 
 const EVERYONE_ADMIN: Principal = Object.freeze({ role: 'admin', name: 'auth disabled' });
 
+/** The keys of an `auth` option by digest, role and label (none for a function or `false`). */
+export function configKeysOf(option: AuthOption | undefined): ConfigKey[] {
+  if (option === undefined || option === false || typeof option === 'function') return [];
+  return option.keys.map((entry) => {
+    const digest = entry.sha256 !== undefined ? entry.sha256.toLowerCase() : hashKey(entry.key);
+    return entry.name === undefined ? { digest, role: entry.role } : { digest, role: entry.role, name: entry.name };
+  });
+}
+
+/** Resolves a key's SHA-256 digest to the principal of a key that works now, or null. */
+export type KeyResolver = (digest: string) => Readonly<Principal> | null;
+
 /**
- * Builds the authenticator for an `auth` option.
+ * Builds the authenticator for an `auth` option. `resolve` knows every key llmlb holds (the
+ * option's and runtime keys). A bearer token that is such a key always authenticates as that
+ * key; otherwise `{ keys }` answers 401, a function decides, and `false` lets the caller in as
+ * admin (llmlb does no authentication then: keys only attribute and limit traffic).
  *
  * @example
- * const authenticate = createAuthenticator({ keys: [{ key: process.env.ADMIN_KEY!, role: 'admin' }] });
+ * const authenticate = createAuthenticator(option, (digest) => keys.resolve(digest));
  */
-export function createAuthenticator(option: AuthOption): Authenticator {
-  if (option === false) return () => EVERYONE_ADMIN;
-  if (typeof option === 'function') return option;
-  const byDigest = new Map<string, Principal>();
-  for (const entry of option.keys) {
-    const digest = entry.sha256 !== undefined ? entry.sha256.toLowerCase() : hashKey(entry.key);
-    if (byDigest.has(digest)) throw new LlmlbError('invalid_request', 'the same key is configured twice');
-    byDigest.set(digest, Object.freeze(entry.name === undefined ? { role: entry.role } : { role: entry.role, name: entry.name }));
-  }
-  const lookup = (token: string | null) => (token === null ? null : (byDigest.get(hashKey(token)) ?? null));
-  return (req, sources) => {
+export function createAuthenticator(option: AuthOption, resolve: KeyResolver): Authenticator {
+  const lookup = (token: string | null) => (token === null ? null : resolve(hashKey(token)));
+  const known = (req: IncomingMessage, sources?: KeySources): Readonly<Principal> | null => {
     const principal = lookup(bearerToken(req.headers.authorization));
     if (principal !== null || sources?.xApiKey !== true) return principal;
     return lookup(apiKeyHeader(req.headers['x-api-key']));
   };
+  if (option === false) return (req, sources) => known(req, sources) ?? EVERYONE_ADMIN;
+  if (typeof option === 'function') return (req, sources) => known(req, sources) ?? option(req);
+  return known;
 }
 
 /** The key of an `x-api-key` header, or null. */

@@ -109,12 +109,16 @@ const NOT_READY: Readonly<Record<Exclude<RouterState, 'started'>, string>> = {
  * router is not started, and the route's handler.
  */
 async function serve(authenticate: Authenticator, target: Resolution, ctx: RouteContext, path: string): Promise<void> {
-  // Public routes answer anyone, started or not (`/readyz` says itself whether it is ready).
-  if (target.handle && target.roles.has('public')) return target.handle(ctx);
+  // Public routes answer anyone, started or not (`/readyz` says itself whether it is ready);
+  // a wrong method on a public path is a 405 for anyone too.
+  const open = target.roles.has('public');
+  if (target.handle && open) return target.handle(ctx);
   const method = ctx.req.method ?? 'GET';
-  const principal = (ctx.principal = await authenticate(ctx.req, target.xApiKey === true ? X_API_KEY : undefined));
-  if (!principal) throw new LlmlbError('unauthorized', target.xApiKey === true ? MISSING_KEY_OR_X_API_KEY : MISSING_KEY);
-  if (!target.roles.has(principal.role)) throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
+  if (!open) {
+    const principal = (ctx.principal = await authenticate(ctx.req, target.xApiKey === true ? X_API_KEY : undefined));
+    if (!principal) throw new LlmlbError('unauthorized', target.xApiKey === true ? MISSING_KEY_OR_X_API_KEY : MISSING_KEY);
+    if (!target.roles.has(principal.role)) throw new LlmlbError('forbidden', `the ${principal.role} role may not ${method} ${path}`);
+  }
   if (!target.handle) {
     if (!target.allow) throw new LlmlbError('not_found', `no route for ${method} ${path}`);
     throw new LlmlbError('method_not_allowed', `${method} is not allowed on ${path}; use ${target.allow.join(', ')}`);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
 import type { AliasInfo, ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
+import type { RequestHints } from '../proxy/forward.js';
 import type { InferenceRoute } from '../proxy/options.js';
 import { INFERENCE_ROUTES } from '../proxy/inference-routes.js';
 import { requestNeeds } from '../proxy/request-needs.js';
@@ -34,11 +35,26 @@ function validModel(value: unknown, message: string): string {
   return model.data;
 }
 
+/**
+ * Forwards one request within the limits of the caller's key: the key admits it (or refuses it
+ * with a 404 or a 429) and its slot is freed when the answer ends.
+ */
+async function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: Omit<RequestHints, 'keyName' | 'keyId'>): Promise<void> {
+  const { proxy, keys } = routerInternals(ctx.router);
+  const principal = ctx.principal;
+  const release = keys.admit(principal, model);
+  try {
+    await proxy.forward(ctx.req, ctx.res, route, body, model, { ...hints, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null });
+  } finally {
+    release();
+  }
+}
+
 /** A route whose JSON body names the model. */
 const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
   const { body, model, parsed, stream } = await readInferenceBody(ctx);
   const needs = requestNeeds(INFERENCE_ROUTES[route].shape, parsed as Record<string, unknown>, body.length);
-  await routerInternals(ctx.router).proxy.forward(ctx.req, ctx.res, route, body, model, { stream, body: parsed, needs, keyName: ctx.principal?.name ?? null });
+  await forwardWithin(ctx, route, body, model, { stream, body: parsed, needs });
 };
 
 /** A route whose `multipart/form-data` body names the model in its `model` field (an upload). */
@@ -46,7 +62,7 @@ const forwardMultipart = (route: InferenceRoute) => async (ctx: RouteContext) =>
   const { proxy } = routerInternals(ctx.router);
   const { raw, model } = await readMultipartBody(ctx.req, proxy.bodyLimit, ctx.preParsedBody);
   const name = validModel(model, 'the form must have a "model" field (a non-empty string)');
-  await proxy.forward(ctx.req, ctx.res, route, raw, name, { stream: false, body: null, keyName: ctx.principal?.name ?? null });
+  await forwardWithin(ctx, route, raw, name, { stream: false, body: null });
 };
 
 /** A model as listed by `GET /v1/models`: the OpenAI fields plus llmlb's own. */
@@ -114,10 +130,17 @@ export const inferenceHandlers = {
     const [models, aliases] = [ctx.router.models.list(), ctx.router.models.aliases()];
     let cached = listCache.get(models);
     if (cached?.aliases !== aliases) listCache.set(models, (cached = { aliases, body: { object: 'list', data: listing(models, aliases) } }));
-    sendJson(ctx.res, 200, cached.body);
+    const { keys } = routerInternals(ctx.router);
+    const data = (cached.body as { data: ListedModel[] }).data;
+    // A key limited to some models (or aliases) sees only those.
+    const visible = data.every((m) => keys.allows(ctx.principal, m.id)) ? cached.body : { object: 'list', data: data.filter((m) => keys.allows(ctx.principal, m.id)) };
+    sendJson(ctx.res, 200, visible);
   },
   getModel: async (ctx) => {
     const id = ctx.params.model ?? '';
+    if (!routerInternals(ctx.router).keys.allows(ctx.principal, id)) {
+      throw new LlmlbError('model_not_found', `model ${JSON.stringify(id)} does not exist or this key may not use it`);
+    }
     const alias = ctx.router.models.findAlias(id);
     sendJson(ctx.res, 200, alias ? toListedAlias(alias) : toListed(ctx.router.models.get(id)));
   },

@@ -28,10 +28,11 @@ function adminErrorBody(error: LlmlbError): unknown {
   return { error: body };
 }
 
-/** Sends an error; 401s carry `WWW-Authenticate`, 405s the `Allow` list. */
+/** Sends an error; 401s carry `WWW-Authenticate`, 405s the `Allow` list, errors that say when to retry `Retry-After`. */
 export function sendError(res: ServerResponse, error: LlmlbError, style: ErrorStyle, allow?: readonly string[]): void {
   const headers: Record<string, string> = {};
   if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer';
+  if (error.retryAfterSecs !== undefined) headers['retry-after'] = String(error.retryAfterSecs);
   if (allow) headers.allow = allow.join(', ');
   if (style === 'admin') sendJson(res, error.status, adminErrorBody(error), headers);
   else ERROR_WRITERS[style].send(res, error, headers);

@@ -85,9 +85,14 @@ interface PathEntry {
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** Roles that may call every one of `routes`. */
+/**
+ * Roles that may call every one of `routes`. A public route is open to every role, so it narrows
+ * nothing (a group of public routes only is `public`).
+ */
 function commonRoles(routes: readonly Route[]): ReadonlySet<RouteRole> {
-  return new Set(routes[0]!.roles.filter((role) => routes.every((route) => route.roles.includes(role))));
+  const keyed = routes.filter((route) => !route.roles.includes('public'));
+  if (keyed.length === 0) return new Set<RouteRole>(['public']);
+  return new Set(keyed[0]!.roles.filter((role) => keyed.every((route) => route.roles.includes(role))));
 }
 
 /** The one error shape of the routes of a path. */

@@ -6,6 +6,8 @@
 import { endpointHandlers as endpoints, fleetHandlers as fleet } from './admin-routes.js';
 import { aliasHandlers as aliases } from './alias-routes.js';
 import type { Role } from './auth.js';
+import { keyHandlers as keys } from './key-routes.js';
+import { nodeHandlers as nodes } from './node-routes.js';
 import { dashboardHandlers as dashboard, observeHandlers as observe } from './observe-routes.js';
 import { inferenceHandlers as inference } from './proxy-routes.js';
 import { type Route, type RouteIndex, type RouteRole, createRouteIndex } from './route.js';
@@ -18,6 +20,8 @@ const ADMINS: readonly Role[] = ['admin'];
 const CLIENTS: readonly Role[] = ['admin', 'client'];
 /** Every key. */
 const ANY_KEY: readonly Role[] = ['admin', 'viewer', 'client'];
+/** Registering a node: its registration token (a `node` key), or an admin. */
+const NODES: readonly Role[] = ['admin', 'node'];
 /** Anyone, without a key. */
 const PUBLIC: readonly RouteRole[] = ['public'];
 
@@ -32,6 +36,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v0/endpoints/:id/sync', roles: ADMINS, errors: 'admin', handle: endpoints.sync },
   { method: 'GET', path: '/v0/endpoints/:id/health-checks', roles: READERS, errors: 'admin', handle: endpoints.healthChecks },
   { method: 'GET', path: '/v0/endpoints/:id/stats', roles: READERS, errors: 'admin', handle: endpoints.stats },
+  { method: 'POST', path: '/v0/endpoints/:id/approve', roles: ADMINS, errors: 'admin', handle: nodes.approve },
+  { method: 'POST', path: '/v0/endpoints/:id/reject', roles: ADMINS, errors: 'admin', handle: nodes.reject },
+  { method: 'GET', path: '/v0/nodes', roles: READERS, errors: 'admin', handle: nodes.list },
+  { method: 'POST', path: '/v0/nodes', roles: NODES, errors: 'admin', handle: nodes.register },
+  // Public: the heartbeat's credential is its X-Node-Token, which the handler checks.
+  { method: 'POST', path: '/v0/nodes/heartbeat', roles: PUBLIC, errors: 'admin', handle: nodes.heartbeat },
+  { method: 'GET', path: '/v0/nodes/:id', roles: READERS, errors: 'admin', handle: nodes.get },
   { method: 'GET', path: '/v0/models', roles: READERS, errors: 'admin', handle: fleet.models },
   { method: 'GET', path: '/v0/models/*model', roles: READERS, errors: 'admin', handle: fleet.model },
   { method: 'GET', path: '/v0/aliases', roles: READERS, errors: 'admin', handle: aliases.list },
@@ -42,6 +53,12 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v0/stats', roles: READERS, errors: 'admin', handle: fleet.stats },
   { method: 'GET', path: '/v0/events', roles: READERS, errors: 'admin', handle: observe.events },
   { method: 'GET', path: '/v0/me', roles: ANY_KEY, errors: 'admin', handle: fleet.me },
+  { method: 'GET', path: '/v0/keys', roles: ADMINS, errors: 'admin', handle: keys.list },
+  { method: 'POST', path: '/v0/keys', roles: ADMINS, errors: 'admin', handle: keys.create },
+  { method: 'GET', path: '/v0/keys/:id', roles: ADMINS, errors: 'admin', handle: keys.get },
+  { method: 'PUT', path: '/v0/keys/:id', roles: ADMINS, errors: 'admin', handle: keys.update },
+  { method: 'DELETE', path: '/v0/keys/:id', roles: ADMINS, errors: 'admin', handle: keys.revoke },
+  { method: 'GET', path: '/v0/keys/:id/usage', roles: ADMINS, errors: 'admin', handle: keys.usage },
   { method: 'POST', path: '/v1/chat/completions', roles: CLIENTS, errors: 'openai', handle: inference.chat },
   { method: 'POST', path: '/v1/completions', roles: CLIENTS, errors: 'openai', handle: inference.completions },
   { method: 'POST', path: '/v1/embeddings', roles: CLIENTS, errors: 'openai', handle: inference.embeddings },

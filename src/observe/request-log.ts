@@ -1,13 +1,13 @@
 /**
  * The request log: one `info` line per proxied request (route, model, endpoint, status, time to
- * first byte, duration, attempts, queue wait, route reason, the client key's name — never the
- * key) and one per admin write through the HTTP API (who, what, which endpoint).
+ * first byte, duration, attempts, queue wait, route reason, the client key's name and id — never
+ * the key) and one per admin write through the HTTP API (who, what, which endpoint).
  */
 import type { Logger } from '../logger.js';
 import type { RequestEvent } from '../proxy/options.js';
 
 /** What an admin write through the HTTP API did. */
-export type AdminAction = 'create' | 'update' | 'delete' | 'test' | 'sync';
+export type AdminAction = 'create' | 'update' | 'delete' | 'test' | 'sync' | 'register' | 'approve' | 'reject';
 
 /** Payload of the router's `admin` event: one admin write through the HTTP API, done. */
 export interface AdminEvent {
@@ -40,6 +40,7 @@ function requestFields(e: RequestEvent): Record<string, unknown> {
     attempts: e.attempts,
     streamed: e.streamed,
     client: e.key_name,
+    client_key_id: e.key_id,
   };
   if (e.queue_ms !== undefined) fields.queue_ms = e.queue_ms;
   if (e.route_reason !== undefined) fields.route_reason = e.route_reason;

@@ -40,6 +40,8 @@ export interface RequestHints {
   needs?: RequestNeeds;
   /** Name of the caller's key, for the request event (never the key). */
   keyName: string | null;
+  /** Id of the caller's key, for the request event (never the key). */
+  keyId: string | null;
 }
 
 /** Where and how to reach an endpoint, derived once per endpoint record. */
@@ -56,8 +58,9 @@ type Grant = Choice | LlmlbError;
 interface Trip {
   readonly route: InferenceRoute;
   readonly request: ChoiceRequest & { exclude: Set<string> | undefined };
-  /** Name of the caller's key, for the request event. */
+  /** Name and id of the caller's key, for the request event. */
   readonly keyName: string | null;
+  readonly keyId: string | null;
   /** Monotonic ms when forwarding began. */
   readonly started: number;
   attempts: number;
@@ -87,9 +90,10 @@ export interface ProxyDeps {
   secretBox: SecretBox | null;
   clock: Clock;
   logger: Logger;
-  /** Emits a request event (only called when someone listens). */
+  /** Reports a finished request (only called when {@link ProxyDeps.reports} says so). */
   emit: (event: RequestEvent) => void;
-  hasListeners: () => boolean;
+  /** Whether a request of this key (null: none) must be reported: someone listens, or its key's usage is counted. */
+  reports: (keyId: string | null) => boolean;
   /** Instances sharing each endpoint's cap (see `EndpointChooser`). */
   capShares: () => number;
   options: Required<Omit<ProxyOptions, 'affinity'>> & Pick<ProxyOptions, 'affinity'>;
@@ -175,6 +179,7 @@ export class InferenceProxy {
       route,
       request,
       keyName: hints.keyName,
+      keyId: hints.keyId,
       started: this.#deps.clock.monotonic(),
       attempts: 0,
       last: undefined,
@@ -312,9 +317,9 @@ export class InferenceProxy {
     this.#report(trip, error.status, null, false, error.code, null);
   }
 
-  /** Emits the `request` event of a finished request, built only when someone listens. */
+  /** Reports a finished request, built only when someone listens or its key's usage is counted. */
   #report(trip: Trip, status: number, ttfb: number | null, streamed: boolean, error: ErrorCode | null, tail: BodyTail | null): void {
-    if (!this.#deps.hasListeners()) return;
+    if (!this.#deps.reports(trip.keyId)) return;
     this.#deps.emit({
       route: trip.route,
       model: trip.request.model,
@@ -330,6 +335,7 @@ export class InferenceProxy {
       error,
       usage: tail === null ? null : tail.usage(),
       key_name: trip.keyName,
+      key_id: trip.keyId,
     });
   }
 

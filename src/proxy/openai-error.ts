@@ -19,6 +19,7 @@ const OPENAI_TYPE: Partial<Record<ErrorCode, string>> = {
   no_available_endpoint: 'service_unavailable_error',
   not_ready: 'service_unavailable_error',
   queue_full: 'rate_limit_error',
+  rate_limited: 'rate_limit_error',
   queue_timeout: 'service_unavailable_error',
   endpoint_offline: 'service_unavailable_error',
 };

@@ -87,4 +87,6 @@ export interface RequestEvent {
   usage: TokenUsage | null;
   /** Name of the client key that made the request (never the key), when the caller has one. */
   key_name: string | null;
+  /** Id of the client key that made the request (never the key), when the caller has one. */
+  key_id: string | null;
 }

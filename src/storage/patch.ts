@@ -25,11 +25,16 @@ const PATCHABLE: Readonly<Record<keyof EndpointPatch, true>> = Object.freeze({
 const PATCH_KEYS = Object.keys(PATCHABLE) as (keyof EndpointPatch)[];
 
 /**
- * The fields a patch really sets: known fields whose value is not `undefined` (`null` is a
- * value). Anything else in the object is ignored.
+ * The fields of `patch` among `keys` whose value is not `undefined` (`null` is a value); anything
+ * else in the object is ignored. Shared by the patches of every record kind.
  */
+export function definedFields<T extends object>(patch: T, keys: readonly (keyof T)[]): T {
+  const fields: Partial<T> = {};
+  for (const key of keys) if (patch[key] !== undefined) fields[key] = patch[key];
+  return fields as T;
+}
+
+/** The fields an endpoint patch really sets (see {@link definedFields}). */
 export function patchFields(patch: EndpointPatch): EndpointPatch {
-  const fields: Record<string, unknown> = {};
-  for (const key of PATCH_KEYS) if (patch[key] !== undefined) fields[key] = patch[key];
-  return fields as EndpointPatch;
+  return definedFields(patch, PATCH_KEYS);
 }

@@ -12,6 +12,8 @@ import type {
   ModelSetDiff,
 } from '../schema.js';
 import type { AliasStorage } from './alias-storage.js';
+import type { KeyStorage } from './key-types.js';
+import type { NodeStorage } from './nodes.js';
 
 /**
  * What changed in one write, as recorded in the change feed: an endpoint's row (`endpoint`), its
@@ -70,7 +72,8 @@ export interface HealthCheckPage {
 
 /**
  * Where llmlb keeps endpoints, their models, the health-check history, model aliases (the
- * {@link AliasStorage} part), a change feed and leases.
+ * {@link AliasStorage} part), runtime API keys with their usage (the {@link KeyStorage} part), a
+ * change feed and leases.
  *
  * Uniqueness of `name` and `base_url` is the adapter's job and must hold under concurrency:
  * a violating insert or update rejects with `LlmlbError('conflict')` whose message names the
@@ -78,13 +81,14 @@ export interface HealthCheckPage {
  *
  * Every write of an endpoint row (insert, update, check) raises its `version` by one and appends
  * an `endpoint` entry to the change feed in the same transaction; a model set that changed
- * appends a `models` entry, a delete a `deleted` entry.
+ * appends a `models` entry, a delete a `deleted` entry. Self-registered nodes' details are kept
+ * through {@link NodeStorage}.
  *
  * @example
  * const storage: StorageAdapter = sqliteStorage({ filename: './llmlb.db' });
  * await storage.init();
  */
-export interface StorageAdapter extends AliasStorage {
+export interface StorageAdapter extends AliasStorage, KeyStorage, NodeStorage {
   /** Short name of the adapter, for logs (`"memory"`, `"sqlite"`, `"postgres"`). */
   readonly kind: string;
   /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type TestBrowser, browserAvailable, launchBrowser } from '../helpers/browser.js';
-import { ADMIN_KEY, VIEWER_KEY, useFixtures } from '../helpers/llmlb-server.js';
+import { ADMIN_KEY, type LlmlbServer, NODE_KEY, VIEWER_KEY, useFixtures } from '../helpers/llmlb-server.js';
 
 const { upstream, llmlb } = useFixtures();
 const shots = process.env.SCREENSHOTS_DIR;
@@ -109,6 +109,41 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
     expect((await s.admin('GET', '/v0/endpoints')).body.total).toBe(0);
   });
 
+  it('admin: lists pending nodes with their details; approves one, rejects another after confirmation', async () => {
+    const s = await server();
+    const register = async (target: LlmlbServer, name: string, extra: Record<string, unknown>) => {
+      const u = await upstream({ name });
+      const res = await fetch(`${target.url}/v0/nodes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${NODE_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, base_url: u.url(), ...extra }),
+      });
+      expect(res.status).toBe(201);
+    };
+    await register(s, 'node-a', { runtime: { type: 'vllm', version: '0.6.1' }, gpus: [{ model: 'NVIDIA L4', memory_mb: 23040 }, { model: 'NVIDIA L4', memory_mb: 23040 }], labels: { zone: 'a' } });
+    await register(s, 'node-b', {});
+    const page = await browser.page();
+    await signIn(page, s.url, ADMIN_KEY);
+    await page.getByRole('link', { name: 'Nodes' }).click();
+    const a = page.locator('tr[data-node="node-a"]');
+    await a.waitFor();
+    expect(await a.locator('td[data-label="Runtime"]').textContent()).toBe('vllm 0.6.1');
+    expect(await a.locator('td[data-label="GPUs"]').textContent()).toBe('2 × NVIDIA L4 (22.5 GiB)');
+    expect(await a.locator('td[data-label="Labels"]').textContent()).toBe('zone=a');
+    await a.locator('.badge-pending_approval').waitFor();
+    await page.getByText('2 pending approval').waitFor();
+    await shoot(page, 'nodes');
+
+    await page.getByRole('button', { name: 'Approve node-a' }).click();
+    await a.locator('.badge-enabled').waitFor();
+    expect(await page.getByRole('button', { name: 'Approve node-a' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Reject node-b' }).click();
+    await page.getByRole('dialog', { name: 'Reject node-b?' }).getByRole('button', { name: 'Reject' }).click();
+    await page.locator('tr[data-node="node-b"]').waitFor({ state: 'detached' });
+    const nodes = (await s.admin('GET', '/v0/nodes')).body;
+    expect(nodes.nodes.map((n: { name: string; admin_state: string }) => [n.name, n.admin_state])).toEqual([['node-a', 'enabled']]);
+  });
+
   it('viewer: sees everything, no control; the server refuses anyway', async () => {
     const s = await server();
     const u = await upstream({ name: 'gpu-3' });
@@ -126,6 +161,62 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
       body: JSON.stringify({ admin_state: 'disabled' }),
     });
     expect(refused.status).toBe(403);
+  });
+
+  it('admin: creates a key (secret shown once), sees its usage, revokes it; viewers have no Keys page', async () => {
+    const s = await server();
+    const u = await upstream({ name: 'gpu-k', models: ['llama3.1:8b'] });
+    await s.admin('POST', '/v0/endpoints', { name: 'gpu-k', base_url: u.url() });
+    await s.router.checker.idle();
+    const page = await browser.page();
+    await signIn(page, s.url, ADMIN_KEY);
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByRole('heading', { name: 'Keys' }).waitFor();
+    await expect.poll(() => page.locator('tr[data-key] code', { hasText: 'configured' }).count()).toBe(4);
+
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('team-a');
+    await dialog.getByLabel('Requests per minute').fill('0');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Requests per minute' }).waitFor();
+    await dialog.getByLabel('Requests per minute').fill('600');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    const secret = await dialog.getByLabel('New key').inputValue();
+    expect(secret).toMatch(/^llmlb_/);
+    await shoot(page, 'key-created');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const row = page.locator('tr[data-key="team-a"]');
+    await row.locator('.badge-active').waitFor();
+    expect(await row.textContent()).toContain('600/min');
+    expect(await page.content()).not.toContain(secret);
+
+    for (const stream of [false, true]) {
+      const res = await fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llama3.1:8b', messages: [], stream, stream_options: { include_usage: true } }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    await row.getByRole('link', { name: 'team-a' }).click();
+    await page.getByRole('heading', { name: 'Usage of team-a' }).waitFor();
+    await page.locator('.chart canvas').first().waitFor();
+    const totals = page.locator('tr.totals');
+    expect(await totals.locator('td[data-label="Requests"]').textContent()).toBe('2');
+    expect(await page.getByRole('cell', { name: 'llama3.1:8b' }).count()).toBe(1);
+    await shoot(page, 'key-usage');
+
+    await page.getByRole('link', { name: '← Keys' }).click();
+    await page.getByRole('button', { name: 'Revoke team-a' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await row.locator('.badge-revoked').waitFor();
+    expect(await page.getByRole('button', { name: 'Revoke team-a' }).count()).toBe(0);
+
+    const viewer = await browser.page();
+    await signIn(viewer, s.url, VIEWER_KEY);
+    expect(await viewer.getByRole('link', { name: 'Keys' }).count()).toBe(0);
   });
 
   it('fits a phone-width screen and works with the keyboard alone', async () => {

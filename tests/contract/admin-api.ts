@@ -25,6 +25,7 @@ import {
   expectError,
 } from './client.js';
 import { aliasContractCases } from './admin-aliases.js';
+import { keysApiCases } from './keys-api.js';
 import type { ContractServer, ServerFactory } from './servers.js';
 
 /** The upstream credential registered with endpoints: it must never come back. */
@@ -145,6 +146,10 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
       for (const e of res.body.endpoints) details.push((await call('GET', `/v0/endpoints/${e.id}`)).body);
       return { list: res.body, details };
     }
+
+    // ---------------------------------------------------------------- runtime keys
+
+    keysApiCases((method, path, options) => call(method, path, options));
 
     // ---------------------------------------------------------------- success shapes
 
@@ -630,7 +635,7 @@ export function runAdminApiContract(name: string, makeServer: ServerFactory): vo
 
       it('an unknown route under /v0', async () => {
         const e = await create({ name: 'x', base_url: 'http://127.0.0.1:9/x' });
-        for (const path of ['/v0', '/v0/', '/v0/nodes', '/v0/endpoints/x/y/z', `/v0/endpoints/${e.id}/restart`, '/v0/endpoint', '/v0/ENDPOINTS']) {
+        for (const path of ['/v0', '/v0/', '/v0/nowhere', '/v0/endpoints/x/y/z', `/v0/endpoints/${e.id}/restart`, '/v0/endpoint', '/v0/ENDPOINTS']) {
           expectError(await call('GET', path), 404, 'not_found');
           expectError(await call('POST', path, { json: {} }), 404, 'not_found');
         }

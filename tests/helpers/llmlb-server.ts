@@ -9,6 +9,8 @@ import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from '
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const CLIENT_KEY = 'test-client-key-0123456789';
 export const VIEWER_KEY = 'test-viewer-key-0123456789';
+/** A registration token of self-registering nodes (role `node`). */
+export const NODE_KEY = 'test-node-key-0123456789';
 export const SECRET = 'test-secret-0123456789abcdef';
 
 export interface LlmlbServer {
@@ -30,6 +32,7 @@ export async function startLlmlb(options: RouterOptions = {}, handler: HandlerOp
         { key: ADMIN_KEY, role: 'admin' },
         { key: CLIENT_KEY, role: 'client' },
         { key: VIEWER_KEY, role: 'viewer' },
+        { key: NODE_KEY, role: 'node', name: 'registration token' },
       ],
     },
     ...options,

@@ -36,7 +36,8 @@ import { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HTTP_STATUS_BY_CODE } from '../../src/errors.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
-import { ADMIN_KEY, CLIENT_KEY, type LlmlbServer, SECRET, VIEWER_KEY, startLlmlb } from '../helpers/llmlb-server.js';
+import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { ADMIN_KEY, CLIENT_KEY, type LlmlbServer, NODE_KEY, SECRET, VIEWER_KEY, startLlmlb } from '../helpers/llmlb-server.js';
 
 // ---------------------------------------------------------------------------------------------
 // Reproducibility
@@ -59,6 +60,15 @@ const A = { name: 'seed-alpha', base_url: 'http://127.0.0.1:9/alpha', api_key: '
 const B = { name: 'seed-beta', base_url: 'http://[::1]:9/beta' };
 /** Placeholder in generated paths, replaced by the id of endpoint A at request time. */
 const ID_A = ':A:';
+/** The seeded runtime keys: K (a client key with limits) and R (revoked). */
+const KEY_K = { name: 'seed-key', role: 'client', limits: { requests_per_minute: 60, max_concurrency: 2, models: ['llama3.1:8b'] } };
+const KEY_R = { name: 'seed-revoked', role: 'viewer' };
+/** Placeholders replaced by the ids of keys K and R, and of the configured client key. */
+const ID_K = ':K:';
+const ID_R = ':R:';
+const ID_CFG = ':CFG:';
+/** Placeholder in generated paths, replaced by the id of the seeded node (pending approval). */
+const ID_N = ':N:';
 
 const STATUSES = ['pending', 'online', 'offline', 'error'] as const;
 const CREATE_KEYS = ['name', 'base_url', 'api_key', 'health_check_interval_secs', 'inference_timeout_secs', 'notes', 'models'];
@@ -81,6 +91,8 @@ interface Req {
   contentType?: string | null;
   /** `undefined`: the admin key; `null`: no header; else the raw header value. */
   auth?: string | null;
+  /** An `X-Node-Token` header, when set. */
+  nodeToken?: string;
   /** Send the body chunked (no content-length), in pieces. */
   chunked?: boolean;
 }
@@ -102,6 +114,13 @@ let llmlb: LlmlbServer;
 let db: Database.Database;
 let agent: Agent;
 let idA: string;
+let keyIds: Record<string, string>;
+/** Secrets of the seeded runtime keys: never in an answer after their creation. */
+let keySecrets: string[];
+/** A self-registered node, pending approval: its endpoint id, its token, and its server. */
+let idN: string;
+let nodeToken: string;
+let nodeUpstream: FakeUpstream;
 let baseline: Snapshot;
 let protoBaseline: Map<string, PropertyDescriptor>;
 
@@ -115,6 +134,21 @@ async function setupFixture(): Promise<void> {
   const alias = await llmlb.admin('POST', '/v0/aliases', SEED_ALIAS);
   expect([a.status, b.status, alias.status]).toEqual([201, 201, 201]);
   idA = a.body.id as string;
+  const k = await llmlb.admin('POST', '/v0/keys', KEY_K);
+  const r = await llmlb.admin('POST', '/v0/keys', KEY_R);
+  expect([k.status, r.status, (await llmlb.admin('DELETE', `/v0/keys/${r.body.id}`)).status]).toEqual([201, 201, 204]);
+  const configured = (await llmlb.admin('GET', '/v0/keys')).body.keys.find((key: { role: string; source: string }) => key.source === 'config' && key.role === 'client');
+  keyIds = { [ID_K]: k.body.id, [ID_R]: r.body.id, [ID_CFG]: configured.id };
+  keySecrets = [k.body.secret, r.body.secret];
+  nodeUpstream = await startFakeUpstream({ name: 'seed-node' });
+  const node = await fetch(`${llmlb.url}/v0/nodes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${NODE_KEY}`, 'content-type': 'application/json' },
+    body: j({ name: 'seed-node', base_url: nodeUpstream.url(), gpus: [{ model: 'NVIDIA L4', memory_mb: 23034 }], labels: { zone: 'a' } }),
+  });
+  expect(node.status).toBe(201);
+  const registered = (await node.json()) as { endpoint: { id: string }; node_token: string };
+  [idN, nodeToken] = [registered.endpoint.id, registered.node_token];
   db = new Database(filename, { readonly: true, fileMustExist: true });
   baseline = await snapshot();
 }
@@ -123,8 +157,9 @@ async function teardownFixture(): Promise<void> {
   db?.close();
   await agent?.close();
   await llmlb?.close();
+  await nodeUpstream?.stop();
   // A failing setup must not make the next teardown close these twice.
-  [db, agent, llmlb] = [undefined as never, undefined as never, undefined as never];
+  [db, agent, llmlb, nodeUpstream] = [undefined as never, undefined as never, undefined as never, undefined as never];
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -151,6 +186,7 @@ async function send(req: Req): Promise<Res> {
   const headers: Record<string, string> = {};
   const auth = req.auth === undefined ? `Bearer ${ADMIN_KEY}` : req.auth;
   if (auth !== null) headers.authorization = auth;
+  if (req.nodeToken !== undefined) headers['x-node-token'] = req.nodeToken;
   const contentType = req.contentType === undefined ? (req.body === undefined ? null : 'application/json') : req.contentType;
   if (contentType !== null) headers['content-type'] = contentType;
   let body: string | Buffer | Readable | undefined = req.body;
@@ -160,9 +196,11 @@ async function send(req: Req): Promise<Res> {
     for (let i = 0; i < bytes.length; i += 16 * 1024) pieces.push(bytes.subarray(i, i + 16 * 1024));
     body = Readable.from(pieces.length === 0 ? [Buffer.alloc(0)] : pieces);
   }
+  let path = req.path.split(ID_A).join(idA).split(ID_N).join(idN);
+  for (const [placeholder, id] of Object.entries(keyIds)) path = path.split(placeholder).join(id);
   const res = await agent.request({
     origin: llmlb.url,
-    path: req.path.split(ID_A).join(idA),
+    path,
     method: req.method as 'GET',
     headers,
     body,
@@ -172,12 +210,20 @@ async function send(req: Req): Promise<Res> {
 
 /** Everything observable about stored state. */
 async function snapshot(): Promise<Snapshot> {
-  const [list, aliases] = [await llmlb.admin('GET', '/v0/endpoints'), await llmlb.admin('GET', '/v0/aliases')];
-  expect([list.status, aliases.status]).toEqual([200, 200]);
+  const [list, aliases, nodes, keys] = [
+    await llmlb.admin('GET', '/v0/endpoints'),
+    await llmlb.admin('GET', '/v0/aliases'),
+    await llmlb.admin('GET', '/v0/nodes'),
+    await llmlb.admin('GET', '/v0/keys'),
+  ];
+  expect([list.status, aliases.status, nodes.status, keys.status]).toEqual([200, 200, 200, 200]);
   return {
-    list: { endpoints: list.body, aliases: aliases.body },
+    list: { endpoints: list.body, aliases: aliases.body, nodes: nodes.body, keys: keys.body },
     rows: {
       model_aliases: db.prepare('SELECT * FROM model_aliases ORDER BY name').all(),
+      nodes: db.prepare('SELECT * FROM nodes ORDER BY endpoint_id').all(),
+      llmlb_keys: db.prepare('SELECT * FROM llmlb_keys ORDER BY id').all(),
+      llmlb_key_usage: db.prepare('SELECT * FROM llmlb_key_usage ORDER BY key_id, model, hour').all(),
       endpoints: db.prepare('SELECT * FROM endpoints ORDER BY id').all(),
       endpoint_models: db.prepare('SELECT * FROM endpoint_models ORDER BY endpoint_id, model_id').all(),
       endpoint_health_checks: db.prepare('SELECT * FROM endpoint_health_checks ORDER BY id').all(),
@@ -253,7 +299,8 @@ function expectAdminError(res: Res, allowed: readonly number[], req: Req, secret
   }
   if (res.status === 401) expect(res.headers['www-authenticate'], where).toBe('Bearer');
   if (res.status === 405) expect(typeof res.headers.allow, where).toBe('string');
-  for (const secret of [A.api_key, SECRET, ADMIN_KEY, VIEWER_KEY, CLIENT_KEY, ...secrets]) {
+  const digest = (db.prepare('SELECT token_sha256 FROM nodes').get() as { token_sha256: string } | undefined)?.token_sha256 ?? SECRET;
+  for (const secret of [A.api_key, SECRET, ADMIN_KEY, VIEWER_KEY, CLIENT_KEY, NODE_KEY, nodeToken, digest, ...keySecrets, ...secrets]) {
     if (res.text.includes(secret)) throw new Error(`a secret leaked into the answer: ${where}`);
   }
 }
@@ -730,7 +777,8 @@ describe('admin API fuzzing: invalid input is a documented 4xx and changes nothi
         const res = await send(req);
         expect(res.status, `${req.path} → ${res.text}`).toBe(200);
         const body = JSON.parse(res.text) as { total: number };
-        expect(body.total).toBe(pairs.length === 0 || pairs[0]![1] === 'pending' ? 2 : 0);
+        // A, B and the seeded node, none checked (the checker is off).
+        expect(body.total).toBe(pairs.length === 0 || pairs[0]![1] === 'pending' ? 3 : 0);
         await expectUnchanged();
       }).afterEach(resetIfChanged),
       params(200),
@@ -775,6 +823,152 @@ describe('admin API fuzzing: invalid input is a documented 4xx and changes nothi
         await expectRejected({ method: t.method, path: t.path, body, auth }, [expected]);
       }).afterEach(resetIfChanged),
       params(200),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Runtime keys (/v0/keys)
+// ---------------------------------------------------------------------------------------------
+
+const KEY_CREATE_KEYS = ['name', 'role', 'enabled', 'one_use', 'expires_at', 'limits'];
+const KEY_UPDATE_KEYS = ['name', 'role', 'enabled', 'expires_at', 'limits'];
+const LIMIT_KEYS = ['requests_per_minute', 'max_concurrency', 'models'];
+const FUTURE = '2099-01-01T00:00:00.000Z';
+
+const validLimitsText = fc
+  .record(
+    {
+      requests_per_minute: fc.option(fc.integer({ min: 1, max: 1_000_000 })),
+      max_concurrency: fc.option(fc.integer({ min: 1, max: 100_000 })),
+      models: fc.option(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 4 })),
+    },
+    { requiredKeys: [] },
+  )
+  .map(j);
+const validKeyEntries = (required: string[]) =>
+  fc
+    .record(
+      { name: validName.map(j), role: fc.constantFrom('admin', 'viewer', 'client').map(j), enabled: fc.boolean().map(j), expires_at: fc.constantFrom(j(FUTURE), 'null'), limits: validLimitsText },
+      { requiredKeys: required as never[] },
+    )
+    .map((r) => Object.entries(r) as Entry[]);
+
+/** A limits object that is never valid. */
+const invalidLimits = fc.oneof(
+  anyJson.filter((v) => !isPlainObject(v)).map(j),
+  fc.tuple(fc.constantFrom('requests_per_minute', 'max_concurrency'), invalidInt(1, 100_000).filter((t) => t !== 'null')).map(([k, v]) => `{${j(k)}:${v}}`),
+  fc
+    .oneof(
+      anyJson.filter((v) => !Array.isArray(v) && v !== null).map(j),
+      fc.constantFrom('[]', '[""]', '["a","a"]', '[1]', '[null]', '[["m"]]'),
+      bigString(513, 2000).map((m) => j([m])),
+    )
+    .map((v) => `{"models":${v}}`),
+  unknownMember(LIMIT_KEYS).map(([k, v]) => objectText([[k, v]])),
+);
+/** Every way a key body's field can be wrong, as raw JSON values. */
+const invalidKeyValue = (forCreate: boolean) =>
+  fc.oneof(
+    invalidName.map((value) => ({ key: 'name', value })),
+    fc.oneof(nonString.map(j), fc.constantFrom('root', 'Admin', 'public', '', ' admin').map(j)).map((value) => ({ key: 'role', value })),
+    anyJson.filter((v) => typeof v !== 'boolean').map((value) => ({ key: 'enabled', value: j(value) })),
+    fc
+      .oneof(nonStringNonNull.map(j), fc.constantFrom('tomorrow', '2020-01-01T00:00:00.000Z', '2099-13-01T00:00:00Z', '2099-01-01', '').map(j))
+      .filter((v) => forCreate || v !== j('2020-01-01T00:00:00.000Z'))
+      .map((value) => ({ key: 'expires_at', value })),
+    invalidLimits.map((value) => ({ key: 'limits', value })),
+    // Only node keys may be one-use; no other role is generated, and updates cannot set it at all.
+    fc.oneof(anyJson.filter((v) => typeof v !== 'boolean').map(j), fc.constant('true')).map((value) => ({ key: 'one_use', value })),
+  );
+const keyMutation = (forCreate: boolean, known: readonly string[]): fc.Arbitrary<Mutation> =>
+  fc.oneof(
+    { weight: 4, arbitrary: invalidKeyValue(forCreate).map((v): Mutation => ({ kind: 'set', ...v })) },
+    { weight: 2, arbitrary: unknownMember(known).map(([key, value]): Mutation => ({ kind: 'unknown', key, value })) },
+    { weight: 1, arbitrary: invalidKeyValue(forCreate).map((v): Mutation => ({ kind: 'dup', ...v })) },
+  );
+const invalidKeyBody = (forCreate: boolean): fc.Arbitrary<string> => {
+  const valid = validKeyEntries(forCreate ? ['name', 'role'] : []);
+  const isCandidate = (v: unknown) => isPlainObject(v) && (forCreate ? 'name' in v && 'role' in v : Object.keys(v).length > 0);
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(valid, fc.array(keyMutation(forCreate, forCreate ? KEY_CREATE_KEYS : KEY_UPDATE_KEYS), { minLength: 1, maxLength: 3 })).map(([e, m]) => objectText(applyMutations(e, m))) },
+    { weight: 1, arbitrary: forCreate ? fc.constant('{"name":"x"}') : fc.constant('{}') },
+    { weight: 2, arbitrary: anyJson.filter((v) => !isCandidate(v)).map(j) },
+    { weight: 2, arbitrary: brokenText(valid.filter((e) => e.length > 0).map(objectText)) },
+  );
+};
+
+describe('admin API fuzzing: /v0/keys', () => {
+  it('POST /v0/keys and PUT /v0/keys/:id with invalid bodies are a 400 and change nothing', async () => {
+    const req = fc.oneof(
+      fc.tuple(invalidKeyBody(true), fc.boolean()).map(([body, chunked]): Req => ({ method: 'POST', path: '/v0/keys', body, chunked })),
+      fc.tuple(invalidKeyBody(false), fc.boolean()).map(([body, chunked]): Req => ({ method: 'PUT', path: `/v0/keys/${ID_K}`, body, chunked })),
+    );
+    await fc.assert(
+      fc.asyncProperty(req, jsonContentType, async (r, contentType) => {
+        await expectRejected({ ...r, contentType }, [400, 413]);
+      }).afterEach(resetIfChanged),
+      params(250),
+    );
+  });
+
+  it('configured keys are read-only (403), revoked keys final (409), unknown ids a 404, wrong content types a 415', async () => {
+    const update = validKeyEntries([]).filter((e) => e.length > 0).map(objectText);
+    const req = fc.oneof(
+      update.map((body): [Req, number] => [{ method: 'PUT', path: `/v0/keys/${ID_CFG}`, body }, 403]),
+      fc.constant<[Req, number]>([{ method: 'DELETE', path: `/v0/keys/${ID_CFG}` }, 403]),
+      update.map((body): [Req, number] => [{ method: 'PUT', path: `/v0/keys/${ID_R}`, body }, 409]),
+      fc.tuple(badId, fc.constantFrom('GET', 'PUT', 'DELETE', 'GET usage'), update).map(([id, method, body]): [Req, number] =>
+        method === 'GET usage' ? [{ method: 'GET', path: `/v0/keys/${id}/usage` }, 404] : [{ method, path: `/v0/keys/${id}`, body: method === 'PUT' ? body : undefined }, 404],
+      ),
+      fc.tuple(nonJsonContentType, update).map(([contentType, body]): [Req, number] => [{ method: 'PUT', path: `/v0/keys/${ID_K}`, body, contentType }, 415]),
+      nonJsonContentType.map((contentType): [Req, number] => [{ method: 'POST', path: '/v0/keys', body: j({ name: 'x', role: 'admin' }), contentType }, 415]),
+    );
+    await fc.assert(
+      fc.asyncProperty(req, async ([r, status]) => {
+        // A bad id with a percent sign the host cannot decode may be refused before routing.
+        await expectRejected(r, status === 404 ? [400, 404] : [status]);
+      }).afterEach(resetIfChanged),
+      params(200),
+    );
+  });
+
+  it('GET /v0/keys/:id/usage with junk queries is a 400', async () => {
+    const value = fc.oneof(fc.constantFrom('yesterday', '', '2026-01-01', '2026-13-01T00:00:00Z', '1700000000', 'null', '__proto__'), fc.string({ maxLength: 30 }).filter((t) => Number.isNaN(Date.parse(t)) || !t.includes('T')));
+    const query = fc.oneof(
+      fc.tuple(fc.constantFrom('from', 'to'), value).map(([k, v]) => `${k}=${encodeURIComponent(v)}`),
+      unknownKey(['from', 'to']).filter((k) => k !== '').map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(FUTURE)}`),
+      fc.constant(`from=${FUTURE}&from=${FUTURE}`),
+      fc.constant(`from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`),
+      fc.constant(`from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`),
+    );
+    await fc.assert(
+      fc.asyncProperty(query, fc.constantFrom(ID_K, ID_R, ID_CFG), async (q, id) => {
+        await expectRejected({ method: 'GET', path: `/v0/keys/${id}/usage?${q}` }, [400]);
+      }).afterEach(resetIfChanged),
+      params(100),
+    );
+  });
+
+  it('only admin keys reach /v0/keys: other roles get a 403, unknown callers a 401', async () => {
+    const target = fc.constantFrom<Req>(
+      { method: 'GET', path: '/v0/keys' },
+      { method: 'POST', path: '/v0/keys', body: j({ name: 'hijack', role: 'admin' }) },
+      { method: 'GET', path: `/v0/keys/${ID_K}` },
+      { method: 'PUT', path: `/v0/keys/${ID_K}`, body: j({ role: 'admin' }) },
+      { method: 'DELETE', path: `/v0/keys/${ID_K}` },
+      { method: 'GET', path: `/v0/keys/${ID_K}/usage` },
+    );
+    const who = fc.oneof(
+      fc.constantFrom(`Bearer ${VIEWER_KEY}`, `Bearer ${CLIENT_KEY}`).map((auth) => ({ auth, expected: 403 })),
+      fc.constantFrom(null, 'Bearer ', `Bearer ${ADMIN_KEY}x`, 'Bearer llmlb_', `Bearer ${ID_K}`).map((auth) => ({ auth, expected: 401 })),
+      fc.string({ unit: printableAscii, maxLength: 60 }).filter((s) => !s.includes(ADMIN_KEY)).map((s) => ({ auth: `Bearer llmlb_${s}`, expected: 401 })),
+    );
+    await fc.assert(
+      fc.asyncProperty(target, who, async (t, { auth, expected }) => {
+        await expectRejected({ ...t, auth }, [expected]);
+      }).afterEach(resetIfChanged),
+      params(100),
     );
   });
 });
@@ -953,7 +1147,7 @@ describe('admin API: targeted cases', () => {
     const created = await llmlb.admin('POST', '/v0/endpoints', { name: SQLISH[0], base_url: 'http://10.2.2.2:1', notes: SQLISH[1] });
     expect(created.status).toBe(201);
     expect(db.prepare('SELECT name, notes FROM endpoints WHERE id = ?').get(created.body.id)).toEqual({ name: SQLISH[0], notes: SQLISH[1] });
-    expect(db.prepare('SELECT count(*) AS n FROM endpoints').get()).toEqual({ n: 3 });
+    expect(db.prepare('SELECT count(*) AS n FROM endpoints').get()).toEqual({ n: 4 });
   });
 
   it('bodies that are not valid UTF-8 are refused, not stored with U+FFFD in place of the bytes', async () => {
@@ -978,5 +1172,126 @@ describe('admin API: targeted cases', () => {
       expect(error.message, `?${key}=online`).not.toMatch(/more than once/);
       expect(error.details?.[0]?.path).toBe(key);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Self-registered nodes: registration, heartbeats, approval and rejection
+// ---------------------------------------------------------------------------------------------
+
+const NODE_KEYS = ['name', 'base_url', 'runtime', 'gpus', 'labels'];
+/** Every way a registration body can be wrong (checked before the node's server is ever asked). */
+const invalidNodeValue = fc.oneof(
+  invalidName.map((value) => ({ key: 'name', value })),
+  invalidUrl.map((value) => ({ key: 'base_url', value })),
+  conflictingUrl.map((value) => ({ key: 'base_url', value })),
+  fc.oneof(
+    nonString.filter((v) => !(typeof v === 'object' && v !== null && !Array.isArray(v))).map(j),
+    fc.constantFrom('tgi', 'OLLAMA', '', 'ollama ').map((type) => j({ type })),
+    fc.constant(j({ type: 'vllm', version: '' })),
+    fc.constant(j({ type: 'vllm', extra: 1 })),
+  ).map((value) => ({ key: 'runtime', value })),
+  fc.oneof(
+    nonString.filter((v) => !Array.isArray(v)).map(j),
+    fc.constantFrom(j([{ model: 'L4' }]), j([{ model: '', memory_mb: 1 }]), j([{ model: 'L4', memory_mb: -1 }]), j([{ model: 'L4', memory_mb: 1.5 }]), j([{ model: 'L4', memory_mb: 1, x: 1 }]), j(['L4'])),
+    fc.constant(j(Array.from({ length: 65 }, () => ({ model: 'L4', memory_mb: 1 })))),
+  ).map((value) => ({ key: 'gpus', value })),
+  fc.oneof(
+    fc.constantFrom(j([]), j('zone=a'), j({ 'bad key': 'v' }), j({ '': 'v' }), j({ zone: '' }), j({ zone: 1 }), j({ zone: 'a\u0000b' }), j({ ['k'.repeat(64)]: 'v' })),
+    fc.constant(j(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])))),
+  ).map((value) => ({ key: 'labels', value })),
+);
+const nodeMutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { weight: 4, arbitrary: invalidNodeValue.map((v): Mutation => ({ kind: 'set', ...v })) },
+  { weight: 1, arbitrary: fc.constantFrom('name', 'base_url').map((key): Mutation => ({ kind: 'drop', key })) },
+  { weight: 2, arbitrary: unknownMember(NODE_KEYS).map(([key, value]): Mutation => ({ kind: 'unknown', key, value })) },
+  { weight: 1, arbitrary: invalidNodeValue.map((v): Mutation => ({ kind: 'dup', ...v })) },
+);
+/** A heartbeat body that is never valid. */
+const invalidHeartbeat = fc.oneof(
+  nonString.filter((v) => !(typeof v === 'object' && v !== null && !Array.isArray(v))).map(j),
+  fc.constantFrom(
+    j({ active_requests: -1 }), j({ active_requests: 1.5 }), j({ active_requests: '3' }), j({ waiting_requests: 1e9 }),
+    j({ gpu_utilization: 1.01 }), j({ gpu_utilization: -0.1 }), j({ gpu_utilization: 'high' }), j({ loaded_models: 'llama' }),
+    j({ loaded_models: [''] }), j({ loaded_models: [1] }), j({ status: 'online' }), j({ admin_state: 'enabled' }), '{"__proto__":{"polluted":1}}',
+  ),
+  unknownMember(['active_requests', 'waiting_requests', 'gpu_utilization', 'loaded_models']).map(([key, value]) => `{${j(key)}:${value}}`),
+);
+/** Node tokens and headers that are not the seeded node's. */
+const wrongNodeToken = fc.oneof(
+  fc.constantFrom(NODE_KEY, ADMIN_KEY, `Bearer ${NODE_KEY}`, 'llmlb_node_', `llmlb_node_${'A'.repeat(43)}`, ' ', 'null', '__proto__', 'x'.repeat(600)),
+  fc.string({ unit: visibleAscii, minLength: 1, maxLength: 80 }),
+);
+
+describe('node routes fuzzing: bad input is a documented 4xx and changes nothing', () => {
+  it('POST /v0/nodes with any invalid body is a 400 (or a 409 for an admin\'s base_url), with a node or an admin key', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(nodeMutation, { minLength: 1, maxLength: 3 }), fc.boolean(), async (mutations, asNode) => {
+        n++;
+        const entries: Entry[] = [['name', j(`node-${n}`)], ['base_url', j(`http://127.0.0.1:9/node-${n}`)]];
+        const body = objectText(applyMutations(entries, mutations));
+        await expectRejected({ method: 'POST', path: '/v0/nodes', body, auth: asNode ? `Bearer ${NODE_KEY}` : undefined }, [400, 409, 413]);
+      }).afterEach(resetIfChanged),
+      params(150),
+    );
+  });
+
+  it('heartbeats with a wrong or missing token are a 401 whatever the body; with the token, a bad body is a 400', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.option(wrongNodeToken, { nil: undefined }), fc.oneof(invalidHeartbeat, fc.constant('{}')), async (token, body) => {
+        await expectRejected({ method: 'POST', path: '/v0/nodes/heartbeat', body, auth: null, nodeToken: token }, [401]);
+        if (body !== '{}') await expectRejected({ method: 'POST', path: '/v0/nodes/heartbeat', body, auth: null, nodeToken: nodeToken }, [400]);
+      }).afterEach(resetIfChanged),
+      params(150),
+    );
+  });
+
+  it('a valid heartbeat of the pending node is answered and changes nothing stored', async () => {
+    const res = await send({ method: 'POST', path: '/v0/nodes/heartbeat', body: j({ active_requests: 1, gpu_utilization: 0.5, loaded_models: ['m'] }), auth: null, nodeToken });
+    expect(JSON.parse(res.text)).toStrictEqual({ endpoint_id: idN, admin_state: 'pending_approval', status: 'pending' });
+    const now = await snapshot();
+    expect(now.rows).toEqual(baseline.rows);
+    expect(now.dataVersion).toEqual(baseline.dataVersion);
+  });
+
+  it('approve and reject: unknown ids are a 404, endpoints not pending a 409, other roles a 403', async () => {
+    const who = fc.constantFrom(
+      { auth: undefined, id: null, allowed: [400, 404] },
+      { auth: undefined, id: ID_A, allowed: [409] },
+      { auth: `Bearer ${VIEWER_KEY}`, id: ID_N, allowed: [403] },
+      { auth: `Bearer ${CLIENT_KEY}`, id: ID_N, allowed: [403] },
+      { auth: `Bearer ${NODE_KEY}`, id: ID_N, allowed: [403] },
+      { auth: null, id: ID_N, allowed: [401] },
+    );
+    await fc.assert(
+      fc.asyncProperty(who, badId, fc.constantFrom('approve', 'reject'), async ({ auth, id, allowed }, bad, action) => {
+        await expectRejected({ method: 'POST', path: `/v0/endpoints/${id ?? bad}/${action}`, auth }, allowed);
+      }).afterEach(resetIfChanged),
+      params(120),
+    );
+  });
+
+  it('a node key may call nothing but registration; node routes refuse other methods and roles', async () => {
+    const target = fc.constantFrom(
+      { method: 'GET', path: '/v0/endpoints' }, { method: 'POST', path: '/v0/endpoints' }, { method: 'GET', path: '/v0/nodes' },
+      { method: 'GET', path: `/v0/nodes/${ID_N}` }, { method: 'DELETE', path: `/v0/endpoints/${ID_N}` }, { method: 'PUT', path: `/v0/endpoints/${ID_N}` },
+      { method: 'GET', path: '/v0/me' }, { method: 'GET', path: '/v0/stats' }, { method: 'POST', path: `/v0/endpoints/${ID_N}/test` },
+    );
+    await fc.assert(
+      fc.asyncProperty(target, async ({ method, path }) => {
+        const body = ['POST', 'PUT'].includes(method) ? j({ name: 'by-node', base_url: 'http://127.0.0.1:9/x' }) : undefined;
+        await expectRejected({ method, path, body, auth: `Bearer ${NODE_KEY}` }, [403]);
+      }).afterEach(resetIfChanged),
+      params(30),
+    );
+    for (const [method, path, status] of [
+      ['GET', '/v0/nodes/heartbeat', 405], ['PUT', '/v0/nodes', 405], ['DELETE', `/v0/nodes/${ID_N}`, 405],
+      ['GET', `/v0/endpoints/${ID_N}/approve`, 405], ['GET', '/v0/nodes/not-a-uuid', 404], ['GET', '/v0/nodes/00000000-0000-4000-8000-000000000000', 404],
+      ['GET', `/v0/nodes/${ID_A}`, 404], ['GET', '/v0/nodes?admin_state=approved', 400], ['GET', '/v0/nodes?status=online', 400],
+    ] as const) {
+      await expectRejected({ method, path }, [status]);
+    }
+    await expectRejected({ method: 'GET', path: '/v0/nodes', auth: `Bearer ${CLIENT_KEY}` }, [403]);
   });
 });

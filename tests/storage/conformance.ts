@@ -11,9 +11,11 @@ import { aliasCases, staticModelCases } from './conformance/aliases.js';
 import { endpointRowCases, endpointWriteCases, insertClashCases, renameClashCases } from './conformance/endpoints.js';
 import { feedReadCases, feedWriteCases } from './conformance/feed.js';
 import { cascadeCases, checkRecordingCases, historyPageCases } from './conformance/history.js';
+import { keyRowCases, keyUsageCases } from './conformance/keys.js';
 import { leaseCases } from './conformance/leases.js';
 import { copyCases, reopenCases } from './conformance/lifecycle.js';
 import { modelListCases, modelSetCases } from './conformance/models.js';
+import { nodeRowCases, nodeWriteCases } from './conformance/nodes.js';
 import type { Suite } from './conformance/suite.js';
 
 /** Every area of the contract, with the functions that register its cases. */
@@ -27,6 +29,8 @@ const AREAS: readonly (readonly [string, readonly ((suite: Suite) => void)[]])[]
   ['leases', [leaseCases]],
   ['aliases', [aliasCases]],
   ['static model lists', [staticModelCases]],
+  ['api keys', [keyRowCases, keyUsageCases]],
+  ['nodes', [nodeRowCases, nodeWriteCases]],
   ['isolation of returned and passed-in objects', [copyCases]],
   ['lifecycle', [reopenCases]],
 ];

@@ -49,9 +49,10 @@ export async function emptyTables(url: string): Promise<void> {
   try {
     await client.query(`do $$ begin
       if to_regclass('endpoints') is not null then
-        truncate endpoints, endpoint_models, endpoint_health_checks, llmlb_changes, llmlb_leases restart identity;
+        truncate endpoints, endpoint_models, endpoint_health_checks, nodes, llmlb_changes, llmlb_leases restart identity;
       end if;
-      if to_regclass('model_aliases') is not null then truncate model_aliases; end if; end $$`);
+      if to_regclass('model_aliases') is not null then truncate model_aliases; end if;
+      if to_regclass('llmlb_keys') is not null then truncate llmlb_keys, llmlb_key_usage; end if; end $$`);
   } finally {
     await client.end();
   }

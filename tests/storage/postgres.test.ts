@@ -18,13 +18,17 @@ describePostgres('postgresStorage', () => {
     return { storage: postgresStorage({ connectionString: url }), reopen: async () => postgresStorage({ connectionString: url }) };
   });
 
+  // Each case gets its own pool; the previous case's is ended first, so that idle pools do not
+  // pile up to the server's connection limit over hundreds of cases.
   runStorageConformance('postgres (caller-provided pg pool)', async () => {
+    await endPools();
     await emptyTables(url);
     const pool = testPool(url);
     return { storage: postgresStorage({ pool }), reopen: async () => postgresStorage({ pool }) };
   });
 
   runStorageConformance('postgres (caller-provided kysely)', async () => {
+    await endPools();
     await emptyTables(url);
     const kysely = testKysely(url);
     return { storage: postgresStorage({ kysely }), reopen: async () => postgresStorage({ kysely }) };
@@ -45,7 +49,7 @@ describePostgres('postgresStorage', () => {
       const fresh = await testDatabase();
       const storages = Array.from({ length: 4 }, () => open({ connectionString: fresh }));
       await Promise.all(storages.map((s) => s.init()));
-      expect(await migrationNames(testKysely(fresh))).toEqual(['0001_initial', '0002_fleet', '0002_postgres_notify', '0003_routing', '0004_change_subjects', '0005_backends', '0006_aliases']);
+      expect(await migrationNames(testKysely(fresh))).toEqual(['0001_initial', '0002_fleet', '0002_postgres_notify', '0003_routing', '0004_change_subjects', '0005_backends', '0006_aliases', '0007_keys', '0008_nodes']);
       expect(storages.every((s) => s.kind === 'postgres' && s.shared === true)).toBe(true);
     });
 

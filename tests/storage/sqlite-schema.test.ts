@@ -10,6 +10,7 @@ import type { EndpointRecord } from '../../src/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
 import { aliasesMigration } from '../../src/storage/sql/aliases-migration.js';
 import { backendsMigration } from '../../src/storage/sql/migrations.js';
+import { keysMigration } from '../../src/storage/sql/key-migration.js';
 import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { makeEndpointRecord, makeHealthCheck, T1, T2, T3 } from '../helpers/records.js';
 import { callerDatabase, releaseAll, tempFile, track, trackDatabase } from './sqlite-resources.js';
@@ -111,11 +112,13 @@ describe('sqlite schema upgrades', () => {
     await before.close();
     // Back to the previous release's feed, with one row left over (retention ate the others).
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: trackDatabase(new Database(filename)) }) });
-    // The previous release had none of 0004, 0005 and 0006: later ones are rolled back first.
+    // The previous release had none of 0004 to 0008: later ones are rolled back first.
+    await sql`drop table nodes`.execute(db);
+    await keysMigration({ boolean: 'integer', int64: 'integer', float: 'real', serial: { type: 'integer', autoIncrement: true } }).down!(db);
     await aliasesMigration.down!(db);
     await backendsMigration({ boolean: 'integer', int64: 'integer', float: 'real', serial: { type: 'integer', autoIncrement: true } }).down!(db);
     await SQLITE_MIGRATIONS['0004_change_subjects']!.down!(db);
-    await sql`delete from llmlb_migration where name in ('0004_change_subjects', '0005_backends', '0006_aliases')`.execute(db);
+    await sql`delete from llmlb_migration where name in ('0004_change_subjects', '0005_backends', '0006_aliases', '0007_keys', '0008_nodes')`.execute(db);
     await sql`delete from llmlb_changes where seq > 1`.execute(db);
     expect((await sql`select endpoint_id, kind from llmlb_changes`.execute(db)).rows).toEqual([{ endpoint_id: GPU_1, kind: 'endpoint' }]);
 

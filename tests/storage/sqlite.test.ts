@@ -39,6 +39,8 @@ const ALL_MIGRATIONS = [
   { name: '0004_change_subjects' },
   { name: '0005_backends' },
   { name: '0006_aliases' },
+  { name: '0007_keys' },
+  { name: '0008_nodes' },
 ];
 
 const callerKyselys: Kysely<unknown>[] = [];
@@ -94,10 +96,13 @@ describe('sqliteStorage: schema and migrations', () => {
       'endpoint_models',
       'endpoints',
       'llmlb_changes',
+      'llmlb_key_usage',
+      'llmlb_keys',
       'llmlb_leases',
       'llmlb_migration',
       'llmlb_migration_lock',
       'model_aliases',
+      'nodes',
     ]);
     expect(schemaNames(db, 'index')).toEqual([
       'endpoint_health_checks_checked_at_idx',
@@ -105,6 +110,7 @@ describe('sqliteStorage: schema and migrations', () => {
       'endpoint_models_model_id_idx',
       'endpoints_status_idx',
       'llmlb_changes_changed_at_idx',
+      'llmlb_key_usage_hour_idx',
     ]);
     const cascades = db
       .prepare(
@@ -115,6 +121,7 @@ describe('sqliteStorage: schema and migrations', () => {
     expect(cascades).toEqual([
       { tbl: 'endpoint_health_checks', parent: 'endpoints', on_delete: 'CASCADE' },
       { tbl: 'endpoint_models', parent: 'endpoints', on_delete: 'CASCADE' },
+      { tbl: 'nodes', parent: 'endpoints', on_delete: 'CASCADE' },
     ]);
   });
 

@@ -11,14 +11,18 @@ const rolesOf = (method: string, path: string) => [...(routeIndex.resolve(method
 const routeOf = (method: string, path: string) => ROUTES.find((r) => r.method === method && r.path === path)!;
 
 describe('the route table', () => {
-  it('gives admin every route, viewer the /v0 reads, client the /v1 routes and /rerank', () => {
+  it('gives admin every route, viewer the /v0 reads (keys excepted), client the /v1 routes and /rerank, node its registration', () => {
     for (const route of ROUTES) {
       const forClients = route.path.startsWith('/v1/') || route.path === '/rerank';
-      const expected: Role[] = forClients
+      const expected: (Role | 'public')[] = forClients
         ? ['admin', 'client']
-        : route.path === '/v0/me'
+        : route.path === '/v0/nodes/heartbeat'
+          ? ['public']
+          : route.path === '/v0/nodes' && route.method === 'POST'
+            ? ['admin', 'node']
+            : route.path === '/v0/me'
           ? ['admin', 'client', 'viewer']
-          : route.method === 'GET'
+          : route.method === 'GET' && !route.path.startsWith('/v0/keys')
           ? ['admin', 'viewer']
           : ['admin'];
       expect([...route.roles].sort(), `${route.method} ${route.path}`).toEqual(expected);
@@ -108,7 +112,7 @@ describe('resolving a request', () => {
   });
 
   it('answers 404 under a root, to the roles that may call every route there', () => {
-    for (const path of ['/v0', '/v0/', '/v0/nodes', '/v0/endpoints/a/b/c', '/v0/endpoints/%ZZ']) {
+    for (const path of ['/v0', '/v0/', '/v0/nowhere', '/v0/endpoints/a/b/c', '/v0/endpoints/%ZZ']) {
       const target = routeIndex.resolve('GET', path);
       expect(target, path).toMatchObject({ errors: 'admin' });
       expect(target?.handle ?? target?.allow, path).toBeUndefined();
@@ -116,6 +120,17 @@ describe('resolving a request', () => {
     }
     expect(routeIndex.resolve('GET', '/v1/nope')).toMatchObject({ errors: 'openai' });
     expect(rolesOf('GET', '/v1/nope')).toEqual(['admin', 'client']);
+  });
+
+  it('a public route narrows no root or path: the node heartbeat', () => {
+    const heartbeat = routeIndex.resolve('POST', '/v0/nodes/heartbeat');
+    expect(heartbeat?.handle).toBe(routeOf('POST', '/v0/nodes/heartbeat').handle);
+    expect(rolesOf('POST', '/v0/nodes/heartbeat')).toEqual(['public']);
+    // A wrong method on the public path is a 405 for anyone; the rest of /v0 keeps its roles.
+    expect(routeIndex.resolve('GET', '/v0/nodes/heartbeat')).toMatchObject({ allow: ['POST'] });
+    expect(rolesOf('GET', '/v0/nodes/heartbeat')).toEqual(['public']);
+    expect(rolesOf('DELETE', '/v0/nodes')).toEqual(['admin']);
+    expect(routeIndex.resolve('GET', '/v0/nodes/abc')?.params).toEqual({ id: 'abc' });
   });
 
   it('leaves paths outside every root alone', () => {

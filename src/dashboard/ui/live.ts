@@ -43,6 +43,9 @@ export class LiveStore {
   state: LiveState = { endpoints: new Map(), busy: new Map(), traffic: [], requests: [], connected: false, version: 0, touched: new Map() };
   readonly #listeners = new Set<() => void>();
   #stream: { stop: () => void } | undefined;
+  /** Reloads under way, and the events that arrived meanwhile: applied over their results, in order. */
+  #reloads = 0;
+  #held: StreamEvent[] = [];
 
   /** Calls `listener` after every change; returns the unsubscribe. */
   subscribe(listener: () => void): () => void {
@@ -50,12 +53,17 @@ export class LiveStore {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Loads the endpoints and follows the event stream. */
+  /**
+   * Follows the event stream and loads the endpoints each time it (re)connects: read after the
+   * stream is live, the list misses nothing that happens later.
+   */
   start(): void {
-    void this.reload();
     this.#stream = followEvents(
       (event) => this.#apply(event),
-      (connected) => this.#set({ connected }),
+      (connected) => {
+        this.#set({ connected });
+        if (connected) void this.reload();
+      },
     );
   }
 
@@ -64,16 +72,24 @@ export class LiveStore {
     this.#stream?.stop();
   }
 
-  /** Reloads every endpoint (and its in-flight figure) from the API. */
+  /**
+   * Reloads every endpoint (and its in-flight figure) from the API. Events that arrive meanwhile
+   * are held and applied over the result, so an answer read before them cannot undo them.
+   */
   async reload(): Promise<void> {
-    const [list, stats] = await Promise.all([
-      api<{ endpoints: Endpoint[] }>('GET', '/v0/endpoints'),
-      api<{ stats: { endpoint_id: string; in_flight: number; queued?: number }[] }>('GET', '/v0/stats'),
-    ]);
-    this.#set({
-      endpoints: new Map(list.endpoints.map((e) => [e.id, e])),
-      busy: new Map(stats.stats.map((s) => [s.endpoint_id, { in_flight: s.in_flight, ...(s.queued === undefined ? {} : { queued: s.queued }) }])),
-    });
+    this.#reloads++;
+    try {
+      const [list, stats] = await Promise.all([
+        api<{ endpoints: Endpoint[] }>('GET', '/v0/endpoints'),
+        api<{ stats: { endpoint_id: string; in_flight: number; queued?: number }[] }>('GET', '/v0/stats'),
+      ]);
+      this.#set({
+        endpoints: new Map(list.endpoints.map((e) => [e.id, e])),
+        busy: new Map(stats.stats.map((s) => [s.endpoint_id, { in_flight: s.in_flight, ...(s.queued === undefined ? {} : { queued: s.queued }) }])),
+      });
+    } finally {
+      if (--this.#reloads === 0) for (const event of this.#held.splice(0)) this.#apply(event);
+    }
   }
 
   #set(patch: Partial<LiveState>): void {
@@ -92,7 +108,12 @@ export class LiveStore {
     this.#set({ touched: new Map(this.state.touched).set(id, Date.now()) });
   }
 
-  #apply({ type, data }: StreamEvent): void {
+  #apply(event: StreamEvent): void {
+    if (this.#reloads > 0) {
+      this.#held.push(event);
+      return;
+    }
+    const { type, data } = event;
     const payload = data as Record<string, unknown>;
     switch (type) {
       case 'endpoint.added':

@@ -1,6 +1,7 @@
 /**
  * The dashboard app: sign-in with an llmlb key (kept in session storage, sent as Bearer), then
- * the pages — endpoints, an endpoint's detail, models, traffic — chosen by the URL's fragment.
+ * the pages — endpoints, an endpoint's detail, self-registered nodes, models, traffic, and for
+ * admins the API keys with their usage — chosen by the URL's fragment.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -9,9 +10,12 @@ import './styles.css';
 import { ApiError, api, storeKey, storedKey } from './api.js';
 import { EndpointDetail } from './detail.js';
 import { EndpointsPage } from './endpoints.js';
+import { KeyUsagePage } from './key-usage.js';
+import { KeysPage } from './keys.js';
 import { type Session, SessionContext, useLive, useRoute } from './hooks.js';
 import { LiveStore } from './live.js';
 import { ModelsPage } from './models.js';
+import { NodesPage } from './nodes.js';
 import { TrafficPage } from './traffic.js';
 
 /** Checks a key with `GET /v0/me` and starts the live store. */
@@ -52,7 +56,10 @@ function SignIn({ onSession }: { onSession: (session: Session) => void }) {
 function Page({ route }: { route: string[] }) {
   if (route[0] === 'endpoints' && route[1]) return <EndpointDetail id={route[1]} />;
   if (route[0] === 'models') return <ModelsPage />;
+  if (route[0] === 'nodes') return <NodesPage />;
   if (route[0] === 'traffic') return <TrafficPage />;
+  if (route[0] === 'keys' && route[1]) return <KeyUsagePage id={route[1]} />;
+  if (route[0] === 'keys') return <KeysPage />;
   return <EndpointsPage />;
 }
 
@@ -70,8 +77,10 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         <nav aria-label="Pages">
           <strong class="brand">llmlb</strong>
           {link('endpoints', 'Endpoints')}
+          {link('nodes', 'Nodes')}
           {link('models', 'Models')}
           {link('traffic', 'Traffic')}
+          {session.role === 'admin' && link('keys', 'Keys')}
         </nav>
         <div class="who">
           <span class={live.connected ? 'live on' : 'live'} role="status">{live.connected ? 'live' : 'connecting…'}</span>

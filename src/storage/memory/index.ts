@@ -1,4 +1,5 @@
 /** In-memory storage: for tests and ephemeral routers. Nothing survives the process. */
+import type { NodePatch, NodeRecord } from '../../nodes/schema.js';
 import type { DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch, EndpointRecord, ModelSetDiff } from '../../schema.js';
 import { conflictError, type UniqueField } from '../conflict.js';
 import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
@@ -7,7 +8,11 @@ import { patchFields } from '../patch.js';
 import { MemoryAliases } from './aliases.js';
 import type { AliasRecord } from '../../alias-schema.js';
 import type { AliasPatch } from '../alias-storage.js';
+import type { NodeWrite } from '../nodes.js';
 import type { ChangeBatch, ChangeKind, HealthCheckPage, Lease, StorageAdapter, StorageChange } from '../types.js';
+import type { KeyPatch, KeyRecord, KeyUsageRange, KeyUsageRow } from '../key-types.js';
+import { MemoryKeys } from './keys.js';
+import { MemoryNodes } from './nodes.js';
 
 /** A change-feed entry with the time it was recorded. */
 interface StoredChange extends StorageChange {
@@ -23,7 +28,9 @@ class MemoryStorage implements StorageAdapter {
   #changes: StoredChange[] = [];
   #lastSeq = 0;
   #leases = new Map<string, { holder: string; expires_at: number }>();
+  readonly #keys = new MemoryKeys((id) => this.#recordChange(id, 'key'));
   readonly #aliases = new MemoryAliases((name) => this.#recordChange(name, 'alias'));
+  readonly #nodes = new MemoryNodes();
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -42,6 +49,10 @@ class MemoryStorage implements StorageAdapter {
   }
 
   async insertEndpoint(record: EndpointRecord): Promise<void> {
+    this.#insert(record);
+  }
+
+  #insert(record: EndpointRecord): void {
     if (this.#endpoints.has(record.id)) throw conflictError('id', record.id);
     this.#assertUnique(record);
     this.#endpoints.set(record.id, structuredClone(record));
@@ -67,9 +78,34 @@ class MemoryStorage implements StorageAdapter {
   async deleteEndpoint(id: string): Promise<boolean> {
     this.#models.delete(id);
     this.#checks.delete(id);
+    this.#nodes.delete(id);
     if (!this.#endpoints.delete(id)) return false;
     this.#recordChange(id, 'deleted');
     return true;
+  }
+
+  async insertNode(endpoint: EndpointRecord, node: NodeRecord): Promise<void> {
+    this.#insert(endpoint);
+    this.#nodes.put(node);
+    this.#recordChange(endpoint.id, 'node');
+  }
+
+  async updateNode(endpointId: string, patch: NodePatch, endpointPatch?: EndpointPatch): Promise<NodeWrite | undefined> {
+    const current = this.#endpoints.get(endpointId);
+    if (!current || !this.#nodes.has(endpointId)) return undefined;
+    // The endpoint first: a name conflict throws before anything is written.
+    const endpoint = endpointPatch === undefined ? { ...current } : this.#update(endpointId, endpointPatch)!;
+    const node = this.#nodes.patch(endpointId, patch);
+    this.#recordChange(endpointId, 'node');
+    return { endpoint, node };
+  }
+
+  async getNode(endpointId: string): Promise<NodeRecord | undefined> {
+    return this.#nodes.get(endpointId);
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    return this.#nodes.list();
   }
 
   async getEndpoint(id: string): Promise<EndpointRecord | undefined> {
@@ -187,6 +223,42 @@ class MemoryStorage implements StorageAdapter {
 
   async releaseLease(name: string, holder: string): Promise<void> {
     if (this.#leases.get(name)?.holder === holder) this.#leases.delete(name);
+  }
+
+  insertKey(record: KeyRecord): Promise<void> {
+    return this.#keys.insertKey(record);
+  }
+
+  updateKey(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+    return this.#keys.updateKey(id, patch);
+  }
+
+  consumeKey(id: string, at: string): Promise<boolean> {
+    return this.#keys.consumeKey(id, at);
+  }
+
+  getKey(id: string): Promise<KeyRecord | undefined> {
+    return this.#keys.getKey(id);
+  }
+
+  listKeys(): Promise<KeyRecord[]> {
+    return this.#keys.listKeys();
+  }
+
+  deleteKeysRevokedBefore(cutoff: string): Promise<number> {
+    return this.#keys.deleteKeysRevokedBefore(cutoff);
+  }
+
+  addKeyUsage(rows: readonly KeyUsageRow[]): Promise<void> {
+    return this.#keys.addKeyUsage(rows);
+  }
+
+  listKeyUsage(keyId: string, range: KeyUsageRange): Promise<KeyUsageRow[]> {
+    return this.#keys.listKeyUsage(keyId, range);
+  }
+
+  deleteKeyUsageBefore(cutoff: string): Promise<number> {
+    return this.#keys.deleteKeyUsageBefore(cutoff);
   }
 
   insertAlias(record: AliasRecord): Promise<void> {

@@ -9,14 +9,20 @@ import type { DiscoveredModel, EndpointHealthCheck, EndpointModel, EndpointPatch
 import type { AliasPatch } from '../alias-storage.js';
 import { conflictError, type UniqueField } from '../conflict.js';
 import { DEFAULT_CHANGES_LIMIT, rowLimit } from '../limits.js';
+import type { NodePatch, NodeRecord } from '../../nodes/schema.js';
+import type { NodeWrite } from '../nodes.js';
 import type { ChangeBatch, ChangeListener, HealthCheckPage, Lease, StorageAdapter } from '../types.js';
 import * as aliases from './aliases.js';
+import type { KeyPatch, KeyRecord, KeyUsageRange, KeyUsageRow } from '../key-types.js';
 import type { SqlDialect } from './dialect.js';
 import * as feed from './feed.js';
+import * as keys from './keys.js';
 import { migrateToLatest } from './migrations.js';
+import { toKeyRecord } from './key-tables.js';
 import { toEndpointModel, toEndpointRecord, toHealthCheck } from './rows.js';
 import type { LlmlbDatabase } from './tables.js';
 import * as writes from './writes.js';
+import * as nodes from './nodes.js';
 
 type Db = Kysely<LlmlbDatabase>;
 
@@ -157,6 +163,24 @@ export class SqlStorage implements StorageAdapter {
     return this.#write('deleteEndpoint', (trx) => writes.deleteEndpoint(trx, id));
   }
 
+  insertNode(endpoint: EndpointRecord, node: NodeRecord): Promise<void> {
+    const [columns, copy] = [this.#dialect.columns, { ...endpoint }];
+    return this.#write('insertNode', (trx) => nodes.insertNode(trx, columns, copy, node), endpoint);
+  }
+
+  updateNode(endpointId: string, patch: NodePatch, endpointPatch?: EndpointPatch): Promise<NodeWrite | undefined> {
+    const [columns, copy] = [this.#dialect.columns, endpointPatch && { ...endpointPatch }];
+    return this.#write('updateNode', (trx) => nodes.updateNode(trx, columns, endpointId, patch, copy), { name: endpointPatch?.name });
+  }
+
+  getNode(endpointId: string): Promise<NodeRecord | undefined> {
+    return this.#op('getNode', (db) => nodes.getNode(db, endpointId));
+  }
+
+  listNodes(): Promise<NodeRecord[]> {
+    return this.#op('listNodes', nodes.listNodes);
+  }
+
   getEndpoint(id: string): Promise<EndpointRecord | undefined> {
     return this.#op('getEndpoint', async (db) => {
       const row = await db.selectFrom('endpoints').selectAll().where('id', '=', id).executeTakeFirst();
@@ -257,6 +281,48 @@ export class SqlStorage implements StorageAdapter {
 
   listLeases(prefix: string, now: number): Promise<Lease[]> {
     return this.#op('listLeases', (db) => feed.listLeases(db, prefix, now));
+  }
+
+  insertKey(record: KeyRecord): Promise<void> {
+    const copy = { ...record, models: record.models && [...record.models] };
+    return this.#write('insertKey', (trx) => keys.insertKey(trx, this.#dialect.columns, copy));
+  }
+
+  updateKey(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+    const copy = { ...patch, models: patch.models && [...patch.models] };
+    return this.#write('updateKey', (trx) => keys.updateKey(trx, this.#dialect.columns, id, copy));
+  }
+
+  consumeKey(id: string, at: string): Promise<boolean> {
+    return this.#write('consumeKey', (trx) => keys.consumeKey(trx, this.#dialect.columns, id, at));
+  }
+
+  getKey(id: string): Promise<KeyRecord | undefined> {
+    return this.#op('getKey', async (db) => {
+      const row = await db.selectFrom('llmlb_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toKeyRecord(row);
+    });
+  }
+
+  listKeys(): Promise<KeyRecord[]> {
+    return this.#op('listKeys', keys.listKeys);
+  }
+
+  deleteKeysRevokedBefore(cutoff: string): Promise<number> {
+    return this.#write('deleteKeysRevokedBefore', (trx) => keys.deleteKeysRevokedBefore(trx, cutoff));
+  }
+
+  addKeyUsage(rows: readonly KeyUsageRow[]): Promise<void> {
+    const copy = rows.map((row) => ({ ...row }));
+    return this.#write('addKeyUsage', (trx) => keys.addKeyUsage(trx, copy));
+  }
+
+  listKeyUsage(keyId: string, range: KeyUsageRange): Promise<KeyUsageRow[]> {
+    return this.#op('listKeyUsage', (db) => keys.listKeyUsage(db, keyId, { ...range }));
+  }
+
+  deleteKeyUsageBefore(cutoff: string): Promise<number> {
+    return this.#write('deleteKeyUsageBefore', (trx) => keys.deleteKeyUsageBefore(trx, cutoff));
   }
 
   insertAlias(record: AliasRecord): Promise<void> {

@@ -15,6 +15,7 @@ import { ADMIN_STATES, ENDPOINT_STATUSES, ENDPOINT_TYPES, TYPE_SOURCES } from '.
 import { CHANGE_KINDS } from '../types.js';
 import { aliasesMigration } from './aliases-migration.js';
 import type { SqlColumnTypes, SqlDialect } from './dialect.js';
+import { keysMigration } from './key-migration.js';
 
 /** Name of the table where applied migrations are recorded. */
 const LLMLB_MIGRATION_TABLE = 'llmlb_migration';
@@ -193,6 +194,32 @@ export function backendsMigration(columns: SqlColumnTypes): Migration {
   };
 }
 
+/** `0008_nodes`: self-registered nodes' details, one row per endpoint, deleted with it. */
+function nodes(columns: SqlColumnTypes): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('nodes')
+        .addColumn('endpoint_id', 'text', (c) => c.primaryKey().notNull().references('endpoints.id').onDelete('cascade'))
+        .addColumn('runtime_type', 'text', (c) => c.notNull())
+        .addColumn('runtime_version', 'text')
+        .addColumn('gpus', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('token_sha256', 'text', (c) => c.notNull())
+        .addColumn('previous_token_sha256', 'text')
+        .addColumn('rotate_token', columns.boolean, (c) =>
+          columns.boolean === 'integer' ? c.notNull().defaultTo(0).check(sql`rotate_token in (0, 1)`) : c.notNull().defaultTo(false),
+        )
+        .addColumn('registered_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('nodes').execute();
+    },
+  };
+}
+
 /** Every llmlb migration for a dialect, the shared ones and its own, keyed by name (applied in name order). */
 function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const columns = dialect.columns;
@@ -204,6 +231,8 @@ function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0003_routing': routing(columns),
         '0005_backends': backendsMigration(columns),
         '0006_aliases': aliasesMigration,
+        '0007_keys': keysMigration(columns),
+        '0008_nodes': nodes(columns),
         ...dialect.ownMigrations,
       };
     },

@@ -8,8 +8,10 @@
  * strings. The row mapping normalises them with `Number()`.
  */
 import type { ColumnType } from 'kysely';
+import type { NodeRecord } from '../../nodes/schema.js';
 import type { EndpointHealthCheck, EndpointModel, EndpointRecord } from '../../schema.js';
 import type { ChangeKind } from '../types.js';
+import type { KeyTables } from './key-tables.js';
 
 /**
  * An integer column: written as a number, read as a number, a bigint or a numeric string.
@@ -106,16 +108,26 @@ export interface ModelAliasesTable {
 }
 
 /**
- * Every table llmlb owns in the database.
+ * The `nodes` table (`0008_nodes`): a self-registered node's details, keyed by its endpoint's id
+ * (deleted with it); `gpus` and `labels` hold JSON, `rotate_token` the dialect's booleans.
+ *
+ * @example
+ * await db.selectFrom('nodes').selectAll().where('endpoint_id', '=', id).executeTakeFirst();
+ */
+export type NodesTable = Omit<NodeRecord, 'gpus' | 'labels' | 'rotate_token'> & { gpus: string; labels: string; rotate_token: SqlBool };
+
+/**
+ * Every table llmlb owns in the database (the key tables of `0007_keys` in `./key-tables.ts`).
  *
  * @example
  * const db = new Kysely<LlmlbDatabase>({ dialect: new SqliteDialect({ database }) });
  */
-export interface LlmlbDatabase {
+export interface LlmlbDatabase extends KeyTables {
   endpoints: EndpointsTable;
   endpoint_models: EndpointModelsTable;
   endpoint_health_checks: EndpointHealthChecksTable;
   llmlb_changes: ChangesTable;
   llmlb_leases: LeasesTable;
   model_aliases: ModelAliasesTable;
+  nodes: NodesTable;
 }

@@ -56,6 +56,7 @@ export async function deleteEndpoint(trx: Db, id: string): Promise<boolean> {
   // caller-provided connection where foreign keys were switched off again.
   await trx.deleteFrom('endpoint_models').where('endpoint_id', '=', id).execute();
   await trx.deleteFrom('endpoint_health_checks').where('endpoint_id', '=', id).execute();
+  await trx.deleteFrom('nodes').where('endpoint_id', '=', id).execute();
   const result = await trx.deleteFrom('endpoints').where('id', '=', id).executeTakeFirst();
   if (result.numDeletedRows === 0n) return false;
   await appendChange(trx, id, 'deleted');
