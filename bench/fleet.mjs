@@ -1,16 +1,17 @@
 // Routing-quality benchmark: how well each selector spreads LLM load over a heterogeneous fleet
 // of simulated inference servers, against an oracle that sees inside every server.
 //
-//   node bench/fleet.mjs [--scenarios load50,load80,burst] [--selectors latency,oracle,…]
+//   node bench/fleet.mjs [--scenarios load50,load80,burst,bypass] [--selectors latency,oracle,…]
 //                        [--seed N] [--duration S | --requests N] [--timeout S] [--fleet FILE]
-//                        [--time-scale X] [--oracle e2e|ttft] [--json FILE]
+//                        [--time-scale X] [--oracle e2e|ttft] [--signals on|off] [--json FILE]
 //
 // For every scenario and selector a fresh child process (bench/fleet/child.mjs) runs the
 // simulated fleet and an llmlb router (createRouter + toNodeHandler) in front of it; this process
 // sends the scenario's seeded open-loop Poisson load through llmlb and measures every answer.
 // Selectors: every `*Selector` export of dist/index.js, plus `oracle` (bench/fleet/oracle.mjs).
 //
-// --scenarios     which scenarios (default all: load50, load80, burst)
+// --scenarios     which scenarios (default all: load50, load80, burst, bypass; bypass runs
+//                 expectedLatency with and without the servers' load figures, and the oracle)
 // --selectors     which selectors, by name without "Selector" (default all, and oracle)
 // --seed N        seed of the arrivals and request sizes (default 1)
 // --duration S    seconds of arrivals per scenario (default 6; the burst takes a third of it)
@@ -21,6 +22,9 @@
 // --time-scale X  simulated time per real-world time unit (default 0.2: five times faster)
 // --oracle OBJ    what the oracle minimises: ttft (expected time to first token among the
 //                 endpoints expected to finish within 2× the earliest; default) or e2e (completion)
+// --signals       on (default): the simulated servers publish their load in their engine's
+//                 format (vLLM /metrics, llama.cpp /slots, Ollama /api/ps) and llmlb reads it at
+//                 each check; off: they answer only the OpenAI routes, as before
 // --json FILE     also write the raw results
 //
 // All traffic goes to 127.0.0.1; every loop is bounded in count and time; children exit with this
@@ -30,7 +34,7 @@ import { cpus } from 'node:os';
 import { clockTicks, cpuMicros, guardRun, parseArgs, systemBusyMicros } from './common.mjs';
 import { estimateCapacity, loadFleet, meanLengths, planScenarios, SCENARIOS } from './fleet/config.mjs';
 import { makeRequests, runScenario } from './fleet/load.mjs';
-import { printRatioSummary, printScenario, printTable, summariseRun } from './fleet/stats.mjs';
+import { printBypass, printRatioSummary, printScenario, printTable, summariseRun } from './fleet/stats.mjs';
 import { ask, spawnChild, stopChild } from './reliability/lib.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -71,14 +75,15 @@ function setup() {
   const means = meanLengths(fleet.load);
   const capacity = estimateCapacity(fleet, means);
   const keys = typeof args.scenarios === 'string' ? args.scenarios.split(',').map((s) => s.trim()) : SCENARIOS.map((s) => s.key);
-  const scenarios = planScenarios(keys, capacity.rps, {
+  const scenarios = planScenarios(keys, capacity, {
     requests: args.requests !== undefined ? Number(args.requests) : undefined,
     duration: args.duration !== undefined ? Number(args.duration) : undefined,
   });
   const seed = Number(args.seed ?? 1);
   const timeoutMs = Math.max(1, Number(args.timeout ?? 8)) * 1000;
   const oracle = args.oracle === 'e2e' ? 'e2e' : 'ttft';
-  return { fleet, means, capacity, scenarios, seed, timeoutMs, oracle };
+  const signals = args.signals !== 'off';
+  return { fleet, means, capacity, scenarios, seed, timeoutMs, oracle, signals };
 }
 
 function printFleet({ fleet, means, capacity }) {
@@ -100,11 +105,29 @@ function printFleet({ fleet, means, capacity }) {
   );
 }
 
-/** One selector on one scenario: a fresh fleet + router child, the load, its counters. */
-async function runOne(ctx, scenario, selector, requests) {
+/**
+ * The runs of a scenario: each selector with the servers' load figures as `--signals` says; a
+ * bypass scenario runs only its own selectors, each with and without the figures.
+ */
+function runsOf(scenario, selectors, signals) {
+  if (!scenario.bypass) return selectors.map((selector) => ({ name: selector, selector, signals }));
+  const own = selectors.filter((s) => s === 'oracle' || scenario.selectors.includes(s));
+  return own.flatMap((selector) =>
+    selector === 'oracle'
+      ? [{ name: selector, selector, signals: true }]
+      : [
+          { name: selector, selector, signals: true },
+          { name: `${selector} (no signals)`, selector, signals: false },
+        ],
+  );
+}
+
+/** One run (selector × signals) on one scenario: a fresh fleet + router child, the load, its counters. */
+async function runOne(ctx, scenario, run, requests, bypassRequests) {
   const config = {
     fleet: ctx.fleet,
-    selector,
+    selector: run.selector,
+    signals: run.signals,
     meanPrompt: ctx.means.prompt,
     meanOutput: ctx.means.output,
     oracle: ctx.oracle,
@@ -122,6 +145,7 @@ async function runOne(ctx, scenario, selector, requests) {
       model: ctx.fleet.model,
       clientKey: CLIENT_KEY,
       requests,
+      bypass: scenario.bypass ? { url: ready.servers[scenario.bypass.server], requests: bypassRequests } : undefined,
       arrivalLimitMs: scenario.seconds * 1500 + 1000,
       timeoutMs: ctx.timeoutMs,
     });
@@ -130,7 +154,7 @@ async function runOne(ctx, scenario, selector, requests) {
     const wallUs = (performance.now() - before.at) * 1000;
     const otherCores = (systemBusyMicros(TICKS) - before.busy - (ours() - before.ours)) / wallUs;
     const summary = { ...summariseRun(run, servers), otherCores };
-    return { summary, probes: ready.probes, raw: { endpoints: ready.endpoints, results: run.results } };
+    return { summary, probes: ready.probes, types: ready.types, raw: { endpoints: ready.endpoints, results: run.results, bypass: run.bypass } };
   } finally {
     await stopChild(ready.child);
     children.delete(ready.child);
@@ -150,29 +174,37 @@ async function main() {
   console.log(`llmlb fleet routing benchmark — node ${machine.node}, ${machine.nproc} CPUs (${machine.cpu}), seed ${ctx.seed}\n`);
   printFleet(ctx);
   console.log(`\nScenarios (seeded open-loop Poisson arrivals; clients abandon a request not answered in full within ${ctx.timeoutMs / 1000} s):`);
-  for (const s of ctx.scenarios) console.log(`  ${s.key.padEnd(7)} ${s.label.padEnd(12)} ${s.rate.toFixed(1)} req/s, ${s.count} requests over ${s.seconds.toFixed(1)} s`);
+  for (const s of ctx.scenarios) {
+    const direct = s.bypass ? `; other clients send ${s.bypass.rate.toFixed(1)} req/s (${s.bypass.count} requests) straight to ${s.bypass.server}` : '';
+    console.log(`  ${s.key.padEnd(7)} ${s.label.padEnd(14)} ${s.rate.toFixed(1)} req/s, ${s.count} requests over ${s.seconds.toFixed(1)} s${direct}`);
+  }
   console.log(`Selectors: ${selectors.join(', ')} (oracle: minimises expected ${ctx.oracle === 'ttft' ? 'time to first token, among endpoints expected to finish within 2× the earliest' : 'completion time'})\n`);
 
   const results = {};
   const raw = {};
   let probes;
+  let types;
   for (const [index, scenario] of ctx.scenarios.entries()) {
     const requests = makeRequests({ seed: ctx.seed * 1000 + index, rate: scenario.rate, count: scenario.count, load: ctx.fleet.load });
+    const bypass = scenario.bypass && makeRequests({ seed: ctx.seed * 1000 + 500 + index, rate: scenario.bypass.rate, count: scenario.bypass.count, load: ctx.fleet.load });
     results[scenario.key] = {};
     raw[scenario.key] = {};
-    for (const selector of selectors) {
-      process.stderr.write(`  ${scenario.key} ${selector} …\n`);
-      const one = await runOne(ctx, scenario, selector, requests);
-      results[scenario.key][selector] = one.summary;
-      raw[scenario.key][selector] = one.raw;
+    for (const run of runsOf(scenario, selectors, ctx.signals)) {
+      process.stderr.write(`  ${scenario.key} ${run.name} …\n`);
+      const one = await runOne(ctx, scenario, run, requests, bypass);
+      results[scenario.key][run.name] = one.summary;
+      raw[scenario.key][run.name] = one.raw;
       probes ??= one.probes;
+      if (run.signals) types ??= one.types;
     }
   }
-  console.log(`Health-check latency (latency_ms, what latencySelector ranks by): ${Object.entries(probes).map(([n, ms]) => `${n} ${ms} ms`).join(', ')}\n`);
+  console.log(`Health-check latency (latency_ms, what latencySelector ranks by): ${Object.entries(probes).map(([n, ms]) => `${n} ${ms} ms`).join(', ')}`);
+  console.log(`Endpoint types llmlb detected (with the load figures published): ${Object.entries(types ?? {}).map(([n, t]) => `${n} ${t}`).join(', ')}\n`);
   const serverNames = ctx.fleet.servers.map((s) => s.name);
   for (const scenario of ctx.scenarios) {
     console.log(`## ${scenario.key} (${scenario.label}): ${scenario.count} requests at ${scenario.rate.toFixed(1)} req/s — times in ms; share: of the requests each server received`);
     printScenario(results[scenario.key], serverNames);
+    if (scenario.bypass) printBypass(results[scenario.key], scenario.bypass.server);
     console.log('');
   }
   console.log('Ratios to the oracle (p99 TTFT: lower is better, 1 = as good as the oracle; tok/s: higher is better)');

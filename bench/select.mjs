@@ -153,10 +153,25 @@ function candidateTable(router, endpoints, models) {
 
 /**
  * A stand-in for the proxy's live stats (what selectors get in their context): every endpoint
- * has learned figures, so the load-aware selector runs its whole cost path, without allocating.
+ * has learned figures and published load figures read a second ago (requests running and
+ * waiting, a KV cache over 90 %), so the load-aware selector runs its whole cost path, without
+ * allocating.
  */
 const idCost = (id) => 10 + (id.charCodeAt(0) % 16) + (id.charCodeAt(1) % 16);
+const WALL_NOW = Date.now();
+const PUBLISHED = Object.freeze({
+  running: 3,
+  waiting: 1,
+  slots_busy: null,
+  slots_total: null,
+  kv_cache_usage: 0.95,
+  gpu_utilization: null,
+  loaded_models: null,
+  source: 'check',
+  observed_at: WALL_NOW - 1000,
+});
 const stats = {
+  upstreamLoad: () => PUBLISHED,
   inFlight: () => 0,
   latencyMs: () => null,
   recentFailures: () => 0,
@@ -266,7 +281,7 @@ async function measure(name, make, models) {
       `check latency_ms ${Math.min(...latencies)}..${Math.max(...latencies)})\n`,
   );
   const raw = make();
-  const ctx = { model: '', capability: 'chat', stream: true, now: 0, stats };
+  const ctx = { model: '', capability: 'chat', stream: true, now: 0, wallNow: WALL_NOW, stats };
   const fns = { 'router.select': (m) => router.select(m), 'selector only': (m) => raw(table.get(m), ctx) };
   for (const what of CASES) {
     const r = timed(fns[what], models);

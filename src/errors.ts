@@ -8,6 +8,8 @@
 export const HTTP_STATUS_BY_CODE = {
   invalid_request: 400,
   validation_error: 400,
+  model_not_capable: 400,
+  context_length_exceeded: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

@@ -57,29 +57,36 @@ const FIGURE_KEYS = Object.keys(NO_FIGURES) as (keyof LoadFigures)[];
  */
 export class LoadBoard {
   readonly #reports = new Map<string, Partial<Record<LoadSource, LoadReport>>>();
+  /** Each endpoint's sources merged, rebuilt on each report: a read (per routed request) is one lookup. */
+  readonly #merged = new Map<string, LoadReport>();
 
   /** Records what `source` read of an endpoint at `observedAt` (epoch ms). */
   report(endpointId: string, figures: LoadFigures, source: LoadSource, observedAt: number): void {
     const reports = this.#reports.get(endpointId) ?? {};
     reports[source] = { ...pick(figures), source, observed_at: observedAt };
     this.#reports.set(endpointId, reports);
+    this.#merged.set(endpointId, merge(reports));
   }
 
   /** The endpoint's figures, both sources merged (newest wins per figure), or undefined when none were reported. */
   get(endpointId: string): LoadReport | undefined {
-    const reports = this.#reports.get(endpointId);
-    if (!reports) return undefined;
-    const [newer, older] = [reports.check, reports.heartbeat].sort((a, b) => (b?.observed_at ?? -1) - (a?.observed_at ?? -1));
-    if (!older) return newer;
-    const merged: LoadReport = { ...newer! };
-    for (const key of FIGURE_KEYS) if (merged[key] === null) Object.assign(merged, { [key]: older[key] });
-    return merged;
+    return this.#merged.get(endpointId);
   }
 
   /** Drops an endpoint's figures (it was removed). */
   forget(endpointId: string): void {
     this.#reports.delete(endpointId);
+    this.#merged.delete(endpointId);
   }
+}
+
+/** One endpoint's reports merged: the newer report, its missing figures taken from the older. */
+function merge(reports: Partial<Record<LoadSource, LoadReport>>): LoadReport {
+  const [newer, older] = [reports.check, reports.heartbeat].sort((a, b) => (b?.observed_at ?? -1) - (a?.observed_at ?? -1));
+  const merged: LoadReport = { ...newer! };
+  if (!older) return merged;
+  for (const key of FIGURE_KEYS) if (merged[key] === null) Object.assign(merged, { [key]: older[key] });
+  return merged;
 }
 
 /** Exactly the {@link LoadFigures} of `figures`, loaded model list copied. */

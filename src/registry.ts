@@ -107,7 +107,7 @@ export class Registry {
     if (!current) return false;
     if (sameModels(current, models)) {
       // Same models and capabilities (a routine sync): refresh the entries, keep every index.
-      for (const model of models) current.set(model.model_id, model);
+      for (const model of models) current.set(model.model_id, fixedShape(model));
       return false;
     }
     this.#version++;
@@ -119,7 +119,7 @@ export class Registry {
     }
     current.clear();
     for (const model of models) {
-      current.set(model.model_id, model);
+      current.set(model.model_id, fixedShape(model));
       this.#onlineCache.delete(model.model_id);
       let holders = this.#endpointsByModel.get(model.model_id);
       if (!holders) this.#endpointsByModel.set(model.model_id, (holders = new Set()));
@@ -225,4 +225,23 @@ function sameModels(current: ReadonlyMap<string, EndpointModel>, next: readonly 
     if (!existing || !sameFacts(existing, model)) return false;
   }
   return true;
+}
+
+/**
+ * The model as an object of one fixed shape. Entries are read on every routed request (`modelOf`:
+ * capabilities, context, loaded); built by spreads and storage rows they would each have their
+ * own hidden class, and reading a field of them would miss the engine's inline caches.
+ */
+function fixedShape(model: EndpointModel): EndpointModel {
+  return {
+    endpoint_id: model.endpoint_id,
+    model_id: model.model_id,
+    capabilities: model.capabilities,
+    last_checked: model.last_checked,
+    capabilities_source: model.capabilities_source,
+    context_length: model.context_length,
+    loaded: model.loaded,
+    size_bytes: model.size_bytes,
+    quantization: model.quantization,
+  };
 }

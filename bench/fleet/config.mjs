@@ -28,11 +28,17 @@ export const DEFAULT_LOAD = {
   streamShare: 0.8,
 };
 
-/** The scenarios: offered load as a fraction of the estimated capacity, and how long arrivals last. */
+/**
+ * The scenarios: offered load as a fraction of the estimated capacity, and how long arrivals
+ * last. `bypass`: other clients also send load straight to the fleet's largest server, a
+ * fraction of its own capacity, not through llmlb; such a scenario runs only `selectors` (and
+ * the oracle), each with and without the servers publishing their load.
+ */
 export const SCENARIOS = [
   { key: 'load50', label: '50 %', factor: 0.5, seconds: 6 },
   { key: 'load80', label: '80 %', factor: 0.8, seconds: 6 },
   { key: 'burst', label: 'burst 150 %', factor: 1.5, seconds: 2 },
+  { key: 'bypass', label: '40 % + bypass', factor: 0.4, seconds: 6, bypass: { factor: 0.65 }, selectors: ['expectedLatency'] },
 ];
 
 const ENGINES = new Set(['vllm', 'ollama', 'llamacpp']);
@@ -112,14 +118,21 @@ export function estimateCapacity(fleet, means) {
   return { servers, rps, tokensPerSec: rps * means.output };
 }
 
-/** The scenarios to run (by key), each with its arrival rate and request count. */
-export function planScenarios(keys, capacityRps, { requests, duration }) {
+/**
+ * The scenarios to run (by key), each with its arrival rate and request count; a bypass
+ * scenario's direct load (`bypass: { server, rate, count }`) goes to the largest server.
+ */
+export function planScenarios(keys, capacity, { requests, duration }) {
   const chosen = SCENARIOS.filter((s) => keys.includes(s.key));
   if (chosen.length === 0) throw new Error(`no scenario among ${keys.join(', ')} (known: ${SCENARIOS.map((s) => s.key).join(', ')})`);
+  const largest = capacity.servers.reduce((a, b) => (b.rps > a.rps ? b : a));
   return chosen.map((s) => {
-    const rate = capacityRps * s.factor;
+    const rate = capacity.rps * s.factor;
     const seconds = duration ? (s.key === 'burst' ? duration / 3 : duration) : s.seconds;
     const count = Math.max(10, Math.round(requests ?? rate * seconds));
-    return { ...s, rate, count, seconds: count / rate };
+    const planned = { ...s, rate, count, seconds: count / rate };
+    if (!s.bypass) return planned;
+    const bypassRate = largest.rps * s.bypass.factor;
+    return { ...planned, bypass: { server: largest.name, rate: bypassRate, count: Math.round(bypassRate * planned.seconds) } };
   });
 }

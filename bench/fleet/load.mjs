@@ -41,6 +41,7 @@ function requestBody(model, r) {
  * `incomplete` or `timeout` (then `waited` is the time until the abort).
  */
 async function send(ctx, r) {
+  const direct = r.via === 'bypass';
   const t0 = performance.now();
   const out = { i: r.i, stream: r.stream, status: 0, error: null, ttft: null, e2e: null, tokens: 0, endpoint: null };
   // The client gives up `timeoutMs` after sending (or at the scenario's hard stop). A plain timer,
@@ -49,7 +50,13 @@ async function send(ctx, r) {
   const timer = setTimeout(() => own.abort(), ctx.timeoutMs);
   const signal = AbortSignal.any([ctx.signal, own.signal]);
   try {
-    const res = await request(ctx.url + PATH, { method: 'POST', headers: ctx.headers, body: requestBody(ctx.model, r), dispatcher: ctx.agent, signal });
+    const res = await request((direct ? ctx.bypass.url : ctx.url) + PATH, {
+      method: 'POST',
+      headers: direct ? ctx.bypass.headers : ctx.headers,
+      body: requestBody(ctx.model, r),
+      dispatcher: ctx.agent,
+      signal,
+    });
     out.status = res.statusCode;
     out.endpoint = res.headers['x-llmlb-endpoint'] ?? null;
     let tail = '';
@@ -77,38 +84,42 @@ async function send(ctx, r) {
 /**
  * Runs one scenario open-loop: each request leaves at its `at`, whatever happened before. Bounded:
  * arrivals stop at `arrivalLimitMs`; a request not answered in full `timeoutMs` after it was sent
- * is aborted and counts as `timeout`. Resolves `{ results, elapsedMs }` where elapsedMs runs from
- * the start to the last complete answer.
+ * is aborted and counts as `timeout`. `bypass` (optional, `{ url, requests }`): other clients'
+ * requests, sent at their `at` straight to a server (`x-bench-bypass: 1`), not through llmlb.
+ * Resolves `{ results, bypass, elapsedMs }`: llmlb's results, the bypass results, and the time
+ * from the start to llmlb's last complete answer.
  */
-export async function runScenario({ url, model, clientKey, requests, arrivalLimitMs, timeoutMs }) {
+export async function runScenario({ url, model, clientKey, requests, bypass, arrivalLimitMs, timeoutMs }) {
   const controller = new AbortController();
   // A hard stop for the whole scenario, besides each request's own timeout.
   setMaxListeners(Infinity, controller.signal);
   const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
   const ctx = { url, model, agent, timeoutMs, signal: controller.signal, headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` } };
+  ctx.bypass = { url: bypass?.url, headers: { 'content-type': 'application/json', 'x-bench-bypass': '1' } };
+  const timeline = [...requests, ...(bypass?.requests ?? []).map((r) => ({ ...r, via: 'bypass' }))].sort((a, b) => a.at - b.at);
   const pending = [];
   const t0 = performance.now();
   let lastEnd = t0;
   const launch = (r) =>
     pending.push(
       send(ctx, r).then((res) => {
-        if (res.error === null) lastEnd = Math.max(lastEnd, performance.now());
-        return res;
+        if (res.error === null && r.via !== 'bypass') lastEnd = Math.max(lastEnd, performance.now());
+        return { ...res, via: r.via ?? 'llmlb' };
       }),
     );
   await new Promise((resolve) => {
     let next = 0;
     const tick = () => {
       const now = performance.now() - t0;
-      while (next < requests.length && requests[next].at <= now) launch(requests[next++]);
-      if (next >= requests.length || now >= arrivalLimitMs) return resolve();
-      setTimeout(tick, Math.max(0, requests[next].at - now));
+      while (next < timeline.length && timeline[next].at <= now) launch(timeline[next++]);
+      if (next >= timeline.length || now >= arrivalLimitMs) return resolve();
+      setTimeout(tick, Math.max(0, timeline[next].at - now));
     };
     tick();
   });
   const stop = setTimeout(() => controller.abort(), timeoutMs + 2000);
-  const results = await Promise.all(pending);
+  const all = await Promise.all(pending);
   clearTimeout(stop);
   await agent.destroy();
-  return { results, elapsedMs: lastEnd - t0 };
+  return { results: all.filter((r) => r.via === 'llmlb'), bypass: all.filter((r) => r.via === 'bypass'), elapsedMs: lastEnd - t0 };
 }

@@ -6,27 +6,33 @@
 // `timeScale`.
 import { createServer } from 'node:http';
 import { stepMs } from './config.mjs';
+import { modelEntry, nativeRoute } from './native-routes.mjs';
 
 const TOKEN = ' tok';
 let nextId = 0;
 
 /** One simulated server. `listen()` it, then read `url`, `arrived` and its live queue and slots. */
 export class SimServer {
-  /** @param spec a fleet server entry; @param options `{ timeScale, model }` */
-  constructor(spec, { timeScale, model }) {
+  /**
+   * @param spec a fleet server entry; @param options `{ timeScale, model, publish }` — publish:
+   * answer the engine's own routes with its load figures (bench/fleet/native-routes.mjs)
+   */
+  constructor(spec, { timeScale, model, publish = false }) {
     this.spec = spec;
+    this.publish = publish;
     this.scale = timeScale;
     this.model = model;
     this.rtt = spec.rttMs * timeScale;
     /** Sequences holding a slot (prefill or decode), and requests waiting for one (FIFO). */
     this.slots = [];
     this.queue = [];
-    /** Requests that reached the server (after the network delay), including rejected ones. */
+    /** Requests from llmlb that reached the server (after the network delay), including rejected ones. */
     this.arrived = 0;
-    this.counts = { served: 0, rejected: 0, abandoned: 0, tokens: 0, maxQueue: 0 };
+    /** bypass: requests sent straight to the server by other clients (not through llmlb). */
+    this.counts = { served: 0, rejected: 0, abandoned: 0, tokens: 0, maxQueue: 0, bypass: 0 };
     this.tick = null;
     this.due = 0;
-    this.models = JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', created: 1700000000, owned_by: spec.engine }] });
+    this.models = JSON.stringify({ object: 'list', data: [modelEntry(spec, model)] });
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 120_000;
   }
@@ -63,12 +69,21 @@ export class SimServer {
     return { name: this.spec.name, arrived: this.arrived, ...this.counts };
   }
 
-  /** The HTTP handler: `GET /v1/models` and `POST /v1/chat/completions`. */
+  /** The HTTP handler: `GET /v1/models`, `POST /v1/chat/completions` and the engine's own routes. */
   handle(req, res) {
     if (req.method === 'GET' && req.url === '/v1/models') {
       // The probe's latency is the network distance only, never the load, and in real-world ms:
       // it is not part of the accelerated workload, and selectors only compare it across endpoints.
       setTimeout(() => send(res, 200, this.models), this.spec.rttMs);
+      return;
+    }
+    const native = nativeRoute(this, req.method, req.url);
+    if (native !== null) {
+      // The figures are read when the answer leaves, after the network delay.
+      setTimeout(() => {
+        const [type, text] = native();
+        send(res, 200, text, type);
+      }, this.spec.rttMs);
       return;
     }
     if (req.method !== 'POST' || !req.url.startsWith('/v1/chat/completions')) return send(res, 404, errorBody('not found'));
@@ -82,6 +97,7 @@ export class SimServer {
         return send(res, 400, errorBody('invalid JSON'));
       }
       const seq = newSequence(body, res, this.model);
+      seq.bypass = req.headers['x-bench-bypass'] === '1';
       res.on('close', () => this.abandon(seq));
       setTimeout(() => this.arrive(seq), this.rtt);
     });
@@ -89,7 +105,8 @@ export class SimServer {
 
   /** A request reaches the server (after the network delay): queued, or 503 when the bounded queue is full. */
   arrive(seq) {
-    this.arrived++;
+    if (seq.bypass) this.counts.bypass++;
+    else this.arrived++;
     if (seq.res.destroyed) return;
     const full = this.slots.length >= this.spec.slots;
     const bound = this.spec.maxQueue;
@@ -222,8 +239,8 @@ function errorBody(message) {
   return JSON.stringify({ error: { message, type: 'server_error', code: null } });
 }
 
-function send(res, status, text) {
+function send(res, status, text, type = 'application/json') {
   if (res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -30,7 +30,7 @@ function tails(samples) {
  * endpoint's share of the requests it received (`share`, attempts counted by the simulated
  * servers, so failovers count twice) with the servers' own counters (`upstreams`).
  */
-export function summariseRun({ results, elapsedMs }, upstreams) {
+export function summariseRun({ results, bypass = [], elapsedMs }, upstreams) {
   const ok = results.filter((r) => r.error === null);
   const tokens = ok.reduce((sum, r) => sum + r.tokens, 0);
   const errors = {};
@@ -48,6 +48,11 @@ export function summariseRun({ results, elapsedMs }, upstreams) {
     errors,
     share,
     upstreams,
+    bypass: {
+      requests: bypass.length,
+      answered: bypass.filter((r) => r.error === null).length,
+      ttft: tails(bypass.filter((r) => r.stream).map((r) => sample(r, 'ttft'))),
+    },
   };
 }
 
@@ -120,6 +125,20 @@ export function printRatioSummary(scenarios, results) {
       const r = oracleRatios(run, oracle);
       return [lat(r.ttftP99, 2), num(r.throughput, 2), pct(run.answered / run.requests)];
     }),
+  ]);
+  printTable(headers, rows);
+}
+
+/** What the clients that bypass llmlb saw, per run, and how many of llmlb's requests went to their server. */
+export function printBypass(runs, server) {
+  console.log(`Clients sending straight to ${server}, in the same runs:`);
+  const headers = ['run', 'their TTFT p50', 'their TTFT p99', 'answered', `llmlb's requests to ${server}`];
+  const rows = Object.entries(runs).map(([name, run]) => [
+    name,
+    lat(run.bypass.ttft.p50),
+    lat(run.bypass.ttft.p99),
+    `${run.bypass.answered}/${run.bypass.requests}`,
+    pct(run.share[server] ?? 0),
   ]);
   printTable(headers, rows);
 }

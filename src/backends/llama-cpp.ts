@@ -56,6 +56,9 @@ export function parseLlamaCppSlots(body: unknown): { busy: number; total: number
   return { busy, total: parsed.data.length };
 }
 
+/** The one capability `/props` tells, present or absent: whether the model takes images. */
+export const LLAMA_CPP_TOLD_CAPABILITIES: readonly Capability[] = Object.freeze(['vision']);
+
 const METRICS = { running: 'llamacpp:requests_processing', waiting: 'llamacpp:requests_deferred', kvCache: 'llamacpp:kv_cache_usage_ratio' };
 
 /**

@@ -14,6 +14,9 @@ const CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = Object.fre
   embeddings: ['embeddings'],
 });
 
+/** The capabilities a model's `type` tells, present or absent (not `tools`: LM Studio's type says nothing of them). */
+export const LM_STUDIO_TOLD_CAPABILITIES: readonly Capability[] = Object.freeze([...new Set(Object.values(CAPABILITIES).flat())]);
+
 const listSchema = z.looseObject({
   data: z.array(z.looseObject({ id: z.string().min(1).max(512), type: z.unknown(), state: z.unknown(), max_context_length: z.unknown(), quantization: z.unknown() })),
 });

@@ -17,6 +17,9 @@ const CAPABILITIES: Readonly<Record<string, Capability>> = Object.freeze({
   tools: 'tools',
 });
 
+/** The capabilities `/api/show` tells of a model, present or absent: known for an Ollama's models. */
+export const OLLAMA_TOLD_CAPABILITIES: readonly Capability[] = Object.freeze(Object.values(CAPABILITIES));
+
 /** What `/api/show` tells of a model (cached by digest). */
 export interface OllamaShow {
   capabilities: Capability[] | null;

@@ -4,12 +4,12 @@
  * for digests not yet cached), LM Studio's `/api/v0/models`, llama.cpp's `/props` and `/slots`
  * (or `/metrics`), vLLM's and SGLang's `/metrics`.
  */
-import type { EndpointType } from '../schema.js';
+import type { Capability, EndpointType } from '../schema.js';
 import { engineLoad, engineModels } from './engines.js';
-import { llamaCppLoad, llamaCppModels, parseLlamaCppProps, parseLlamaCppSlots } from './llama-cpp.js';
-import { lmStudioLoad, parseLmStudioModels } from './lm-studio.js';
+import { LLAMA_CPP_TOLD_CAPABILITIES, llamaCppLoad, llamaCppModels, parseLlamaCppProps, parseLlamaCppSlots } from './llama-cpp.js';
+import { LM_STUDIO_TOLD_CAPABILITIES, lmStudioLoad, parseLmStudioModels } from './lm-studio.js';
 import type { ModelList } from './model-list.js';
-import { type OllamaShow, ollamaDigest, ollamaLoad, ollamaModels, parseOllamaPs, parseOllamaShow } from './ollama.js';
+import { OLLAMA_TOLD_CAPABILITIES, type OllamaShow, ollamaDigest, ollamaLoad, ollamaModels, parseOllamaPs, parseOllamaShow } from './ollama.js';
 import type { BackendReport, ReportedModel } from './types.js';
 import { type OptionalRead, parseJson } from './upstream.js';
 
@@ -116,5 +116,29 @@ export function readBackend(type: EndpointType, list: ModelList, read: ReadRoute
       return readEngine(type, list, read);
     default:
       return Promise.resolve(plain(type, list));
+  }
+}
+
+const NOTHING_TOLD: readonly Capability[] = Object.freeze([]);
+
+/**
+ * The capabilities a type of server tells of its models, present or absent: of a model whose
+ * `capabilities_source` is `backend`, these are known (a missing one is missing); any other
+ * capability is still unknown. Ollama tells `chat`, `embeddings`, `vision` and `tools`; LM Studio
+ * `chat`, `vision` and `embeddings`; llama.cpp only `vision`.
+ *
+ * @example
+ * toldCapabilities('lm-studio').includes('tools') // false: an LM Studio model may still take tools
+ */
+export function toldCapabilities(type: EndpointType): readonly Capability[] {
+  switch (type) {
+    case 'ollama':
+      return OLLAMA_TOLD_CAPABILITIES;
+    case 'lm-studio':
+      return LM_STUDIO_TOLD_CAPABILITIES;
+    case 'llama.cpp':
+      return LLAMA_CPP_TOLD_CAPABILITIES;
+    default:
+      return NOTHING_TOLD;
   }
 }

@@ -7,7 +7,10 @@ import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
 import type { AliasInfo, ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
+import type { RequestHints } from '../proxy/forward.js';
 import type { InferenceRoute } from '../proxy/options.js';
+import { INFERENCE_ROUTES } from '../proxy/inference-routes.js';
+import { requestNeeds } from '../proxy/request-needs.js';
 import { readJsonBytes } from './body.js';
 import { readMultipartBody } from './multipart.js';
 import { sendJson } from './respond.js';
@@ -36,7 +39,7 @@ function validModel(value: unknown, message: string): string {
  * Forwards one request within the limits of the caller's key: the key admits it (or refuses it
  * with a 404 or a 429) and its slot is freed when the answer ends.
  */
-async function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: { stream: boolean; body: unknown }): Promise<void> {
+async function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: Omit<RequestHints, 'keyName' | 'keyId'>): Promise<void> {
   const { proxy, keys } = routerInternals(ctx.router);
   const principal = ctx.principal;
   const release = keys.admit(principal, model);
@@ -50,7 +53,8 @@ async function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buf
 /** A route whose JSON body names the model. */
 const forward = (route: InferenceRoute) => async (ctx: RouteContext) => {
   const { body, model, parsed, stream } = await readInferenceBody(ctx);
-  await forwardWithin(ctx, route, body, model, { stream, body: parsed });
+  const needs = requestNeeds(INFERENCE_ROUTES[route].shape, parsed as Record<string, unknown>, body.length);
+  await forwardWithin(ctx, route, body, model, { stream, body: parsed, needs });
 };
 
 /** A route whose `multipart/form-data` body names the model in its `model` field (an upload). */

@@ -69,6 +69,16 @@ export class ModelCandidates {
     return ids.some((id) => registry.endpointsFor(id).some((e) => registry.hasCapability(e.id, id, capability)));
   }
 
+  /** Every endpoint, in any status, serving the name (or one of the alias's targets) with the capability, each once. */
+  serving(name: string, capability: Capability): EndpointRecord[] {
+    const registry = this.#registry;
+    const found = new Set<EndpointRecord>();
+    for (const id of this.#aliases.get(name)?.targets ?? [name]) {
+      for (const endpoint of registry.endpointsFor(id)) if (registry.hasCapability(endpoint.id, id, capability)) found.add(endpoint);
+    }
+    return [...found];
+  }
+
   /**
    * The model id to send an endpoint chosen for a request naming `name`: for an alias, its first
    * target the endpoint serves with the capability; `undefined` when the name is no alias (the

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import type { RegistryView } from '../registry.js';
 import type { Capability, EndpointRecord } from '../schema.js';
 import type { Selector } from '../select/types.js';
+import { effectiveLoad } from '../select/upstream-load.js';
 import type { EndpointStore } from '../store.js';
 import { AdmissionQueue, type Ticket } from './admission.js';
 import { SessionAffinity } from './affinity.js';
@@ -25,6 +26,7 @@ import { upstreamRequestHeaders } from './headers.js';
 import { INFERENCE_ROUTES } from './inference-routes.js';
 import type { InferenceRoute, ProxyOptions, RequestEvent } from './options.js';
 import { AttemptFailure, type AttemptOutcome, Relay, type RelayContext } from './relay.js';
+import { NO_NEEDS, type RequestNeeds } from './request-needs.js';
 import type { EndpointStats } from './stats.js';
 import type { BodyTail } from './usage.js';
 
@@ -34,6 +36,8 @@ export interface RequestHints {
   stream: boolean;
   /** The parsed body, for the session key of affinity. */
   body: unknown;
+  /** What its content needs of the model (see `request-needs.ts`); none when absent. */
+  needs?: RequestNeeds;
   /** Name of the caller's key, for the request event (never the key). */
   keyName: string | null;
   /** Id of the caller's key, for the request event (never the key). */
@@ -158,7 +162,7 @@ export class InferenceProxy {
    * or `invalid_request` (the model lacks the capability).
    */
   select(model: string, capability: Capability): EndpointRecord {
-    const choice = this.#chooser.choose({ model, capability, stream: false, session: null, exclude: undefined });
+    const choice = this.#chooser.choose({ model, capability, stream: false, needs: NO_NEEDS, session: null, exclude: undefined });
     if (!choice) throw new LlmlbError('no_available_endpoint', `every endpoint serving ${JSON.stringify(model)} is at its concurrency cap`);
     return choice.endpoint;
   }
@@ -170,7 +174,7 @@ export class InferenceProxy {
   async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string, hints: RequestHints): Promise<void> {
     const { path, capability } = INFERENCE_ROUTES[route];
     const session = this.#affinity?.keyOf(req.headers, hints.body) ?? null;
-    const request = { model, capability, stream: hints.stream, session, exclude: undefined };
+    const request = { model, capability, stream: hints.stream, needs: hints.needs ?? NO_NEEDS, session, exclude: undefined };
     const trip: Trip = {
       route,
       request,
@@ -275,7 +279,8 @@ export class InferenceProxy {
       route: INFERENCE_ROUTES[trip.route],
       reason: trip.reason ?? '',
       queueMs: trip.queueMs,
-      inFlightAtStart: this.#deps.stats.inFlight(endpoint.id) - 1,
+      // Learned at the load the selector weighs: llmlb's own requests and the server's others.
+      inFlightAtStart: effectiveLoad(endpoint, this.#deps.stats, this.#deps.clock.now()) - 1,
       claimedAt: choice.claimedAt,
     };
     return new Promise<AttemptOutcome>((resolve, reject) => {

@@ -1,7 +1,8 @@
 /**
  * The forwarded routes, one row each: the upstream path a request goes to, the capability its
- * model needs, the error shape llmlb answers in, the upstream statuses that mean "try another
- * endpoint" besides 502/503, and how its body is readdressed to an alias's target.
+ * model needs, how its body tells what else the content needs, the error shape llmlb answers in,
+ * the upstream statuses that mean "try another endpoint" besides 502/503, and how its body is
+ * readdressed to an alias's target.
  */
 import type { ServerResponse } from 'node:http';
 import type { LlmlbError } from '../errors.js';
@@ -9,6 +10,7 @@ import type { Capability } from '../schema.js';
 import { anthropicErrorEvent, sendAnthropicError } from './anthropic-error.js';
 import { openAiErrorEvent, sendOpenAiError } from './openai-error.js';
 import type { InferenceRoute } from './options.js';
+import type { BodyShape } from './request-needs.js';
 import { rewriteFormModel } from './rewrite-form-model.js';
 import { rewriteModel } from './rewrite-model.js';
 
@@ -33,6 +35,8 @@ export interface InferenceRouteSpec {
   path: string;
   /** What the model must offer. */
   capability: Capability;
+  /** How its JSON body is read for what the content needs of the model (`request-needs.ts`). */
+  shape: BodyShape;
   /** How llmlb's own errors are written. */
   errors: ErrorWriter;
   /**
@@ -57,21 +61,22 @@ const NONE: ReadonlySet<number> = new Set();
 /** A backend that does not serve the path answers 404. */
 const NOT_SPOKEN: ReadonlySet<number> = new Set([404]);
 
-const route = (path: string, capability: Capability, errors: ProxyErrorStyle = 'openai', failoverStatuses = NONE, body: BodyKind = 'json'): InferenceRouteSpec =>
-  Object.freeze({ path, capability, errors: ERROR_WRITERS[errors], failoverStatuses, readdress: READDRESS[body] });
+const route = (path: string, capability: Capability, shape: BodyShape = 'other', errors: ProxyErrorStyle = 'openai', failoverStatuses = NONE, body: BodyKind = 'json'): InferenceRouteSpec =>
+  Object.freeze({ path, capability, shape, errors: ERROR_WRITERS[errors], failoverStatuses, readdress: READDRESS[body] });
 
 /** Every forwarded route. */
 export const INFERENCE_ROUTES: Readonly<Record<InferenceRoute, InferenceRouteSpec>> = Object.freeze({
-  chat: route('/v1/chat/completions', 'chat'),
-  completions: route('/v1/completions', 'chat'),
+  chat: route('/v1/chat/completions', 'chat', 'chat'),
+  completions: route('/v1/completions', 'chat', 'completions'),
   embeddings: route('/v1/embeddings', 'embeddings'),
-  responses: route('/v1/responses', 'chat'),
+  responses: route('/v1/responses', 'chat', 'responses'),
   rerank: route('/v1/rerank', 'rerank'),
   score: route('/v1/score', 'rerank'),
-  transcriptions: route('/v1/audio/transcriptions', 'audio', 'openai', NONE, 'form'),
-  translations: route('/v1/audio/translations', 'audio', 'openai', NONE, 'form'),
+  transcriptions: route('/v1/audio/transcriptions', 'audio', 'other', 'openai', NONE, 'form'),
+  translations: route('/v1/audio/translations', 'audio', 'other', 'openai', NONE, 'form'),
   speech: route('/v1/audio/speech', 'audio'),
   images: route('/v1/images/generations', 'image'),
-  messages: route('/v1/messages', 'messages', 'anthropic', NOT_SPOKEN),
-  count_tokens: route('/v1/messages/count_tokens', 'messages', 'anthropic', NOT_SPOKEN),
+  messages: route('/v1/messages', 'messages', 'messages', 'anthropic', NOT_SPOKEN),
+  // Counting tokens generates nothing: any window may count a prompt.
+  count_tokens: route('/v1/messages/count_tokens', 'messages', 'other', 'anthropic', NOT_SPOKEN),
 });

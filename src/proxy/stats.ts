@@ -90,15 +90,16 @@ export class EndpointStats implements EndpointStatsView {
     return this.#entries.get(id)?.failures ?? 0;
   }
 
-  expectedLatencyMs(id: string, model: string, stream: boolean): number | null {
+  expectedLatencyMs(id: string, model: string, stream: boolean, load?: number): number | null {
     const entry = this.#entries.get(id);
     const learned = entry?.models.get(model);
     if (!entry || !learned) return null;
+    const level = load ?? entry.inFlight;
     const own = stream ? learned.stream : learned.whole;
-    if (own.measured) return own.expected(entry.inFlight);
+    if (own.measured) return own.expected(level);
     // Only the other kind is known: a whole answer is its first event plus its decode; a first
     // event comes no later than the whole answer.
-    const other = (stream ? learned.whole : learned.stream).expected(entry.inFlight);
+    const other = (stream ? learned.whole : learned.stream).expected(level);
     if (other === null || stream) return other;
     return other + (learned.msPerChunk ?? 0) * (learned.chunks ?? 0);
   }

@@ -4,6 +4,7 @@
  * answers.
  */
 import type { SelectionCandidate, SelectionContext, Selector } from './types.js';
+import { effectiveLoad, kvPressure } from './upstream-load.js';
 
 /** How much of a stream's expected decode time counts toward its cost (the first token matters most). */
 const DECODE_SHARE = 0.5;
@@ -51,20 +52,24 @@ export function expectedLatencySelector(): Selector {
 }
 
 /** The expected cost (ms) of sending this request to `c` now. */
-function costOf(c: SelectionCandidate, { model, stream, stats, now }: SelectionContext, prior: number): number {
+function costOf(c: SelectionCandidate, { model, stream, stats, now, wallNow }: SelectionContext, prior: number): number {
   const inFlight = stats.inFlight(c.id);
-  const learned = stats.expectedLatencyMs(c.id, model, stream);
+  // llmlb's own requests there, plus what the server last said it runs or queues for others.
+  const load = effectiveLoad(c, stats, wallNow);
+  const learned = stats.expectedLatencyMs(c.id, model, stream, load);
   let cost: number;
   if (learned === null) {
     // Slow start: an endpoint not yet measured gets one request at a time until one is answered.
-    cost = (prior * (1 + inFlight)) / c.weight + (inFlight > 0 ? PROBATION_MS : 0);
+    cost = (prior * (1 + load)) / c.weight + (inFlight > 0 ? PROBATION_MS : 0);
   } else {
     // A stream waiting there without a first event for longer than the curve says: believe it.
     cost = stream ? Math.max(learned, stats.awaitingMs(c.id, now)) : learned;
   }
   if (stream) cost += DECODE_SHARE * (stats.decodeMs(c.id, model) ?? 0);
+  // A full KV cache holds new requests back: up to twice the estimate.
+  cost *= (1 + stats.recentFailures(c.id)) * (1 + kvPressure(c, stats, wallNow));
   // Equal estimates: the less loaded first, then the nearer (the health check's latency).
-  return cost * (1 + stats.recentFailures(c.id)) + inFlight * 1e-6 + (c.latency_ms ?? 0) * 1e-9;
+  return cost + load * 1e-6 + (c.latency_ms ?? 0) * 1e-9;
 }
 
 /**
@@ -72,10 +77,10 @@ function costOf(c: SelectionCandidate, { model, stream, stats, now }: SelectionC
  * fastest expected latency now (optimistic, so a new endpoint is tried and learns), or 1 when
  * none has any (then only in-flight, weight and ties decide).
  */
-function priorMs(candidates: readonly SelectionCandidate[], { model, stream, stats }: SelectionContext): number {
+function priorMs(candidates: readonly SelectionCandidate[], { model, stream, stats, wallNow }: SelectionContext): number {
   let low = Infinity;
   for (const c of candidates) {
-    const ms = stats.expectedLatencyMs(c.id, model, stream);
+    const ms = stats.expectedLatencyMs(c.id, model, stream, effectiveLoad(c, stats, wallNow));
     if (ms !== null && ms < low) low = ms;
   }
   return low === Infinity ? 1 : low;

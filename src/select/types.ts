@@ -16,6 +16,8 @@ export interface SelectionCandidate {
   readonly priority: number;
   /** Relative capacity inside its tier. */
   readonly weight: number;
+  /** Seconds between its health checks: how fresh the load it published can be (see `upstreamLoad`). */
+  readonly health_check_interval_secs: number;
 }
 
 /** Live, in-memory statistics of an endpoint's real traffic. */
@@ -28,9 +30,10 @@ export interface EndpointStatsView {
   recentFailures(endpointId: string): number;
   /**
    * Expected time to the first token (`stream`) or to the whole answer of a request for `model`
-   * sent to the endpoint now, at its current load, learned from real traffic; null before any.
+   * sent to the endpoint now, at its current load (or with `load` requests already running
+   * there), learned from real traffic; null before any.
    */
-  expectedLatencyMs(endpointId: string, model: string, stream: boolean): number | null;
+  expectedLatencyMs(endpointId: string, model: string, stream: boolean, load?: number): number | null;
   /** Decaying mean time between a stream's events for `model` (its decode pace), in ms; null before any. */
   msPerChunk(endpointId: string, model: string): number | null;
   /** Expected time from a stream's first event to its last for `model` (events × pace), in ms; null before any. */
@@ -59,6 +62,8 @@ export interface SelectionContext {
   readonly stream: boolean;
   /** The clock's monotonic time now, in ms (for {@link EndpointStatsView.awaitingMs}). */
   readonly now: number;
+  /** The clock's wall time now, in epoch ms (for the age of {@link EndpointStatsView.upstreamLoad}'s figures). */
+  readonly wallNow: number;
   readonly stats: EndpointStatsView;
 }
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { gateChat } from '../helpers/fake-upstream.js';
 import { CLIENT_KEY, type LlmlbServer, VIEWER_KEY, until, useFixtures } from '../helpers/llmlb-server.js';
 
 const { upstream, llmlb, register } = useFixtures();
@@ -39,8 +40,13 @@ describe('admin_state', () => {
     expect((await s.admin('GET', `/v0/endpoints?admin_state=disabled`)).body.total).toBe(1);
 
     await s.admin('PUT', `/v0/endpoints/${aId}`, { admin_state: 'enabled' });
-    for (let i = 0; i < 6; i++) await s.infer('/v1/chat/completions', chat);
-    expect(a.requestsTo('/v1/chat/completions').length).toBeGreaterThan(0);
+    // It takes requests again. (One at a time, equal estimates would go to whichever endpoint's
+    // last check was quicker: with a request held at b, the next one goes to a in any case.)
+    const held = gateChat(b);
+    const pending = [s.infer('/v1/chat/completions', chat), s.infer('/v1/chat/completions', chat)];
+    await until(() => a.requestsTo('/v1/chat/completions').length > 0);
+    held.open();
+    expect((await Promise.all(pending)).map((r) => r.status)).toEqual([200, 200]);
   });
 
   it('with every endpoint disabled the model is listed unavailable and requests get 503', async () => {

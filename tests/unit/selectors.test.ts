@@ -15,9 +15,10 @@ const c = (id: string, latency_ms: number | null): SelectionCandidate => ({
   max_concurrency: null,
   priority: 0,
   weight: 1,
+  health_check_interval_secs: 30,
 });
 const stats = new EndpointStats();
-const ctx: SelectionContext = { model: 'm', capability: 'chat', stream: false, stats, now: 0 };
+const ctx: SelectionContext = { model: 'm', capability: 'chat', stream: false, stats, now: 0, wallNow: 0 };
 const pick = (selector: ReturnType<typeof latencySelector>, candidates: SelectionCandidate[], n: number) =>
   Array.from({ length: n }, () => selector(candidates, ctx)?.id);
 
@@ -51,7 +52,7 @@ describe('roundRobinSelector', () => {
 describe('leastBusySelector', () => {
   it('picks the candidate with the fewest requests in flight, then the lowest latency', () => {
     const s = new EndpointStats();
-    const busyCtx: SelectionContext = { model: 'm', capability: 'chat', stream: false, stats: s, now: 0 };
+    const busyCtx: SelectionContext = { model: 'm', capability: 'chat', stream: false, stats: s, now: 0, wallNow: 0 };
     const candidates = [c('a', 1), c('b', 50), c('c', 10)];
     s.started('a', 0, true);
     s.started('a', 0, true);
@@ -82,7 +83,7 @@ describe('expectedLatencySelector', () => {
     }
     return s;
   }
-  const streamCtx = (s: EndpointStats): SelectionContext => ({ model: 'm', capability: 'chat', stream: true, stats: s, now: 0 });
+  const streamCtx = (s: EndpointStats): SelectionContext => ({ model: 'm', capability: 'chat', stream: true, stats: s, now: 0, wallNow: 0 });
 
   it('with no traffic anywhere spreads by in-flight over weight, not by the health check latency', () => {
     const s = new EndpointStats();
