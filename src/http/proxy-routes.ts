@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { LlmlbError } from '../errors.js';
 import type { AliasInfo, ModelInfo } from '../catalog.js';
 import { routerInternals } from '../internals.js';
+import { NOTHING_TO_RELEASE } from '../keys/index.js';
 import type { RequestHints } from '../proxy/forward.js';
 import type { InferenceRoute } from '../proxy/options.js';
 import { INFERENCE_ROUTES } from '../proxy/inference-routes.js';
@@ -39,15 +40,12 @@ function validModel(value: unknown, message: string): string {
  * Forwards one request within the limits of the caller's key: the key admits it (or refuses it
  * with a 404 or a 429) and its slot is freed when the answer ends.
  */
-async function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: Omit<RequestHints, 'keyName' | 'keyId'>): Promise<void> {
+function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: Omit<RequestHints, 'keyName' | 'keyId'>): Promise<void> {
   const { proxy, keys } = routerInternals(ctx.router);
   const principal = ctx.principal;
   const release = keys.admit(principal, model);
-  try {
-    await proxy.forward(ctx.req, ctx.res, route, body, model, { ...hints, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null });
-  } finally {
-    release();
-  }
+  const forwarded = proxy.forward(ctx.req, ctx.res, route, body, model, { ...hints, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null });
+  return release === NOTHING_TO_RELEASE ? forwarded : forwarded.finally(release);
 }
 
 /** A route whose JSON body names the model. */

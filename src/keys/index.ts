@@ -34,7 +34,8 @@ export interface RuntimeKeysDeps {
   assertStarted: () => void;
 }
 
-const NOTHING_TO_RELEASE = (): void => {};
+/** What `admit` returns for a caller without limits: releasing it does nothing. */
+export const NOTHING_TO_RELEASE = (): void => {};
 
 /**
  * The key machinery of a router. `service` is `router.keys`; the rest is what the HTTP layer

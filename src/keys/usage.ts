@@ -59,6 +59,10 @@ export class UsageMeter {
   #generation = 0;
   #timer: TimerHandle | undefined;
   #running = false;
+  /** Start (epoch ms) and ISO text of the hour being counted, and its rows in `#pending` by key id and model. */
+  #hourStart = Number.NaN;
+  #hour = '';
+  #current = new Map<string, Map<string, KeyUsageRow>>();
 
   constructor(deps: UsageMeterDeps) {
     this.#deps = deps;
@@ -66,17 +70,33 @@ export class UsageMeter {
 
   /** Adds one request to its key's current hour. */
   record(sample: UsageSample): void {
-    const hour = new Date(Math.floor(this.#deps.clock.now() / HOUR_MS) * HOUR_MS).toISOString();
-    addInto(this.#pending, {
-      key_id: sample.keyId,
-      model: sample.model,
-      hour,
-      requests: 1,
-      errors: sample.error ? 1 : 0,
-      prompt_tokens: sample.promptTokens,
-      completion_tokens: sample.completionTokens,
-    });
+    const row = this.#rowOf(sample.keyId, sample.model);
+    row.requests++;
+    if (sample.error) row.errors++;
+    row.prompt_tokens += sample.promptTokens;
+    row.completion_tokens += sample.completionTokens;
     this.#schedule();
+  }
+
+  /** The pending row of a key and model for the current hour (found without building its map key on every request). */
+  #rowOf(keyId: string, model: string): KeyUsageRow {
+    const now = this.#deps.clock.now();
+    if (!(now >= this.#hourStart && now < this.#hourStart + HOUR_MS)) {
+      this.#hourStart = Math.floor(now / HOUR_MS) * HOUR_MS;
+      this.#hour = new Date(this.#hourStart).toISOString();
+      this.#current = new Map();
+    }
+    let byModel = this.#current.get(keyId);
+    if (!byModel) this.#current.set(keyId, (byModel = new Map()));
+    let row = byModel.get(model);
+    if (!row) {
+      const fresh: KeyUsageRow = { key_id: keyId, model, hour: this.#hour, requests: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0 };
+      const key = usageKey(fresh);
+      row = this.#pending.get(key) ?? fresh;
+      if (row === fresh) this.#pending.set(key, fresh);
+      byModel.set(model, row);
+    }
+    return row;
   }
 
   /** From now on, what is counted is flushed within `flushIntervalMs` (no timer while nothing is). */
@@ -108,6 +128,8 @@ export class UsageMeter {
     if (this.#pending.size === 0) return Promise.resolve();
     const batch = [...this.#pending.values()];
     this.#pending = new Map();
+    // The rows now being written are no longer counted into.
+    this.#current = new Map();
     this.#flushing = batch;
     this.#flush = this.#deps.storage
       .addKeyUsage(batch)
