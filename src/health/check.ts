@@ -9,7 +9,7 @@ import { type SecretBox, openApiKey } from '../crypto.js';
 import type { ModelSync } from '../models/sync.js';
 import type { ReportedModel } from '../backends/types.js';
 import type { LoadFigures } from '../load-signals.js';
-import type { EndpointHealthCheck, EndpointPatch, EndpointRecord, TypeSource } from '../schema.js';
+import type { EndpointHealthCheck, EndpointPatch, EndpointRecord, EndpointType } from '../schema.js';
 import { type Probe, type ProbeResult, probeTarget } from './probe.js';
 import { type FailureKind, nextStatus } from './transition.js';
 
@@ -40,18 +40,19 @@ export interface CheckDeps {
   sync: ModelSync | null;
   /**
    * Endpoints whose type this instance detected since it started (or took their checks over),
-   * with who had set the type then: the next checks do not detect again unless the endpoint
-   * comes back online or an admin hands the type back to detection.
+   * with the type detected: the next checks do not detect again while the endpoint stays online
+   * with that type (it comes back online, or an admin sets another type and hands it back to
+   * detection: detected again).
    */
-  detected: Map<string, TypeSource>;
+  detected: Map<string, EndpointType>;
   /** Receives the load figures a successful check read (absent: not kept). */
   load?: (endpointId: string, load: LoadFigures | null) => void;
 }
 
 /** True when this check should detect the endpoint's type again. */
-function shouldDetect(detected: ReadonlyMap<string, TypeSource>, record: EndpointRecord): boolean {
+function shouldDetect(detected: ReadonlyMap<string, EndpointType>, record: EndpointRecord): boolean {
   if (record.type_source === 'admin') return false;
-  return record.status !== 'online' || detected.get(record.id) !== 'detected';
+  return record.status !== 'online' || detected.get(record.id) !== record.type;
 }
 
 /**
@@ -83,7 +84,7 @@ export async function runCheck(deps: CheckDeps, record: EndpointRecord, signal: 
   const patch: EndpointPatch = probe.ok
     ? { status, error_count: errorCount, latency_ms: probe.latencyMs, last_seen: now, last_error: null, ...typePatch(previous, probe, detect) }
     : { status, error_count: errorCount, last_error: probe.message };
-  if (probe.ok) deps.detected.set(record.id, detect ? 'detected' : record.type_source);
+  if (probe.ok && detect) deps.detected.set(record.id, probe.backend?.type ?? record.type);
   const history: EndpointHealthCheck = {
     id: randomUUID(),
     endpoint_id: record.id,

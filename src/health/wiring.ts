@@ -10,7 +10,7 @@ import { type ModelSync, modelSync } from '../models/sync.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { EndpointStore } from '../store.js';
 import type { LoadFigures } from '../load-signals.js';
-import type { TypeSource } from '../schema.js';
+import type { EndpointType } from '../schema.js';
 import { backendProbe } from './backend-probe.js';
 import { withStaticModels } from './reachability.js';
 import { type CheckDeps, runCheck } from './check.js';
@@ -68,7 +68,7 @@ export function createHealth(deps: HealthDeps): HealthParts {
   const probeOptions: ProbeOptions = { fetch: deps.fetch, clock, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes };
   const probe = withStaticModels(backendProbe(probeOptions));
   const sync = modelSync(store, deps.detectCapabilities, clock);
-  const detected = new Map<string, TypeSource>();
+  const detected = new Map<string, EndpointType>();
   store.on('endpointRemoved', (endpoint) => detected.delete(endpoint.id));
   const checkDeps: CheckDeps = { store, probe, clock, secretBox: deps.secretBox, sync: options.syncOnCheck ? sync : null, detected, load: deps.load };
   const scheduler = new CheckScheduler({

@@ -114,4 +114,17 @@ describe('backends', () => {
     expect(await r.endpoints.get(e.id)).toMatchObject({ type: 'vllm', type_source: 'detected' });
     await expect(r.endpoints.update(e.id, { type: 'tgi' as never })).rejects.toMatchObject({ code: 'validation_error' });
   });
+
+  it('detects again when an admin sets another type and hands it back before any check', async () => {
+    const vllm = await backend('vllm');
+    const { r } = await router();
+    const e = await r.endpoints.create({ name: 'detected', base_url: vllm.url() });
+    await r.checker.idle();
+    expect(await r.endpoints.get(e.id)).toMatchObject({ status: 'online', type: 'vllm', type_source: 'detected' });
+    await r.endpoints.update(e.id, { type: 'ollama' });
+    // Handed back at once: the stored type is still the admin's, until a check detects again.
+    expect(await r.endpoints.update(e.id, { type: null })).toMatchObject({ type: 'ollama', type_source: 'detected' });
+    await r.checker.check(e.id);
+    expect(await r.endpoints.get(e.id)).toMatchObject({ type: 'vllm', type_source: 'detected' });
+  });
 });
