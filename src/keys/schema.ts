@@ -8,7 +8,8 @@ import { endpointNameSchema } from '../schema.js';
 import type { KeyRecord, KeyUsageRow } from '../storage/key-types.js';
 
 const ISO_MESSAGE = 'must be an ISO-8601 UTC time such as 2030-01-01T00:00:00.000Z';
-const isoTime = z.iso.datetime({ message: ISO_MESSAGE });
+/** An ISO-8601 UTC time, stored in the one form every other time has (`…T00:00:00.000Z`). */
+const isoTime = z.iso.datetime({ message: ISO_MESSAGE }).transform((value) => new Date(value).toISOString());
 
 /** Per-key limits as the API takes them; `null` removes a limit. */
 const limitsInputSchema = z.strictObject({

@@ -64,7 +64,7 @@ export interface ChooserDeps {
   capShares: () => number;
 }
 
-const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(model)} right now`);
+const noEndpoint = (model: string) => new LlmlbError('no_available_endpoint', `no online, enabled endpoint serves model ${JSON.stringify(model)} right now (offline, disabled and pending-approval endpoints are not routed)`);
 
 /**
  * Chooses endpoints. Allocates only when it must narrow the candidate list (content an endpoint

@@ -95,7 +95,7 @@ export class RequestFit {
           `plus ${needs.outputTokens} output tokens asked for); the largest context of an endpoint serving model ${JSON.stringify(name)} is ${largest} tokens`,
       );
     }
-    return new LlmlbError('no_available_endpoint', `no online endpoint serves model ${JSON.stringify(name)} with what the request needs right now`);
+    return new LlmlbError('no_available_endpoint', `no online, enabled endpoint serves model ${JSON.stringify(name)} with what the request needs right now`);
   }
 
   /** True when the endpoint's model can take the request's content (what is unknown is allowed). */

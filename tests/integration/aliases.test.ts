@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { roundRobinSelector } from '../../src/select/index.js';
 import { multipartBody, parseUpload, serveRoutes } from '../helpers/fake-routes.js';
 import type { FakeUpstream } from '../helpers/fake-upstream.js';
-import { CLIENT_KEY, type LlmlbServer, useFixtures } from '../helpers/llmlb-server.js';
+import type { Logger } from '../../src/logger.js';
+import { ADMIN_KEY, CLIENT_KEY, type LlmlbServer, useFixtures } from '../helpers/llmlb-server.js';
 
 const { upstream, llmlb, register } = useFixtures();
 
@@ -203,5 +204,20 @@ describe('an upload for an alias', () => {
     const upload = await parseUpload(got.headers, got.body);
     expect(upload.fields.model).toBe('Systran/faster-whisper-large-v3');
     expect(upload.files[0]!.bytes.equals(audio)).toBe(true);
+  });
+});
+
+describe('alias writes', () => {
+  it('are logged once each, with the key name and never the key', async () => {
+    const lines: { obj: Record<string, unknown>; msg: string | undefined }[] = [];
+    const record = (obj: unknown, msg?: string) => void lines.push({ obj: obj as Record<string, unknown>, msg });
+    const s = await llmlb({ logger: { debug: () => undefined, info: record, warn: () => undefined, error: () => undefined } as Logger });
+    expect((await s.admin('POST', '/v0/aliases', { name: 'fast', targets: ['a'] })).status).toBe(201);
+    expect((await s.admin('PUT', '/v0/aliases/fast', { targets: ['a', 'b'] })).status).toBe(200);
+    expect((await s.admin('POST', '/v0/aliases', { name: 'fast', targets: ['a'] })).status).toBe(409);
+    expect((await s.admin('DELETE', '/v0/aliases/fast')).status).toBe(204);
+    const writes = lines.filter((l) => l.msg === 'alias write').map((l) => [l.obj.action, l.obj.alias]);
+    expect(writes).toEqual([['create', 'fast'], ['update', 'fast'], ['delete', 'fast']]);
+    expect(JSON.stringify(lines)).not.toContain(ADMIN_KEY);
   });
 });

@@ -73,6 +73,8 @@ describe('runtime keys', () => {
     expect((await chatWith(s, key.secret, MODEL)).status).toBe(401);
     expect((await s.admin('PUT', `/v0/keys/${key.id}`, { expires_at: null })).body.state).toBe('active');
     expect((await chatWith(s, key.secret, MODEL)).status).toBe(200);
+    // Any ISO-8601 UTC spelling is stored in the form every other time has.
+    expect((await s.admin('PUT', `/v0/keys/${key.id}`, { expires_at: '2099-01-01T00:00:00Z' })).body.expires_at).toBe('2099-01-01T00:00:00.000Z');
   });
 
   it('a key expires by the clock, without any write', async () => {

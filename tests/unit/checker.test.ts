@@ -15,7 +15,13 @@ const OLLAMA = 'http://127.0.0.1:11434';
 const VLLM = 'http://127.0.0.2:8000';
 const SECRET = 'unit-test-secret-0123456789';
 
-const server = setupServer();
+/**
+ * The described upstreams speak only the OpenAI API (or answer Ollama's list at /v1/models): the
+ * cheap GETs of type detection and native discovery get what such a server answers, a 404.
+ */
+const NOT_NATIVE = ['/api/version', '/api/tags', '/api/ps', '/api/v0/models', '/props', '/slots', '/metrics', '/version', '/get_model_info'].map((path) => http.get(`*${path}`, () => new HttpResponse(null, { status: 404 })));
+
+const server = setupServer(...NOT_NATIVE);
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
