@@ -11,7 +11,7 @@ import { NOTHING_TO_RELEASE } from '../keys/index.js';
 import type { RequestHints } from '../proxy/forward.js';
 import type { InferenceRoute } from '../proxy/options.js';
 import { INFERENCE_ROUTES } from '../proxy/inference-routes.js';
-import { requestNeeds } from '../proxy/request-needs.js';
+import { NO_NEEDS, requestNeeds } from '../proxy/request-needs.js';
 import { readJsonBytes } from './body.js';
 import { readMultipartBody } from './multipart.js';
 import { sendJson } from './respond.js';
@@ -44,7 +44,9 @@ function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, m
   const { proxy, keys } = routerInternals(ctx.router);
   const principal = ctx.principal;
   const release = keys.admit(principal, model);
-  const forwarded = proxy.forward(ctx.req, ctx.res, route, body, model, { ...hints, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null });
+  // One object shape for every request (a spread would give each route's hints their own).
+  const full: RequestHints = { stream: hints.stream, body: hints.body, needs: hints.needs ?? NO_NEEDS, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null };
+  const forwarded = proxy.forward(ctx.req, ctx.res, route, body, model, full);
   return release === NOTHING_TO_RELEASE ? forwarded : forwarded.finally(release);
 }
 

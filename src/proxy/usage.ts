@@ -40,32 +40,15 @@ export class BodyTail {
 
   /**
    * The last `usage` object in the kept bytes, or null when there is none (or it is `null`). The
-   * bytes are searched where they lie; only what follows the key is decoded.
+   * kept chunks are joined once (a few KiB) and searched from the end; only what follows the key
+   * is decoded.
    */
   usage(): TokenUsage | null {
-    const found = this.#find();
-    if (!found) return null;
-    const [chunk, offset] = found;
-    const rest = this.#chunks.slice(chunk + 1);
-    const head = this.#chunks[chunk]!.subarray(offset);
-    const text = (rest.length === 0 ? head : Buffer.concat([head, ...rest])).toString('utf8');
-    return parseUsageAt(text, USAGE_KEY.length);
-  }
-
-  /** Where the last `"usage"` starts: chunk index and offset (a key split across two chunks included). */
-  #find(): [number, number] | null {
     const chunks = this.#chunks;
-    const overlap = USAGE_BYTES.length - 1;
-    for (let i = chunks.length - 1; i >= 0; i--) {
-      const at = chunks[i]!.lastIndexOf(USAGE_BYTES);
-      if (at !== -1) return [i, at];
-      if (i === 0) break;
-      const before = chunks[i - 1]!;
-      const seam = Buffer.concat([before.subarray(Math.max(0, before.length - overlap)), chunks[i]!.subarray(0, overlap)]);
-      const across = seam.indexOf(USAGE_BYTES);
-      if (across !== -1) return [i - 1, before.length - Math.min(before.length, overlap) + across];
-    }
-    return null;
+    if (chunks.length === 0) return null;
+    const tail = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#bytes);
+    const at = tail.lastIndexOf(USAGE_BYTES);
+    return at === -1 ? null : parseUsageAt(tail.toString('utf8', at), USAGE_KEY.length);
   }
 }
 
