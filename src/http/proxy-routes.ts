@@ -43,9 +43,16 @@ function validModel(value: unknown, message: string): string {
 function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: Omit<RequestHints, 'keyName' | 'keyId'>): Promise<void> {
   const { proxy, keys } = routerInternals(ctx.router);
   const principal = ctx.principal;
-  const release = keys.admit(principal, model);
   // One object shape for every request (a spread would give each route's hints their own).
   const full: RequestHints = { stream: hints.stream, body: hints.body, needs: hints.needs ?? NO_NEEDS, keyName: principal?.name ?? null, keyId: principal?.keyId ?? null };
+  let release: () => void;
+  try {
+    release = keys.admit(principal, model);
+  } catch (err) {
+    if (!(err instanceof LlmlbError)) throw err;
+    proxy.refuse(ctx.res, route, model, full, err);
+    return Promise.resolve();
+  }
   const forwarded = proxy.forward(ctx.req, ctx.res, route, body, model, full);
   return release === NOTHING_TO_RELEASE ? forwarded : forwarded.finally(release);
 }

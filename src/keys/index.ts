@@ -97,22 +97,18 @@ export class RuntimeKeys {
 
   /**
    * Admits one `/v1` request of `principal` for `model`: `model_not_found` when the key may not
-   * use the model, `rate_limited` (429, Retry-After) at a limit; refusals count in the key's
-   * usage as errors. Returns the function that frees the request's slot.
+   * use the model, `rate_limited` (429, Retry-After) at a limit (the proxy answers and reports a
+   * refusal like any request, so it counts in the key's usage as an error). Returns the function
+   * that frees the request's slot.
    */
   admit(principal: Principal | null, model: string): () => void {
     const keyId = principal?.keyId;
     const entry = keyId === undefined ? undefined : this.#directory.entry(keyId);
     if (keyId === undefined || !entry?.record) return NOTHING_TO_RELEASE;
-    try {
-      if (entry.models && !entry.models.has(model)) {
-        throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} does not exist or this key may not use it`);
-      }
-      return this.#limiter.admit(keyId, entry.record);
-    } catch (err) {
-      this.#usage.record({ keyId, model, error: true, promptTokens: 0, completionTokens: 0 });
-      throw err;
+    if (entry.models && !entry.models.has(model)) {
+      throw new LlmlbError('model_not_found', `model ${JSON.stringify(model)} does not exist or this key may not use it`);
     }
+    return this.#limiter.admit(keyId, entry.record);
   }
 
   /** Whether `principal` may use `model` (keys with a model list see only those models). */

@@ -173,22 +173,7 @@ export class InferenceProxy {
    */
   async forward(req: IncomingMessage, res: ServerResponse, route: InferenceRoute, body: Buffer, model: string, hints: RequestHints): Promise<void> {
     const { path, capability } = INFERENCE_ROUTES[route];
-    const session = this.#affinity?.keyOf(req.headers, hints.body) ?? null;
-    const request = { model, capability, stream: hints.stream, needs: hints.needs ?? NO_NEEDS, session, exclude: undefined };
-    const trip: Trip = {
-      route,
-      request,
-      keyName: hints.keyName,
-      keyId: hints.keyId,
-      started: this.#deps.clock.monotonic(),
-      attempts: 0,
-      last: undefined,
-      reason: null,
-      queueMs: 0,
-      current: undefined,
-      ticket: undefined,
-      clientGone: false,
-    };
+    const trip = this.#trip(route, model, hints, this.#affinity?.keyOf(req.headers, hints.body) ?? null);
     res.once('close', () => {
       if (res.writableFinished) return;
       trip.clientGone = true;
@@ -210,7 +195,7 @@ export class InferenceProxy {
       trip.last = endpoint;
       trip.attempts++;
       trip.reason = trip.attempts > 1 ? 'failover' : choice.reason;
-      if (session !== null) this.#affinity?.pin(session, endpoint.id);
+      if (trip.request.session !== null) this.#affinity?.pin(trip.request.session, endpoint.id);
       // Another attempt is possible only within the budget and while another candidate is left;
       // otherwise the endpoint's own answer (e.g. a 503 with Retry-After) goes to the client.
       const mayRetry = trip.attempts <= this.#deps.options.retries && this.#candidates.online(model, capability).length > trip.attempts;
@@ -307,6 +292,36 @@ export class InferenceProxy {
     const { model, capability } = trip.request;
     const upstreamModel = this.#candidates.upstreamModel(model, endpoint.id, capability);
     return upstreamModel === undefined || upstreamModel === model ? body : INFERENCE_ROUTES[trip.route].readdress(body, upstreamModel, contentType);
+  }
+
+  /**
+   * Answers a request refused before routing (by its key's limits) in the route's error shape,
+   * and reports it like any other request (event, request log, metrics, the key's usage).
+   */
+  refuse(res: ServerResponse, route: InferenceRoute, model: string, hints: RequestHints, error: LlmlbError): void {
+    const trip = this.#trip(route, model, hints, null);
+    const headers = error.retryAfterSecs === undefined ? undefined : { 'retry-after': String(error.retryAfterSecs) };
+    if (!res.destroyed) INFERENCE_ROUTES[route].errors.send(res, error, headers);
+    this.#report(trip, error.status, null, false, error.code, null);
+  }
+
+  /** A request's trip, before its first attempt. */
+  #trip(route: InferenceRoute, model: string, hints: RequestHints, session: string | null): Trip {
+    const request = { model, capability: INFERENCE_ROUTES[route].capability, stream: hints.stream, needs: hints.needs ?? NO_NEEDS, session, exclude: undefined };
+    return {
+      route,
+      request,
+      keyName: hints.keyName,
+      keyId: hints.keyId,
+      started: this.#deps.clock.monotonic(),
+      attempts: 0,
+      last: undefined,
+      reason: null,
+      queueMs: 0,
+      current: undefined,
+      ticket: undefined,
+      clientGone: false,
+    };
   }
 
   /** Answers the client with llmlb's own error (nothing was relayed) and reports the request. */

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type { RequestEvent } from '../../src/proxy/options.js';
 import { sqliteStorage } from '../../src/storage/sqlite/index.js';
 import { gateChat } from '../helpers/fake-upstream.js';
 import { bodyOf, callWith, chatWith, createKey } from '../helpers/keys.js';
@@ -45,8 +46,16 @@ describe('per-key limits', () => {
     const s = await llmlb();
     await register(s, await upstream());
     const key = await createKey(s, { name: 'metered', role: 'client', limits: { requests_per_minute: 4 } });
+    const events: RequestEvent[] = [];
+    s.router.on('request', (e) => events.push(e));
+    await s.router.metrics(); // metrics count from their first use
     const responses = await Promise.all(Array.from({ length: 9 }, () => chatWith(s, key.secret, MODEL)));
     expect(responses.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 429, 429, 429, 429, 429]);
+    // Refusals are reported like any request: events (so the request log and metrics) name the key.
+    const refusals = events.filter((e) => e.status === 429);
+    expect(refusals).toHaveLength(5);
+    expect(refusals[0]).toMatchObject({ route: 'chat', model: MODEL, endpoint_id: null, error: 'rate_limited', attempts: 0, key_id: key.id, key_name: 'metered' });
+    expect(await s.router.metrics()).toMatch(/llmlb_requests_total\{[^}]*status="429"[^}]*\} 5/);
     const retryAfter = Number(responses.find((r) => r.status === 429)!.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(59);
     expect(retryAfter).toBeLessThanOrEqual(60);
