@@ -93,12 +93,13 @@ describe.skipIf(!browserAvailable)('dashboard', () => {
     const s = await server();
     const u = await upstream({ name: 'gpu-2' });
     await s.admin('POST', '/v0/endpoints', { name: 'gpu-2', base_url: u.url() });
+    // Its first check done: no status change re-renders the row while the keyboard is used.
+    await s.router.checker.idle();
     const page = await browser.page();
     await signIn(page, s.url, ADMIN_KEY);
     const row = page.locator('tr[data-endpoint="gpu-2"]');
-    await row.waitFor();
-    await page.getByRole('button', { name: 'Delete gpu-2' }).focus();
-    await page.keyboard.press('Enter');
+    await row.locator('td[data-label="Status"]', { hasText: 'online' }).waitFor();
+    await page.getByRole('button', { name: 'Delete gpu-2' }).press('Enter');
     await page.getByRole('dialog', { name: 'Delete gpu-2?' }).waitFor();
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'detached' });
