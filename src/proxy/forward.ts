@@ -299,10 +299,7 @@ export class InferenceProxy {
    * and reports it like any other request (event, request log, metrics, the key's usage).
    */
   refuse(res: ServerResponse, route: InferenceRoute, model: string, hints: RequestHints, error: LlmlbError): void {
-    const trip = this.#trip(route, model, hints, null);
-    const headers = error.retryAfterSecs === undefined ? undefined : { 'retry-after': String(error.retryAfterSecs) };
-    if (!res.destroyed) INFERENCE_ROUTES[route].errors.send(res, error, headers);
-    this.#report(trip, error.status, null, false, error.code, null);
+    this.#answerError(res, this.#trip(route, model, hints, null), error);
   }
 
   /** A request's trip, before its first attempt. */
@@ -326,10 +323,16 @@ export class InferenceProxy {
 
   /** Answers the client with llmlb's own error (nothing was relayed) and reports the request. */
   #answerError(res: ServerResponse, trip: Trip, error: LlmlbError): void {
-    const queued = error.code === 'queue_full' || error.code === 'queue_timeout';
-    const headers = queued ? { 'retry-after': String(this.#queue.retryAfterSecs), 'x-llmlb-queue-ms': String(Math.round(trip.queueMs)) } : undefined;
-    if (!res.destroyed) INFERENCE_ROUTES[trip.route].errors.send(res, error, headers);
+    if (!res.destroyed) INFERENCE_ROUTES[trip.route].errors.send(res, error, this.#errorHeaders(trip, error));
     this.#report(trip, error.status, null, false, error.code, null);
+  }
+
+  /** `Retry-After` for the errors that say when to come back (and, after a wait, the time waited). */
+  #errorHeaders(trip: Trip, error: LlmlbError): Record<string, string> | undefined {
+    if (error.code === 'queue_full' || error.code === 'queue_timeout') {
+      return { 'retry-after': String(this.#queue.retryAfterSecs), 'x-llmlb-queue-ms': String(Math.round(trip.queueMs)) };
+    }
+    return error.retryAfterSecs === undefined ? undefined : { 'retry-after': String(error.retryAfterSecs) };
   }
 
   /** Reports a finished request, built only when someone listens or its key's usage is counted. */
