@@ -11,7 +11,7 @@ import { NOTHING_TO_RELEASE } from '../keys/index.js';
 import type { RequestHints } from '../proxy/forward.js';
 import type { InferenceRoute } from '../proxy/options.js';
 import { INFERENCE_ROUTES } from '../proxy/inference-routes.js';
-import { NO_NEEDS, requestNeeds } from '../proxy/request-needs.js';
+import { NO_NEEDS, type RequestNeeds, requestNeeds } from '../proxy/request-needs.js';
 import { readJsonBytes } from './body.js';
 import { readMultipartBody } from './multipart.js';
 import { sendJson } from './respond.js';
@@ -40,7 +40,7 @@ function validModel(value: unknown, message: string): string {
  * Forwards one request within the limits of the caller's key: the key admits it (or refuses it
  * with a 404 or a 429) and its slot is freed when the answer ends.
  */
-function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: Omit<RequestHints, 'keyName' | 'keyId'>): Promise<void> {
+function forwardWithin(ctx: RouteContext, route: InferenceRoute, body: Buffer, model: string, hints: Pick<RequestHints, 'stream' | 'body'> & { needs?: RequestNeeds }): Promise<void> {
   const { proxy, keys } = routerInternals(ctx.router);
   const principal = ctx.principal;
   // One object shape for every request (a spread would give each route's hints their own).

@@ -36,8 +36,8 @@ export interface RequestHints {
   stream: boolean;
   /** The parsed body, for the session key of affinity. */
   body: unknown;
-  /** What its content needs of the model (see `request-needs.ts`); none when absent. */
-  needs?: RequestNeeds;
+  /** What its content needs of the model (see `request-needs.ts`; `NO_NEEDS` for none). */
+  needs: RequestNeeds;
   /** Name of the caller's key, for the request event (never the key). */
   keyName: string | null;
   /** Id of the caller's key, for the request event (never the key). */
@@ -103,7 +103,7 @@ export interface ProxyDeps {
  * Forwards inference requests. One instance per router.
  *
  * @example
- * await proxy.forward(req, res, 'chat', body, 'llama3.1:8b', { stream: false, body: parsed });
+ * await proxy.forward(req, res, 'chat', body, 'llama3.1:8b', { stream: false, body: parsed, needs: NO_NEEDS, keyName: null, keyId: null });
  */
 export class InferenceProxy {
   readonly #deps: ProxyDeps;
@@ -304,7 +304,7 @@ export class InferenceProxy {
 
   /** A request's trip, before its first attempt. */
   #trip(route: InferenceRoute, model: string, hints: RequestHints, session: string | null): Trip {
-    const request = { model, capability: INFERENCE_ROUTES[route].capability, stream: hints.stream, needs: hints.needs ?? NO_NEEDS, session, exclude: undefined };
+    const request = { model, capability: INFERENCE_ROUTES[route].capability, stream: hints.stream, needs: hints.needs, session, exclude: undefined };
     return {
       route,
       request,
