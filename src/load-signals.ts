@@ -60,9 +60,15 @@ export class LoadBoard {
   /** Each endpoint's sources merged, rebuilt on each report: a read (per routed request) is one lookup. */
   readonly #merged = new Map<string, LoadReport>();
 
-  /** Records what `source` read of an endpoint at `observedAt` (epoch ms). */
+  /**
+   * Records what `source` read of an endpoint at `observedAt` (epoch ms). Figures that are all
+   * null replace what the source read before, but put no endpoint on the board: a server that
+   * never published anything stays off it.
+   */
   report(endpointId: string, figures: LoadFigures, source: LoadSource, observedAt: number): void {
-    const reports = this.#reports.get(endpointId) ?? {};
+    const known = this.#reports.get(endpointId);
+    if (!known && FIGURE_KEYS.every((key) => figures[key] === null)) return;
+    const reports = known ?? {};
     reports[source] = { ...pick(figures), source, observed_at: observedAt };
     this.#reports.set(endpointId, reports);
     this.#merged.set(endpointId, merge(reports));

@@ -226,11 +226,8 @@ class LlmlbRouter extends EventEmitter<RouterEvents> implements Router {
       owns: (id) => cluster.owns(id),
       shared: cluster.enabled,
       pruneRevokedKeys: (cutoff) => this.#runtimeKeys.service.pruneRevoked(cutoff),
-      // What a check read replaces what the previous check read (nothing read: nothing known);
-      // a server that never published anything stays off the board.
-      load: (id, figures) => {
-        if (figures !== null || load.get(id) !== undefined) load.report(id, figures ?? NO_FIGURES, 'check', clock.now());
-      },
+      // What a check read replaces what the previous check read (nothing read: nothing known).
+      load: (id, figures) => load.report(id, figures ?? NO_FIGURES, 'check', clock.now()),
     });
   }
 

@@ -80,9 +80,9 @@ export class Heartbeats {
     directory.heard(endpoint.id, isoAt(clock));
     const answer: HeartbeatAnswer = { endpoint_id: endpoint.id, admin_state: endpoint.admin_state, status: endpoint.status };
     if (endpoint.admin_state === 'pending_approval') return answer;
-    // As with checks: a node that never sent a figure stays off the board; once on, it is kept current.
+    // A node that never sent a figure stays off the board (the board's rule, as for checks).
     const figures = toFigures(input);
-    if (Object.values(figures).some((v) => v !== null) || load.get(endpoint.id) !== undefined) load.report(endpoint.id, figures, 'heartbeat', clock.now());
+    load.report(endpoint.id, figures, 'heartbeat', clock.now());
     const rotated = await this.#rotate(node, match.previous);
     return rotated === undefined ? answer : { ...answer, node_token: rotated };
   }

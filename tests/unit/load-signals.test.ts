@@ -37,4 +37,14 @@ describe('LoadBoard', () => {
     board.forget('a');
     expect(board.get('a')).toBeUndefined();
   });
+
+  it('keeps an endpoint that never published a figure off the board, and clears one that stops publishing', () => {
+    const board = new LoadBoard();
+    board.report('quiet', NO_FIGURES, 'check', 1);
+    board.report('quiet', NO_FIGURES, 'heartbeat', 2);
+    expect(board.get('quiet')).toBeUndefined();
+    board.report('a', { ...NO_FIGURES, waiting: 4 }, 'check', 1);
+    board.report('a', NO_FIGURES, 'check', 2);
+    expect(board.get('a')).toEqual({ ...NO_FIGURES, source: 'check', observed_at: 2 });
+  });
 });
